@@ -1,0 +1,478 @@
+//! The IMAP command syntax tree: what a client asked for, parsed but not yet acted on.
+//!
+//! Strings that name mailboxes stay as the raw bytes the client sent (modified UTF-7 or,
+//! after ENABLE UTF8=ACCEPT, UTF-8); the session decodes them with [`crate::imap::mutf7`].
+//! Search strings stay raw bytes because their charset is only known from the command.
+
+/// One complete client command: its tag and what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedCommand {
+    /// The client's tag, echoed in the tagged response.
+    pub tag: String,
+    /// The command itself.
+    pub command: Command,
+}
+
+/// Every IMAP command Bushbuck understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// CAPABILITY
+    Capability,
+    /// NOOP
+    Noop,
+    /// LOGOUT
+    Logout,
+    /// STARTTLS
+    StartTls,
+    /// AUTHENTICATE mechanism [initial-response] (SASL-IR). `initial` is the base64 text as
+    /// sent; `Some("=")` is an empty initial response.
+    Authenticate {
+        /// SASL mechanism name, upper-cased.
+        mechanism: String,
+        /// Initial response (SASL-IR), still base64-encoded.
+        initial: Option<String>,
+    },
+    /// LOGIN user password
+    Login {
+        /// User name.
+        user: Vec<u8>,
+        /// Password.
+        password: Vec<u8>,
+    },
+    /// ENABLE capability...
+    Enable(Vec<String>),
+    /// ID (NIL | ( key value ... ))
+    Id(Option<Vec<(String, Option<String>)>>),
+    /// SELECT mailbox [(CONDSTORE | QRESYNC ...)]
+    Select {
+        /// Mailbox name, raw.
+        mailbox: Vec<u8>,
+        /// Select parameters.
+        params: SelectParams,
+    },
+    /// EXAMINE mailbox [(CONDSTORE ...)]
+    Examine {
+        /// Mailbox name, raw.
+        mailbox: Vec<u8>,
+        /// Select parameters.
+        params: SelectParams,
+    },
+    /// CREATE mailbox [(USE (\Special ...))]
+    Create {
+        /// Mailbox name, raw.
+        mailbox: Vec<u8>,
+        /// SPECIAL-USE attributes requested (RFC 6154), e.g. `\Sent`.
+        special_use: Vec<String>,
+    },
+    /// DELETE mailbox
+    Delete(Vec<u8>),
+    /// RENAME from to
+    Rename {
+        /// Existing name, raw.
+        from: Vec<u8>,
+        /// New name, raw.
+        to: Vec<u8>,
+    },
+    /// SUBSCRIBE mailbox
+    Subscribe(Vec<u8>),
+    /// UNSUBSCRIBE mailbox
+    Unsubscribe(Vec<u8>),
+    /// LIST, with or without LIST-EXTENDED options.
+    List(ListCommand),
+    /// LSUB reference pattern
+    Lsub {
+        /// Reference name, raw.
+        reference: Vec<u8>,
+        /// Mailbox pattern with % and *, raw.
+        pattern: Vec<u8>,
+    },
+    /// NAMESPACE
+    Namespace,
+    /// STATUS mailbox (items)
+    Status {
+        /// Mailbox name, raw.
+        mailbox: Vec<u8>,
+        /// Requested status data items.
+        items: Vec<StatusItem>,
+    },
+    /// APPEND mailbox, one or more messages (MULTIAPPEND).
+    Append {
+        /// Mailbox name, raw.
+        mailbox: Vec<u8>,
+        /// The messages in order.
+        messages: Vec<AppendMessage>,
+    },
+    /// IDLE (the server answers `+ idling` and waits for DONE).
+    Idle,
+    /// CHECK
+    Check,
+    /// CLOSE
+    Close,
+    /// UNSELECT
+    Unselect,
+    /// EXPUNGE
+    Expunge,
+    /// UID EXPUNGE set (UIDPLUS)
+    UidExpunge(SequenceSet),
+    /// SEARCH / UID SEARCH
+    Search {
+        /// True for UID SEARCH.
+        uid: bool,
+        /// CHARSET argument, if given.
+        charset: Option<String>,
+        /// ESEARCH RETURN options; `None` when no RETURN was given (plain SEARCH answer).
+        ret: Option<Vec<SearchReturn>>,
+        /// The criteria, combined with AND.
+        criteria: SearchKey,
+    },
+    /// FETCH / UID FETCH
+    Fetch {
+        /// True for UID FETCH.
+        uid: bool,
+        /// Message set.
+        set: SequenceSet,
+        /// Items requested (macros already expanded).
+        items: Vec<FetchAttribute>,
+        /// CONDSTORE CHANGEDSINCE modifier.
+        changed_since: Option<u64>,
+        /// QRESYNC VANISHED modifier (UID FETCH only).
+        vanished: bool,
+    },
+    /// STORE / UID STORE
+    Store {
+        /// True for UID STORE.
+        uid: bool,
+        /// Message set.
+        set: SequenceSet,
+        /// Replace, add or remove.
+        mode: StoreMode,
+        /// `.SILENT` suffix given.
+        silent: bool,
+        /// Flags (system flags with backslash, keywords without).
+        flags: Vec<String>,
+        /// CONDSTORE UNCHANGEDSINCE modifier.
+        unchanged_since: Option<u64>,
+    },
+    /// COPY / UID COPY
+    Copy {
+        /// True for UID COPY.
+        uid: bool,
+        /// Message set.
+        set: SequenceSet,
+        /// Destination mailbox, raw.
+        mailbox: Vec<u8>,
+    },
+    /// MOVE / UID MOVE
+    Move {
+        /// True for UID MOVE.
+        uid: bool,
+        /// Message set.
+        set: SequenceSet,
+        /// Destination mailbox, raw.
+        mailbox: Vec<u8>,
+    },
+}
+
+/// Parameters of SELECT and EXAMINE.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SelectParams {
+    /// CONDSTORE parameter given.
+    pub condstore: bool,
+    /// QRESYNC (uidvalidity modseq [known-uids [seq-match]]) given.
+    pub qresync: Option<QresyncParams>,
+}
+
+/// The QRESYNC select parameter (RFC 7162).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QresyncParams {
+    /// UIDVALIDITY the client remembers.
+    pub uid_validity: u32,
+    /// Last known MODSEQ.
+    pub mod_seq: u64,
+    /// Known UIDs, if given.
+    pub known_uids: Option<SequenceSet>,
+}
+
+/// LIST in its basic (RFC 3501) and extended (RFC 5258) forms.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListCommand {
+    /// Reference name, raw.
+    pub reference: Vec<u8>,
+    /// One or more patterns, raw.
+    pub patterns: Vec<Vec<u8>>,
+    /// Selection options, upper-cased (SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE).
+    pub select_options: Vec<String>,
+    /// Return options: upper-cased names (SUBSCRIBED, CHILDREN, SPECIAL-USE) and STATUS items.
+    pub return_options: ListReturn,
+    /// True when the extended syntax was used (selection options or RETURN present, or
+    /// several patterns), which changes some response details.
+    pub extended: bool,
+}
+
+/// LIST RETURN options.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListReturn {
+    /// RETURN (SUBSCRIBED)
+    pub subscribed: bool,
+    /// RETURN (CHILDREN)
+    pub children: bool,
+    /// RETURN (SPECIAL-USE)
+    pub special_use: bool,
+    /// RETURN (STATUS (items)) from LIST-STATUS.
+    pub status: Option<Vec<StatusItem>>,
+}
+
+/// A STATUS data item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusItem {
+    /// MESSAGES
+    Messages,
+    /// RECENT
+    Recent,
+    /// UIDNEXT
+    UidNext,
+    /// UIDVALIDITY
+    UidValidity,
+    /// UNSEEN
+    Unseen,
+    /// HIGHESTMODSEQ (CONDSTORE)
+    HighestModSeq,
+    /// SIZE (STATUS=SIZE)
+    Size,
+    /// DELETED (IMAP4rev2)
+    Deleted,
+}
+
+/// One message of an APPEND.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMessage {
+    /// Flags to set.
+    pub flags: Vec<String>,
+    /// INTERNALDATE given, as seconds since the epoch and the zone offset in minutes.
+    pub internal_date: Option<(i64, i32)>,
+    /// The message octets exactly as sent.
+    pub data: Vec<u8>,
+    /// True when sent as literal8 (`~{n}`, BINARY).
+    pub binary: bool,
+}
+
+/// STORE mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreMode {
+    /// FLAGS
+    Replace,
+    /// +FLAGS
+    Add,
+    /// -FLAGS
+    Remove,
+}
+
+/// A sequence set: ranges of message numbers or UIDs, or `$` (SEARCHRES).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SequenceSet {
+    /// Explicit ranges, in the order given.
+    Ranges(Vec<SeqRange>),
+    /// `$`: the result saved by the last SEARCH RETURN (SAVE).
+    Saved,
+}
+
+/// One range `a:b` (or a single number when `start == end`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqRange {
+    /// First end as written.
+    pub start: SeqNumber,
+    /// Second end as written (equal to `start` for a single number).
+    pub end: SeqNumber,
+}
+
+/// A number in a sequence set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqNumber {
+    /// A number, never 0.
+    Value(u32),
+    /// `*`: the largest number in use.
+    Largest,
+}
+
+/// A FETCH attribute, after macros (ALL, FAST, FULL) are expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchAttribute {
+    /// ENVELOPE
+    Envelope,
+    /// FLAGS
+    Flags,
+    /// INTERNALDATE
+    InternalDate,
+    /// RFC822 (answered as RFC822, sets \Seen)
+    Rfc822,
+    /// RFC822.HEADER
+    Rfc822Header,
+    /// RFC822.SIZE
+    Rfc822Size,
+    /// RFC822.TEXT (sets \Seen)
+    Rfc822Text,
+    /// BODY (non-extensible BODYSTRUCTURE)
+    Body,
+    /// BODYSTRUCTURE
+    BodyStructure,
+    /// UID
+    Uid,
+    /// MODSEQ (CONDSTORE)
+    ModSeq,
+    /// SAVEDATE
+    SaveDate,
+    /// EMAILID (OBJECTID)
+    EmailId,
+    /// THREADID (OBJECTID)
+    ThreadId,
+    /// BODY[section]<partial> or BODY.PEEK[...]
+    BodySection {
+        /// True for BODY.PEEK (does not set \Seen).
+        peek: bool,
+        /// The section.
+        section: Section,
+        /// `<offset.length>`.
+        partial: Option<(u32, u32)>,
+    },
+    /// BINARY[part]<partial> or BINARY.PEEK[...]
+    Binary {
+        /// True for BINARY.PEEK.
+        peek: bool,
+        /// Part numbers; empty for the whole message.
+        part: Vec<u32>,
+        /// `<offset.length>`.
+        partial: Option<(u32, u32)>,
+    },
+    /// BINARY.SIZE[part]
+    BinarySize {
+        /// Part numbers; empty for the whole message.
+        part: Vec<u32>,
+    },
+}
+
+/// A body section specification: `1.2.HEADER.FIELDS (From)` and friends.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Section {
+    /// Part numbers, outermost first; empty for the whole message.
+    pub part: Vec<u32>,
+    /// What of that part; `None` for the part's full content.
+    pub text: Option<SectionText>,
+}
+
+/// The text specifier of a section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SectionText {
+    /// HEADER
+    Header,
+    /// HEADER.FIELDS (names), names as sent by the client.
+    HeaderFields(Vec<String>),
+    /// HEADER.FIELDS.NOT (names)
+    HeaderFieldsNot(Vec<String>),
+    /// TEXT
+    Text,
+    /// MIME (only with a part number)
+    Mime,
+}
+
+/// ESEARCH RETURN options (RFC 4731, RFC 5182).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchReturn {
+    /// MIN
+    Min,
+    /// MAX
+    Max,
+    /// ALL
+    All,
+    /// COUNT
+    Count,
+    /// SAVE (SEARCHRES)
+    Save,
+}
+
+/// A date in SEARCH (day precision), as (year, month 1-12, day 1-31).
+pub type SearchDate = (i32, u32, u32);
+
+/// A SEARCH key. Strings are raw octets in the command's charset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchKey {
+    /// Several keys that must all match (a parenthesised list or the top level).
+    And(Vec<SearchKey>),
+    /// ALL
+    All,
+    /// ANSWERED
+    Answered,
+    /// BCC string
+    Bcc(Vec<u8>),
+    /// BEFORE date
+    Before(SearchDate),
+    /// BODY string
+    Body(Vec<u8>),
+    /// CC string
+    Cc(Vec<u8>),
+    /// DELETED
+    Deleted,
+    /// DRAFT
+    Draft,
+    /// FLAGGED
+    Flagged,
+    /// FROM string
+    From(Vec<u8>),
+    /// HEADER field-name string
+    Header(String, Vec<u8>),
+    /// KEYWORD flag
+    Keyword(String),
+    /// LARGER n
+    Larger(u64),
+    /// NEW
+    New,
+    /// NOT key
+    Not(Box<SearchKey>),
+    /// OLD
+    Old,
+    /// ON date
+    On(SearchDate),
+    /// OR key key
+    Or(Box<SearchKey>, Box<SearchKey>),
+    /// RECENT
+    Recent,
+    /// SEEN
+    Seen,
+    /// SENTBEFORE date
+    SentBefore(SearchDate),
+    /// SENTON date
+    SentOn(SearchDate),
+    /// SENTSINCE date
+    SentSince(SearchDate),
+    /// SINCE date
+    Since(SearchDate),
+    /// SMALLER n
+    Smaller(u64),
+    /// SUBJECT string
+    Subject(Vec<u8>),
+    /// TEXT string
+    Text(Vec<u8>),
+    /// TO string
+    To(Vec<u8>),
+    /// UID set
+    Uid(SequenceSet),
+    /// UNANSWERED
+    Unanswered,
+    /// UNDELETED
+    Undeleted,
+    /// UNDRAFT
+    Undraft,
+    /// UNFLAGGED
+    Unflagged,
+    /// UNKEYWORD flag
+    Unkeyword(String),
+    /// UNSEEN
+    Unseen,
+    /// A bare sequence set (message numbers), or `$`.
+    Sequence(SequenceSet),
+    /// MODSEQ n (CONDSTORE; entry-name and type are accepted and ignored)
+    ModSeq(u64),
+    /// OLDER seconds (WITHIN)
+    Older(u64),
+    /// YOUNGER seconds (WITHIN)
+    Younger(u64),
+}

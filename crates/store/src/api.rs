@@ -1,0 +1,232 @@
+//! The mailstore contract: what protocol sessions and tools may ask of a store.
+//!
+//! Nothing here names SQLite or files, so a second back end (PostgreSQL index, object store
+//! for message bodies) can implement the same trait. Mailbox names are UTF-8 with `/` as the
+//! hierarchy separator; `INBOX` is always spelled in upper case here (the session folds any
+//! case of `inbox` to it before calling).
+
+use crate::error::Result;
+
+/// Identifies a mailbox within one user's store; stable across renames, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MailboxId(pub i64);
+
+/// A mailbox as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    /// Full name, e.g. `INBOX` or `Archive/2024`.
+    pub name: String,
+    /// Stable identity (also the OBJECTID MAILBOXID).
+    pub id: MailboxId,
+    /// SPECIAL-USE attribute such as `\Sent`, if any.
+    pub special_use: Option<String>,
+    /// False for a `\Noselect` placeholder left when a parent with children was deleted.
+    pub selectable: bool,
+}
+
+/// Counters answered by STATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MailboxStatus {
+    /// Number of messages.
+    pub messages: u32,
+    /// Messages not yet claimed as \Recent by any session.
+    pub recent: u32,
+    /// Messages without \Seen.
+    pub unseen: u32,
+    /// Messages with \Deleted.
+    pub deleted: u32,
+    /// Next UID to be assigned.
+    pub uid_next: u32,
+    /// UIDVALIDITY.
+    pub uid_validity: u32,
+    /// Highest MODSEQ in the mailbox (at least 1).
+    pub highest_modseq: u64,
+    /// Sum of message sizes in octets.
+    pub size: u64,
+}
+
+/// The state of one message as a session tracks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageState {
+    /// UID.
+    pub uid: u32,
+    /// Flags: system flags spelled `\Seen`, `\Answered`, `\Flagged`, `\Deleted`, `\Draft`,
+    /// keywords as first stored. Never `\Recent` (that is per session).
+    pub flags: Vec<String>,
+    /// MODSEQ of the last change to this message.
+    pub modseq: u64,
+}
+
+/// What a session sees when it selects a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxSnapshot {
+    /// Identity of the selected mailbox.
+    pub id: MailboxId,
+    /// UIDVALIDITY.
+    pub uid_validity: u32,
+    /// UIDNEXT.
+    pub uid_next: u32,
+    /// HIGHESTMODSEQ.
+    pub highest_modseq: u64,
+    /// Every message, in ascending UID order (sequence number = index + 1).
+    pub messages: Vec<MessageState>,
+    /// Keywords in use in this mailbox, for the FLAGS / PERMANENTFLAGS responses.
+    pub keywords: Vec<String>,
+}
+
+/// What changed in a mailbox since a session last looked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MailboxChanges {
+    /// Messages with a UID above the caller's known maximum, ascending.
+    pub new_messages: Vec<MessageState>,
+    /// Messages at or below the known maximum whose MODSEQ is above `since`.
+    pub changed: Vec<MessageState>,
+    /// UIDs expunged with a MODSEQ above `since`, ascending.
+    pub expunged: Vec<u32>,
+    /// HIGHESTMODSEQ now.
+    pub highest_modseq: u64,
+    /// UIDNEXT now.
+    pub uid_next: u32,
+}
+
+/// Everything FETCH may need about a message without reading its file, except the header,
+/// which is only filled when asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageMeta {
+    /// UID.
+    pub uid: u32,
+    /// Flags, as in [`MessageState::flags`].
+    pub flags: Vec<String>,
+    /// MODSEQ.
+    pub modseq: u64,
+    /// INTERNALDATE: seconds since the Unix epoch.
+    pub internal_date: i64,
+    /// Zone offset of INTERNALDATE in minutes east of UTC.
+    pub internal_date_offset: i32,
+    /// SAVEDATE: when the message was stored in this mailbox, seconds since the epoch.
+    pub save_date: i64,
+    /// RFC822.SIZE in octets.
+    pub size: u64,
+    /// ENVELOPE, already in IMAP syntax (a parenthesised list).
+    pub envelope: String,
+    /// BODYSTRUCTURE, already in IMAP syntax.
+    pub body_structure: String,
+    /// BODY (non-extensible form), already in IMAP syntax.
+    pub body: String,
+    /// EMAILID (OBJECTID): stable id of the content, equal for copies of one message.
+    pub email_id: String,
+    /// The message's header block (up to and including the blank line), when requested.
+    pub header: Option<Vec<u8>>,
+}
+
+/// A message to be stored by APPEND or delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage<'a> {
+    /// The octets, stored exactly.
+    pub data: &'a [u8],
+    /// Flags to set (system flags and keywords).
+    pub flags: Vec<String>,
+    /// INTERNALDATE as (seconds since the epoch, zone offset in minutes); now if `None`.
+    pub internal_date: Option<(i64, i32)>,
+}
+
+/// Where APPEND, COPY or MOVE put messages (UIDPLUS answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// UIDVALIDITY of the destination.
+    pub uid_validity: u32,
+    /// (source UID, new UID) for COPY/MOVE in ascending source order; (0, new UID) for APPEND.
+    pub uids: Vec<(u32, u32)>,
+}
+
+/// How STORE changes flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagChange {
+    /// Set exactly these flags.
+    Replace,
+    /// Add these flags.
+    Add,
+    /// Remove these flags.
+    Remove,
+}
+
+/// The outcome of a STORE.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FlagUpdate {
+    /// New state of every message whose flags were looked at and not refused (including
+    /// those that did not actually change: their MODSEQ is then unchanged).
+    pub updated: Vec<MessageState>,
+    /// UIDs refused because their MODSEQ was above UNCHANGEDSINCE.
+    pub modified: Vec<u32>,
+}
+
+/// The mailstore. Every method is synchronous and may block on disk; async callers run them
+/// on a blocking thread. All methods are safe to call from many threads at once.
+pub trait Store: Send + Sync {
+    /// Creates a user's store with an empty INBOX. Fails with `UserExists` if present.
+    fn create_user(&self, user: &str) -> Result<()>;
+    /// Deletes a user's store and every message in it.
+    fn delete_user(&self, user: &str) -> Result<()>;
+    /// Users that have a store, sorted.
+    fn list_users(&self) -> Result<Vec<String>>;
+
+    /// Every mailbox of the user, sorted by name.
+    fn list_mailboxes(&self, user: &str) -> Result<Vec<MailboxInfo>>;
+    /// Creates a mailbox and any missing parents. `MailboxExists` if it exists (a
+    /// `\Noselect` placeholder of that name is turned into a real mailbox instead).
+    fn create_mailbox(&self, user: &str, name: &str, special_use: Option<&str>) -> Result<MailboxId>;
+    /// Deletes a mailbox and its messages. INBOX cannot be deleted. A mailbox with children
+    /// becomes a `\Noselect` placeholder; deleting a placeholder that has children fails.
+    fn delete_mailbox(&self, user: &str, name: &str) -> Result<()>;
+    /// Renames a mailbox and its children, creating missing parents of the new name.
+    /// Renaming INBOX moves its messages to the new mailbox and leaves INBOX empty.
+    fn rename_mailbox(&self, user: &str, from: &str, to: &str) -> Result<()>;
+    /// Subscribed names, sorted (names need not exist).
+    fn subscriptions(&self, user: &str) -> Result<Vec<String>>;
+    /// Adds or removes a subscription.
+    fn set_subscribed(&self, user: &str, name: &str, subscribed: bool) -> Result<()>;
+    /// STATUS counters of a mailbox by name.
+    fn status(&self, user: &str, name: &str) -> Result<MailboxStatus>;
+
+    /// Opens a mailbox by name and returns its current state.
+    fn select(&self, user: &str, name: &str) -> Result<MailboxSnapshot>;
+    /// Atomically takes the \Recent claim on every message no session has claimed yet and
+    /// returns their UIDs (ascending). Read-only sessions never call this.
+    fn claim_recent(&self, user: &str, mailbox: MailboxId) -> Result<Vec<u32>>;
+    /// Changes since `since` (a MODSEQ) for a session that knows UIDs up to `known_max_uid`.
+    fn changes(&self, user: &str, mailbox: MailboxId, since: u64, known_max_uid: u32) -> Result<MailboxChanges>;
+    /// UIDs expunged with a MODSEQ above `since` (QRESYNC VANISHED (EARLIER)).
+    fn expunged_since(&self, user: &str, mailbox: MailboxId, since: u64) -> Result<Vec<u32>>;
+    /// Metadata of the given UIDs that still exist, ascending by UID; `header` asks for the
+    /// header block too.
+    fn fetch_meta(&self, user: &str, mailbox: MailboxId, uids: &[u32], header: bool) -> Result<Vec<MessageMeta>>;
+    /// The full octets of one message.
+    fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>>;
+
+    /// Stores messages in a mailbox by name, atomically (all or none), durably: when this
+    /// returns Ok the messages survive a crash.
+    fn append(&self, user: &str, mailbox: &str, messages: &[NewMessage<'_>]) -> Result<Placed>;
+    /// Changes flags of the given UIDs. With `unchanged_since`, messages whose MODSEQ is
+    /// higher are left alone and reported in `modified`.
+    fn store_flags(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        uids: &[u32],
+        change: FlagChange,
+        flags: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagUpdate>;
+    /// Copies messages to another mailbox of the same user (sharing the stored file).
+    fn copy(&self, user: &str, mailbox: MailboxId, uids: &[u32], to: &str) -> Result<Placed>;
+    /// Moves messages to another mailbox atomically (copy, then expunge from the source).
+    fn move_messages(&self, user: &str, mailbox: MailboxId, uids: &[u32], to: &str) -> Result<Placed>;
+    /// Expunges messages flagged \Deleted: all of them, or only those among `uids`.
+    /// Returns the expunged UIDs, ascending.
+    fn expunge(&self, user: &str, mailbox: MailboxId, uids: Option<&[u32]>) -> Result<Vec<u32>>;
+
+    /// A receiver that changes value whenever the mailbox changes in this process, so IDLE
+    /// sessions wake up. Sessions must still poll [`Store::changes`] now and then for changes
+    /// made by other processes.
+    fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64>;
+}
