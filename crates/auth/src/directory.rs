@@ -1,0 +1,175 @@
+//! The user directory: a small SQLite database of users and password hashes.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{AuthError, Result};
+use crate::names::validate_user_name;
+use crate::password;
+
+/// A hash of a password nobody has, verified when the user is unknown so that the time a
+/// failed login takes does not tell whether the user exists.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| password::hash(b"decoy password nobody has").unwrap_or_default())
+}
+
+/// Users and their Argon2id password hashes, in `directory.sqlite3` of the data directory.
+pub struct Directory {
+    conn: Mutex<Connection>,
+}
+
+impl Directory {
+    /// Opens (creating if needed) the directory in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Directory> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            AuthError::Storage(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let conn = Connection::open(data_dir.join("directory.sqlite3"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS users (
+                name TEXT PRIMARY KEY,
+                password TEXT NOT NULL,
+                created INTEGER NOT NULL
+            );",
+        )?;
+        Ok(Directory {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds a user with a password. Fails if the name is invalid or taken.
+    pub fn add_user(&self, name: &str, password: &[u8]) -> Result<()> {
+        validate_user_name(name)?;
+        let hash = password::hash(password)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let inserted = self.conn().execute(
+            "INSERT OR IGNORE INTO users (name, password, created) VALUES (?1, ?2, ?3)",
+            params![name, hash, now],
+        )?;
+        if inserted == 0 {
+            return Err(AuthError::UserExists(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Replaces a user's password.
+    pub fn set_password(&self, name: &str, password: &[u8]) -> Result<()> {
+        let hash = password::hash(password)?;
+        let changed = self.conn().execute(
+            "UPDATE users SET password = ?2 WHERE name = ?1",
+            params![name, hash],
+        )?;
+        if changed == 0 {
+            return Err(AuthError::NoSuchUser(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Removes a user from the directory (their mail is removed by the store).
+    pub fn delete_user(&self, name: &str) -> Result<()> {
+        let changed = self
+            .conn()
+            .execute("DELETE FROM users WHERE name = ?1", params![name])?;
+        if changed == 0 {
+            return Err(AuthError::NoSuchUser(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// True when the user exists.
+    pub fn exists(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM users WHERE name = ?1", params![name], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some())
+    }
+
+    /// Every user name, sorted.
+    pub fn list_users(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name FROM users ORDER BY name")?;
+        let names = stmt
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(names)
+    }
+
+    /// Checks a password. Returns the canonical user name when it matches. User names are
+    /// matched case-insensitively (they are stored in lower case). Takes about as long for
+    /// an unknown user as for a wrong password.
+    pub fn verify(&self, name: &str, password: &[u8]) -> Result<Option<String>> {
+        let name = name.to_ascii_lowercase();
+        let stored: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT password FROM users WHERE name = ?1",
+                params![name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(match stored {
+            Some(hash) if password::verify(password, &hash) => Some(name),
+            Some(_) => None,
+            None => {
+                password::verify(password, decoy_hash());
+                None
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_verify_passwd_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Directory::open(dir.path()).unwrap();
+        d.add_user("alice", b"pw1").unwrap();
+        assert!(matches!(
+            d.add_user("alice", b"x"),
+            Err(AuthError::UserExists(_))
+        ));
+        assert_eq!(d.verify("ALICE", b"pw1").unwrap().as_deref(), Some("alice"));
+        assert_eq!(d.verify("alice", b"nope").unwrap(), None);
+        assert_eq!(d.verify("nobody", b"pw1").unwrap(), None);
+        d.set_password("alice", b"pw2").unwrap();
+        assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
+        assert!(d.verify("alice", b"pw2").unwrap().is_some());
+        assert_eq!(d.list_users().unwrap(), vec!["alice".to_string()]);
+        d.delete_user("alice").unwrap();
+        assert!(!d.exists("alice").unwrap());
+        assert!(matches!(
+            d.delete_user("alice"),
+            Err(AuthError::NoSuchUser(_))
+        ));
+    }
+
+    #[test]
+    fn survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        Directory::open(dir.path())
+            .unwrap()
+            .add_user("bob", b"pw")
+            .unwrap();
+        let d = Directory::open(dir.path()).unwrap();
+        assert!(d.verify("bob", b"pw").unwrap().is_some());
+    }
+}

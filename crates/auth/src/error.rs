@@ -1,0 +1,30 @@
+//! Errors of the user directory.
+
+/// A directory operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The user name is not acceptable; the text says why.
+    #[error("invalid user name: {0}")]
+    InvalidName(String),
+    /// The user already exists.
+    #[error("user {0} already exists")]
+    UserExists(String),
+    /// The user does not exist.
+    #[error("no such user: {0}")]
+    NoSuchUser(String),
+    /// The password is not acceptable (empty, or too long).
+    #[error("invalid password: {0}")]
+    InvalidPassword(String),
+    /// The directory database could not be read or written.
+    #[error("user directory failure: {0} (check that the data directory is writable)")]
+    Storage(String),
+}
+
+impl From<rusqlite::Error> for AuthError {
+    fn from(e: rusqlite::Error) -> Self {
+        AuthError::Storage(e.to_string())
+    }
+}
+
+/// Result of a directory operation.
+pub type Result<T> = std::result::Result<T, AuthError>;
