@@ -1,0 +1,85 @@
+//! Decoded text for SEARCH: header values, the header block and text parts.
+
+use crate::decode;
+use crate::encoded_word;
+use crate::header;
+use crate::structure::{self, Kind, Part};
+
+/// Values of a header field in a header block, unfolded, RFC 2047 encoded-words decoded to
+/// UTF-8, surrounding whitespace trimmed, in message order.
+pub fn header_values(header: &[u8], name: &str) -> Vec<String> {
+    header::parse(header)
+        .iter()
+        .filter(|f| f.is(name))
+        .map(|f| {
+            encoded_word::decode(&header::unfold(&f.value))
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The whole header block decoded for SEARCH TEXT: one `Name: value` line per field,
+/// unfolded, encoded-words decoded.
+pub fn header_text(header: &[u8]) -> String {
+    let mut out = String::new();
+    for f in header::parse(header) {
+        out.push_str(&String::from_utf8_lossy(f.name));
+        out.push_str(": ");
+        out.push_str(&encoded_word::decode(&header::unfold(&f.value)));
+        out.push('\n');
+    }
+    out
+}
+
+fn collect(msg: &[u8], part: &Part, out: &mut String) {
+    match &part.kind {
+        Kind::Multipart(children) => children.iter().for_each(|c| collect(msg, c, out)),
+        Kind::Message(inner) => collect(msg, inner, out),
+        Kind::Leaf if part.info.is_text() => {
+            let raw = part.body(msg);
+            let bytes = decode::transfer(raw, part.info.encoding.as_deref())
+                .unwrap_or_else(|()| raw.to_vec());
+            let charset = part
+                .info
+                .param("charset")
+                .map(|c| String::from_utf8_lossy(c).into_owned());
+            let text = match charset {
+                Some(cs) => decode::to_utf8(&bytes, &cs),
+                None => String::from_utf8_lossy(&bytes).into_owned(),
+            };
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&text);
+        }
+        Kind::Leaf => {}
+    }
+}
+
+/// Decoded text of every text/* part (transfer encoding removed, charset converted to UTF-8,
+/// HTML left as is), parts separated by a newline.
+pub fn body_text(message: &[u8]) -> String {
+    let root = structure::parse(message);
+    let mut out = String::new();
+    collect(message, &root, &mut out);
+    out
+}
+
+/// Case-insensitive substring match as IMAP SEARCH does it (both sides lowercased).
+pub fn contains_folded(haystack: &str, needle: &str) -> bool {
+    haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+/// The mailbox (local part) of the first address in the first `name` field of `header`,
+/// for SORT FROM / TO / CC (RFC 5256 addr-mailbox). None when the field is absent or has
+/// no address; group names are skipped.
+pub fn first_address_mailbox(header: &[u8], name: &str) -> Option<String> {
+    let fields = header::parse(header);
+    let f = fields.iter().find(|f| f.is(name))?;
+    crate::address::parse_address_list(&f.value)
+        .into_iter()
+        .find(|a| a.domain.is_some())
+        .and_then(|a| a.mailbox)
+        .map(|m| String::from_utf8_lossy(&m).into_owned())
+}
