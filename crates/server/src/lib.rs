@@ -1,1 +1,20 @@
-//! placeholder
+//! Bushbuck's network side: listeners, TLS, protocol sessions, limits and logging.
+//!
+//! [`run`] starts every configured listener over one [`context::ServerContext`] and serves
+//! until the process is told to stop.
+
+pub mod config;
+pub mod context;
+pub mod delivery;
+pub mod imap;
+mod limits;
+mod line_reader;
+mod listener;
+mod lmtp;
+mod login;
+pub mod pop3;
+mod stream;
+mod tls;
+
+pub use config::{Config, PlaintextPolicy};
+pub use listener::run;

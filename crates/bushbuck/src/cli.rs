@@ -1,0 +1,142 @@
+//! The command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Bushbuck: an IMAP, POP3 and LMTP mail server over one mailstore.
+#[derive(Parser)]
+#[command(name = "bushbuck", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (embedded defaults: data in ./bushbuck-data, IMAP on 127.0.0.1:1143,
+    /// IMAPS on 127.0.0.1:1993).
+    Serve(ServeArgs),
+    /// Add, list, change and remove users.
+    User(UserArgs),
+    /// Deliver one message from standard input to local users (an MDA for pipes).
+    Deliver(DeliverArgs),
+}
+
+/// `bushbuck deliver [-m folder] [--flag F] USER... < message`
+#[derive(Args)]
+pub struct DeliverArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// Folder to file into (INBOX when it does not exist).
+    #[arg(short = 'm', long = "mailbox", value_name = "FOLDER")]
+    pub mailbox: Option<String>,
+    /// Flag to set on the delivered message, e.g. '\Seen' (repeatable).
+    #[arg(long = "flag", value_name = "FLAG")]
+    pub flags: Vec<String>,
+    /// Envelope sender for the Return-Path header.
+    #[arg(short = 'f', long = "from", value_name = "ADDRESS")]
+    pub from: Option<String>,
+    /// Recipients: user names or addresses (user+folder@domain files into folder).
+    #[arg(required = true, value_name = "USER")]
+    pub recipients: Vec<String>,
+}
+
+/// Where the configuration and data are: shared by every subcommand.
+#[derive(Args, Clone, Default)]
+pub struct Location {
+    /// TOML configuration file (keys as the long flags of `serve`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory [default: ./bushbuck-data].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// Flags of `bushbuck serve`; each overrides the configuration file.
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// IMAP listener address (STARTTLS offered); "" disables it.
+    #[arg(long, value_name = "ADDR")]
+    pub imap: Option<String>,
+    /// Implicit-TLS IMAP listener address; "" disables it.
+    #[arg(long, value_name = "ADDR")]
+    pub imaps: Option<String>,
+    /// POP3 listener address.
+    #[arg(long, value_name = "ADDR")]
+    pub pop3: Option<String>,
+    /// Implicit-TLS POP3 listener address.
+    #[arg(long, value_name = "ADDR")]
+    pub pop3s: Option<String>,
+    /// LMTP listener address.
+    #[arg(long, value_name = "ADDR")]
+    pub lmtp: Option<String>,
+    /// ManageSieve listener address.
+    #[arg(long, value_name = "ADDR")]
+    pub sieve: Option<String>,
+    /// HTTP listener for /metrics and /healthz.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// Log filter, e.g. "info" or "bushbuck_server=debug" (RUST_LOG also works).
+    #[arg(long, value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// `bushbuck user ...`
+#[derive(Args)]
+pub struct UserArgs {
+    /// The user operation.
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+/// A password given on the command line or read from standard input.
+#[derive(Args, Clone)]
+#[group(required = true, multiple = false)]
+pub struct PasswordArgs {
+    /// The password (visible to other local users in the process list; prefer --password-stdin).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// User operations.
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Create a user with an empty INBOX.
+    Add {
+        /// User name (lowercase letters, digits and . _ - @ +).
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Change a user's password.
+    Passwd {
+        /// User name.
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Delete a user and all their mail.
+    Del {
+        /// User name.
+        name: String,
+        #[command(flatten)]
+        location: Location,
+    },
+}

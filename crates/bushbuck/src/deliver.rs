@@ -1,0 +1,48 @@
+//! `bushbuck deliver`: an MDA for pipes (procmail, sendmail's local mailer): reads one
+//! message on standard input and files it for each named user. Exit codes follow sysexits:
+//! 0 delivered to all, 67 an unknown user, 75 a temporary failure (the MTA retries).
+
+use std::io::Read;
+
+use bushbuck_auth::Directory;
+use bushbuck_server::delivery::{self, ResolveError};
+use bushbuck_store::SqliteStore;
+
+use crate::cli::DeliverArgs;
+use crate::settings::{self, CliError};
+
+/// Delivers standard input to every recipient.
+pub fn run(args: DeliverArgs) -> Result<(), CliError> {
+    let config = settings::load(&args.location)?;
+    let mut message = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut message)
+        .map_err(|e| CliError::TempFail(format!("cannot read the message from standard input: {e}")))?;
+    if message.is_empty() {
+        return Err(CliError::Config("the message on standard input is empty".into()));
+    }
+    let directory = Directory::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
+    let store = SqliteStore::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
+    let from = args.from.clone().unwrap_or_default();
+    let stored = delivery::with_trace_headers(&message, &from, "local", "local delivery", &delivery::host_name());
+    let mut failure = None;
+    for address in &args.recipients {
+        let recipient = match delivery::resolve(&directory, address) {
+            Ok(r) => r,
+            Err(ResolveError::UnknownUser) => {
+                eprintln!("bushbuck deliver: {address}: user unknown");
+                failure.get_or_insert(CliError::NoUser(format!("{address}: user unknown")));
+                continue;
+            }
+            Err(ResolveError::Unavailable(why)) => {
+                failure = Some(CliError::TempFail(format!("user directory unavailable: {why}")));
+                continue;
+            }
+        };
+        match delivery::file(&store, &recipient, args.mailbox.as_deref(), &stored, &args.flags) {
+            Ok(mailbox) => println!("{address}: delivered to {mailbox}"),
+            Err(e) => failure = Some(CliError::TempFail(format!("{address}: {e}"))),
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}

@@ -1,0 +1,59 @@
+//! Building the effective configuration from the embedded defaults, a TOML file and flags,
+//! and the error type of the command.
+
+use std::fmt;
+
+use bushbuck_server::Config;
+
+use crate::cli::Location;
+
+/// A failure of a subcommand, with the exit code it maps to (sysexits).
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad usage or configuration (EX_CONFIG 78).
+    Config(String),
+    /// A named thing does not exist (EX_NOUSER 67).
+    NoUser(String),
+    /// A temporary failure worth retrying (EX_TEMPFAIL 75).
+    TempFail(String),
+    /// Anything else that failed (EX_SOFTWARE 70).
+    Failed(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) => 78,
+            CliError::NoUser(_) => 67,
+            CliError::TempFail(_) => 75,
+            CliError::Failed(_) => 70,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Config(m) | CliError::NoUser(m) | CliError::TempFail(m) | CliError::Failed(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+/// The configuration: defaults, then the file, then `--data`.
+pub fn load(location: &Location) -> Result<Config, CliError> {
+    let mut config = match &location.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))?;
+            Config::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
+        }
+        None => Config::default(),
+    };
+    if let Some(data) = &location.data {
+        config.data = data.clone();
+    }
+    Ok(config)
+}

@@ -1,0 +1,90 @@
+//! `bushbuck user`: provisioning users in the directory and the mailstore together.
+
+use std::io::BufRead;
+
+use bushbuck_auth::{AuthError, Directory};
+use bushbuck_store::{SqliteStore, Store, StoreError};
+
+use crate::cli::{PasswordArgs, UserAction, UserArgs};
+use crate::settings::{self, CliError};
+
+/// Runs a user subcommand.
+pub fn run(args: UserArgs) -> Result<(), CliError> {
+    match args.action {
+        UserAction::Add { name, password, location } => {
+            let config = settings::load(&location)?;
+            let password = read_password(&password)?;
+            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let store = open_store(&config.data)?;
+            directory.add_user(&name, password.as_bytes()).map_err(auth_error)?;
+            match store.create_user(&name) {
+                Ok(()) | Err(StoreError::UserExists) => {}
+                Err(e) => {
+                    let _ = directory.delete_user(&name);
+                    return Err(CliError::Failed(format!("cannot create the mailstore of {name}: {e}")));
+                }
+            }
+            println!("user {name} added");
+            Ok(())
+        }
+        UserAction::List { location } => {
+            let config = settings::load(&location)?;
+            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            for name in directory.list_users().map_err(auth_error)? {
+                println!("{name}");
+            }
+            Ok(())
+        }
+        UserAction::Passwd { name, password, location } => {
+            let config = settings::load(&location)?;
+            let password = read_password(&password)?;
+            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            directory.set_password(&name, password.as_bytes()).map_err(auth_error)?;
+            println!("password of {name} changed");
+            Ok(())
+        }
+        UserAction::Del { name, location } => {
+            let config = settings::load(&location)?;
+            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let store = open_store(&config.data)?;
+            directory.delete_user(&name).map_err(auth_error)?;
+            match store.delete_user(&name) {
+                Ok(()) | Err(StoreError::NoSuchUser) => {}
+                Err(e) => return Err(CliError::Failed(format!("cannot delete the mail of {name}: {e}"))),
+            }
+            println!("user {name} deleted");
+            Ok(())
+        }
+    }
+}
+
+fn open_store(data: &std::path::Path) -> Result<SqliteStore, CliError> {
+    SqliteStore::open(data)
+        .map_err(|e| CliError::Failed(format!("cannot open the mail store in {}: {e}", data.display())))
+}
+
+fn auth_error(e: AuthError) -> CliError {
+    match e {
+        AuthError::NoSuchUser(_) => CliError::NoUser(e.to_string()),
+        AuthError::InvalidName(_) | AuthError::InvalidPassword(_) | AuthError::UserExists(_) => {
+            CliError::Config(e.to_string())
+        }
+        AuthError::Storage(_) => CliError::Failed(e.to_string()),
+    }
+}
+
+fn read_password(args: &PasswordArgs) -> Result<String, CliError> {
+    if let Some(p) = &args.password {
+        return Ok(p.clone());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Failed(format!("cannot read the password from standard input: {e}")))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err(CliError::Config("the password read from standard input is empty".into()));
+    }
+    Ok(password)
+}

@@ -1,0 +1,94 @@
+//! Server configuration: the embedded defaults, overridable by a TOML file and flags.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// When plaintext passwords (LOGIN, AUTHENTICATE PLAIN/LOGIN, POP3 USER/PASS) are accepted
+/// on a connection that is not protected by TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaintextPolicy {
+    /// Never: clients must use TLS (implicit or STARTTLS) first.
+    Never,
+    /// Only from loopback addresses (127.0.0.0/8, ::1).
+    #[default]
+    Loopback,
+    /// Always (for closed networks only).
+    Always,
+}
+
+/// Everything the server reads from its configuration. Field names are the TOML keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Data directory: user directory, mailstores, TLS certificate.
+    pub data: PathBuf,
+    /// Plain IMAP listener (STARTTLS available), e.g. `127.0.0.1:1143`; empty to disable.
+    pub imap: String,
+    /// Implicit-TLS IMAP listener; empty to disable.
+    pub imaps: String,
+    /// Plain POP3 listener; empty to disable.
+    pub pop3: String,
+    /// Implicit-TLS POP3 listener; empty to disable.
+    pub pop3s: String,
+    /// LMTP listener; empty to disable.
+    pub lmtp: String,
+    /// ManageSieve listener; empty to disable.
+    pub sieve: String,
+    /// HTTP listener for metrics and health; empty to disable.
+    pub http: String,
+    /// PEM certificate chain; when unset a self-signed one is generated in the data directory.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key belonging to `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Where plaintext passwords are allowed without TLS.
+    pub allow_plaintext: PlaintextPolicy,
+    /// Longest command line accepted, in octets, not counting literals.
+    pub max_line_length: usize,
+    /// Largest literal accepted (and APPENDLIMIT advertised), in octets.
+    pub max_literal_size: u64,
+    /// Most simultaneous connections from one IP address.
+    pub max_connections_per_ip: usize,
+    /// Most simultaneous logged-in sessions of one user.
+    pub max_connections_per_user: usize,
+    /// Seconds of inactivity before an authenticated session is logged out (RFC 3501: at
+    /// least 30 minutes).
+    pub idle_timeout_secs: u64,
+    /// Seconds a connection may stay unauthenticated before it is dropped.
+    pub login_timeout_secs: u64,
+    /// Failed authentications after which a connection is closed.
+    pub max_auth_failures: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data: PathBuf::from("bushbuck-data"),
+            imap: "127.0.0.1:1143".into(),
+            imaps: "127.0.0.1:1993".into(),
+            pop3: "127.0.0.1:1110".into(),
+            pop3s: "127.0.0.1:1995".into(),
+            lmtp: "127.0.0.1:1024".into(),
+            sieve: String::new(),
+            http: String::new(),
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext: PlaintextPolicy::Loopback,
+            max_line_length: 64 * 1024,
+            max_literal_size: 64 * 1024 * 1024,
+            max_connections_per_ip: 100,
+            max_connections_per_user: 50,
+            idle_timeout_secs: 30 * 60,
+            login_timeout_secs: 60,
+            max_auth_failures: 3,
+        }
+    }
+}
+
+impl Config {
+    /// Parses a TOML configuration; keys not given keep their defaults.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| format!("invalid configuration: {e}"))
+    }
+}

@@ -1,0 +1,27 @@
+//! What every session shares: the store, the user directory, configuration, TLS, limits.
+
+use std::sync::Arc;
+
+use bushbuck_auth::Directory;
+use bushbuck_store::Store;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::Config;
+use crate::limits::Limits;
+use crate::pop3::Pop3Locks;
+
+/// Shared state of a running server.
+pub struct ServerContext {
+    /// The mailstore.
+    pub store: Arc<dyn Store>,
+    /// Users and passwords.
+    pub directory: Arc<Directory>,
+    /// Effective configuration.
+    pub config: Config,
+    /// TLS acceptor for implicit TLS and STARTTLS.
+    pub tls: TlsAcceptor,
+    /// Connection limits.
+    pub limits: Limits,
+    /// Users with a POP3 session holding their maildrop.
+    pub pop3_locks: Pop3Locks,
+}

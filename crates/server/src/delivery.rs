@@ -1,0 +1,142 @@
+//! Local delivery shared by LMTP and `bushbuck deliver`: recipient resolution with
+//! plus-addressing, trace headers, and filing into the store.
+
+use bushbuck_auth::Directory;
+use bushbuck_store::{NewMessage, Store, StoreError};
+
+/// A local recipient: whose store, and which folder plus-addressing asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The address as given.
+    pub address: String,
+    /// Canonical user name.
+    pub user: String,
+    /// `folder` of `user+folder@domain`, if any.
+    pub folder: Option<String>,
+}
+
+/// Why a recipient could not be resolved.
+#[derive(Debug)]
+pub enum ResolveError {
+    /// No such user here.
+    UnknownUser,
+    /// The directory could not be read.
+    Unavailable(String),
+}
+
+/// Resolves an address to a local user: the whole address (lower-cased) if it is a user,
+/// else its local part; `user+detail` files into the folder `detail`.
+pub fn resolve(directory: &Directory, address: &str) -> Result<Recipient, ResolveError> {
+    let lower = address.to_ascii_lowercase();
+    let (local, domain) = match lower.rsplit_once('@') {
+        Some((l, d)) => (l.to_string(), Some(d.to_string())),
+        None => (lower.clone(), None),
+    };
+    let (base, detail) = match local.split_once('+') {
+        Some((b, d)) => (b.to_string(), Some(d.to_string())),
+        None => (local.clone(), None),
+    };
+    let mut candidates = Vec::new();
+    if let Some(d) = &domain {
+        candidates.push((format!("{local}@{d}"), None));
+        candidates.push((format!("{base}@{d}"), detail.clone()));
+    }
+    candidates.push((local.clone(), None));
+    candidates.push((base, detail));
+    for (user, folder) in candidates {
+        match directory.exists(&user) {
+            Ok(true) => {
+                let folder = folder.map(|f| original_case_detail(address, &f));
+                return Ok(Recipient { address: address.to_string(), user, folder });
+            }
+            Ok(false) => {}
+            Err(e) => return Err(ResolveError::Unavailable(e.to_string())),
+        }
+    }
+    Err(ResolveError::UnknownUser)
+}
+
+/// The detail part as the sender wrote it (folder names are case-sensitive).
+fn original_case_detail(address: &str, lower_detail: &str) -> String {
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+    local
+        .split_once('+')
+        .map(|(_, d)| d.to_string())
+        .filter(|d| d.eq_ignore_ascii_case(lower_detail))
+        .unwrap_or_else(|| lower_detail.to_string())
+}
+
+/// Prepends Return-Path and Received as an MDA does. The same bytes are stored for every
+/// recipient, so the store can keep one file for all of them.
+pub fn with_trace_headers(message: &[u8], from: &str, helo: &str, protocol: &str, host: &str) -> Vec<u8> {
+    let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000");
+    let mut out = format!(
+        "Return-Path: <{from}>\r\nReceived: from {helo}\r\n\tby {host} (Bushbuck) with {protocol};\r\n\t{now}\r\n"
+    )
+    .into_bytes();
+    out.extend_from_slice(message);
+    out
+}
+
+/// Files a message for one recipient: into the plus-address folder when it exists, else
+/// INBOX. Returns the mailbox it went to.
+pub fn file(
+    store: &dyn Store,
+    recipient: &Recipient,
+    folder_override: Option<&str>,
+    message: &[u8],
+    flags: &[String],
+) -> Result<String, StoreError> {
+    let wanted = folder_override.map(str::to_string).or_else(|| recipient.folder.clone());
+    let target = match wanted {
+        Some(folder) => {
+            let exists = store.list_mailboxes(&recipient.user)?.iter().any(|m| m.name == folder && m.selectable);
+            if exists {
+                folder
+            } else {
+                "INBOX".to_string()
+            }
+        }
+        None => "INBOX".to_string(),
+    };
+    let new = NewMessage { data: message, flags: flags.to_vec(), internal_date: None };
+    store.append(&recipient.user, &target, std::slice::from_ref(&new))?;
+    Ok(target)
+}
+
+/// This machine's name for Received headers.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plus_addressing_and_domains() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Directory::open(dir.path()).unwrap();
+        d.add_user("alice", b"pw").unwrap();
+        d.add_user("carol@example.org", b"pw").unwrap();
+        let r = resolve(&d, "Alice+Work@example.com").unwrap();
+        assert_eq!((r.user.as_str(), r.folder.as_deref()), ("alice", Some("Work")));
+        let r = resolve(&d, "alice").unwrap();
+        assert_eq!((r.user.as_str(), r.folder), ("alice", None));
+        let r = resolve(&d, "carol+x@example.org").unwrap();
+        assert_eq!((r.user.as_str(), r.folder.as_deref()), ("carol@example.org", Some("x")));
+        assert!(matches!(resolve(&d, "nobody@example.com"), Err(ResolveError::UnknownUser)));
+    }
+
+    #[test]
+    fn trace_headers_come_first() {
+        let m = with_trace_headers(b"Subject: x\r\n\r\nbody\r\n", "a@b", "mx", "LMTP", "host");
+        let text = String::from_utf8(m).unwrap();
+        assert!(text.starts_with("Return-Path: <a@b>\r\nReceived: from mx\r\n\tby host (Bushbuck) with LMTP;"));
+        assert!(text.ends_with("Subject: x\r\n\r\nbody\r\n"));
+    }
+}

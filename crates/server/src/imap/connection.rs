@@ -1,0 +1,120 @@
+//! The IMAP byte stream: command framing with literals, continuation requests, raw lines for
+//! AUTHENTICATE and IDLE, buffered writes, and the STARTTLS upgrade.
+
+use std::io;
+
+use bushbuck_proto::imap::framer::{FrameEvent, Framer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::TlsAcceptor;
+
+use crate::stream::ClientStream;
+
+/// What the client sent next.
+pub enum Incoming {
+    /// A complete command, literals included.
+    Command(Vec<u8>),
+    /// A synchronizing literal was over the limit; the command was dropped unanswered.
+    LiteralTooLarge {
+        /// Tag of the dropped command (`*` when unknown).
+        tag: String,
+    },
+    /// A line went past the length limit.
+    LineTooLong,
+    /// The stream cannot go on (e.g. a non-synchronizing literal over the limit).
+    Fatal(String),
+    /// The client closed the connection.
+    Closed,
+}
+
+/// A client connection with its framer and output buffer.
+pub struct Connection {
+    stream: ClientStream,
+    framer: Framer,
+    out: Vec<u8>,
+    buf: Box<[u8]>,
+}
+
+impl Connection {
+    /// Wraps a stream with the configured line and literal limits.
+    pub fn new(stream: ClientStream, max_line: usize, max_literal: u64) -> Connection {
+        Connection {
+            stream,
+            framer: Framer::new(max_line, max_literal),
+            out: Vec::with_capacity(16 * 1024),
+            buf: vec![0u8; 64 * 1024].into_boxed_slice(),
+        }
+    }
+
+    /// True when TLS protects the connection.
+    pub fn is_tls(&self) -> bool {
+        self.stream.is_tls()
+    }
+
+    /// Queues bytes for the client.
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Sends what is queued.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if !self.out.is_empty() {
+            self.stream.write_all(&self.out).await?;
+            self.out.clear();
+        }
+        self.stream.flush().await
+    }
+
+    /// Reads more bytes into the framer; false at end of stream. Cancel-safe.
+    async fn fill(&mut self) -> io::Result<bool> {
+        let n = self.stream.read(&mut self.buf).await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.framer.push(&self.buf[..n]);
+        Ok(true)
+    }
+
+    /// Reads the next command, answering synchronizing literals with a continuation request.
+    pub async fn read_command(&mut self) -> io::Result<Incoming> {
+        loop {
+            while let Some(event) = self.framer.next_event() {
+                match event {
+                    FrameEvent::Command(bytes) => return Ok(Incoming::Command(bytes)),
+                    FrameEvent::NeedContinuation => {
+                        self.write(b"+ Ready for literal data\r\n");
+                        self.flush().await?;
+                    }
+                    FrameEvent::LiteralTooLarge { tag, .. } => {
+                        return Ok(Incoming::LiteralTooLarge { tag: tag.unwrap_or_else(|| "*".into()) })
+                    }
+                    FrameEvent::LineTooLong => return Ok(Incoming::LineTooLong),
+                    FrameEvent::Fatal(why) => return Ok(Incoming::Fatal(why)),
+                }
+            }
+            if !self.fill().await? {
+                return Ok(Incoming::Closed);
+            }
+        }
+    }
+
+    /// Reads one raw line (without CRLF); `None` at end of stream. Cancel-safe.
+    pub async fn read_line(&mut self) -> io::Result<Option<Vec<u8>>> {
+        loop {
+            match self.framer.next_line() {
+                Some(Ok(line)) => return Ok(Some(line)),
+                Some(Err(_)) => return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long")),
+                None => {}
+            }
+            if !self.fill().await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Upgrades to TLS after STARTTLS, discarding anything the client pipelined in plaintext
+    /// (so it cannot be injected into the protected session).
+    pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
+        self.framer.reset();
+        self.stream.upgrade(acceptor).await
+    }
+}

@@ -1,0 +1,300 @@
+//! FETCH and UID FETCH: every RFC 3501 item plus BINARY, MODSEQ, SAVEDATE and EMAILID.
+
+use bushbuck_mime::{BinaryError, SectionPart};
+use bushbuck_proto::imap::command::{FetchAttribute, Section, SectionText, SequenceSet};
+use bushbuck_proto::imap::response;
+use bushbuck_store::{FlagChange, MessageMeta};
+
+use super::sequence::{uids_from_sequence, uids_from_uid_set};
+use super::session::{Outcome, Session};
+use super::wire;
+
+/// How many messages' metadata are loaded at a time, to bound memory on huge mailboxes.
+const BATCH: usize = 256;
+
+/// What a FETCH needs from the store besides the index row.
+struct Needs {
+    header: bool,
+    full: bool,
+    sets_seen: bool,
+}
+
+fn needs(items: &[FetchAttribute]) -> Needs {
+    let mut n = Needs { header: false, full: false, sets_seen: false };
+    for item in items {
+        match item {
+            FetchAttribute::Rfc822Header => n.header = true,
+            FetchAttribute::Rfc822 | FetchAttribute::Rfc822Text => {
+                n.full = true;
+                n.sets_seen = true;
+            }
+            FetchAttribute::BodySection { peek, section, .. } => {
+                let header_only = section.part.is_empty()
+                    && matches!(
+                        section.text,
+                        Some(SectionText::Header | SectionText::HeaderFields(_) | SectionText::HeaderFieldsNot(_))
+                    );
+                if header_only {
+                    n.header = true;
+                } else {
+                    n.full = true;
+                }
+                n.sets_seen |= !peek;
+            }
+            FetchAttribute::Binary { peek, .. } => {
+                n.full = true;
+                n.sets_seen |= !peek;
+            }
+            FetchAttribute::BinarySize { .. } => n.full = true,
+            _ => {}
+        }
+    }
+    n
+}
+
+impl Session {
+    pub(super) fn fetch(
+        &mut self,
+        uid_cmd: bool,
+        set: &SequenceSet,
+        items: &[FetchAttribute],
+        changed_since: Option<u64>,
+    ) -> Outcome {
+        let Some(view) = self.selected.as_ref() else {
+            return Outcome::Bad("No mailbox selected".into());
+        };
+        let mut uids = if uid_cmd {
+            uids_from_uid_set(set, view)
+        } else {
+            match uids_from_sequence(set, view) {
+                Ok(u) => u,
+                Err(why) => return Outcome::Bad(why.into()),
+            }
+        };
+        if let Some(since) = changed_since {
+            self.condstore = true;
+            uids.retain(|u| view.get(*u).is_some_and(|m| m.modseq > since));
+        }
+        let need = needs(items);
+        let (user, id, read_only) = (self.user(), view.id, view.read_only);
+        let mut seen_now = Vec::new();
+        if need.sets_seen && !read_only {
+            let unseen: Vec<u32> = uids
+                .iter()
+                .copied()
+                .filter(|u| view.get(*u).is_some_and(|m| !m.flags.iter().any(|f| f == "\\Seen")))
+                .collect();
+            if !unseen.is_empty() {
+                let flags = vec!["\\Seen".to_string()];
+                match self.blocking(|s| s.store_flags(&user, id, &unseen, FlagChange::Add, &flags, None)) {
+                    Ok(update) => {
+                        let view = self.selected.as_mut().expect("selected");
+                        for state in &update.updated {
+                            view.record(state);
+                        }
+                        seen_now = unseen;
+                    }
+                    Err(e) => return e.into(),
+                }
+            }
+        }
+        let mut failed = false;
+        for chunk in uids.chunks(BATCH) {
+            let metas = match self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header)) {
+                Ok(m) => m,
+                Err(e) => return e.into(),
+            };
+            for meta in metas {
+                let body = if need.full {
+                    match self.blocking(|s| s.read_message(&user, id, meta.uid)) {
+                        Ok(b) => Some(b),
+                        Err(e) => {
+                            tracing::error!(uid = meta.uid, error = %e, "cannot read message file");
+                            failed = true;
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
+                let add_flags = seen_now.binary_search(&meta.uid).is_ok();
+                match self.fetch_line(uid_cmd, items, &meta, body.as_deref(), add_flags, changed_since.is_some()) {
+                    Ok(line) => self.conn.write(&line),
+                    Err(outcome) => return outcome,
+                }
+            }
+        }
+        if failed {
+            return Outcome::No("[SERVERBUG] Some messages could not be read; the server log says which".into());
+        }
+        Outcome::done(if uid_cmd { "UID FETCH" } else { "FETCH" })
+    }
+
+    /// One `* n FETCH (...)` response for a message.
+    fn fetch_line(
+        &self,
+        uid_cmd: bool,
+        items: &[FetchAttribute],
+        meta: &MessageMeta,
+        body: Option<&[u8]>,
+        add_flags: bool,
+        add_modseq: bool,
+    ) -> Result<Vec<u8>, Outcome> {
+        let view = self.selected.as_ref().expect("selected");
+        let Some(seq) = view.seq_of(meta.uid) else { return Ok(Vec::new()) };
+        let state = view.get(meta.uid).expect("in view");
+        let mut parts: Vec<Vec<u8>> = Vec::new();
+        let has = |f: fn(&FetchAttribute) -> bool| items.iter().any(f);
+        if uid_cmd && !has(|i| matches!(i, FetchAttribute::Uid)) {
+            parts.push(format!("UID {}", meta.uid).into_bytes());
+        }
+        for item in items {
+            let part = match item {
+                FetchAttribute::Uid => format!("UID {}", meta.uid).into_bytes(),
+                FetchAttribute::Flags => flags_item(state, view.recent.contains(&meta.uid)),
+                FetchAttribute::InternalDate => format!(
+                    "INTERNALDATE \"{}\"",
+                    response::date_time(meta.internal_date, meta.internal_date_offset)
+                )
+                .into_bytes(),
+                FetchAttribute::Rfc822Size => format!("RFC822.SIZE {}", meta.size).into_bytes(),
+                FetchAttribute::Envelope => format!("ENVELOPE {}", meta.envelope).into_bytes(),
+                FetchAttribute::BodyStructure => format!("BODYSTRUCTURE {}", meta.body_structure).into_bytes(),
+                FetchAttribute::Body => format!("BODY {}", meta.body).into_bytes(),
+                FetchAttribute::ModSeq => format!("MODSEQ ({})", state.modseq).into_bytes(),
+                FetchAttribute::SaveDate => format!(
+                    "SAVEDATE \"{}\"",
+                    response::date_time(meta.save_date, 0)
+                )
+                .into_bytes(),
+                FetchAttribute::EmailId => format!("EMAILID ({})", meta.email_id).into_bytes(),
+                FetchAttribute::ThreadId => b"THREADID NIL".to_vec(),
+                FetchAttribute::Rfc822 => literal_item("RFC822", body.unwrap_or_default()),
+                FetchAttribute::Rfc822Header => {
+                    let header = meta.header.as_deref().unwrap_or_default();
+                    literal_item("RFC822.HEADER", header)
+                }
+                FetchAttribute::Rfc822Text => {
+                    let text = bushbuck_mime::section(body.unwrap_or_default(), &[], SectionPart::Text)
+                        .unwrap_or_default();
+                    literal_item("RFC822.TEXT", &text)
+                }
+                FetchAttribute::BodySection { section, partial, .. } => {
+                    let source = body.or(meta.header.as_deref()).unwrap_or_default();
+                    section_item(section, *partial, source)
+                }
+                FetchAttribute::Binary { part, partial, .. } => {
+                    match bushbuck_mime::binary(body.unwrap_or_default(), part) {
+                        Ok(data) => {
+                            let name = format!("BINARY[{}]", dotted(part));
+                            partial_item(&name, &data, *partial, true)
+                        }
+                        Err(BinaryError::UnknownEncoding) => {
+                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
+                        }
+                        Err(BinaryError::NoSuchPart) => format!("BINARY[{}] NIL", dotted(part)).into_bytes(),
+                    }
+                }
+                FetchAttribute::BinarySize { part } => {
+                    match bushbuck_mime::binary(body.unwrap_or_default(), part) {
+                        Ok(data) => format!("BINARY.SIZE[{}] {}", dotted(part), data.len()).into_bytes(),
+                        Err(BinaryError::UnknownEncoding) => {
+                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
+                        }
+                        Err(BinaryError::NoSuchPart) => format!("BINARY.SIZE[{}] NIL", dotted(part)).into_bytes(),
+                    }
+                }
+            };
+            parts.push(part);
+        }
+        if add_flags && !has(|i| matches!(i, FetchAttribute::Flags)) {
+            parts.push(flags_item(state, view.recent.contains(&meta.uid)));
+        }
+        if (add_modseq || self.condstore) && !has(|i| matches!(i, FetchAttribute::ModSeq)) {
+            parts.push(format!("MODSEQ ({})", state.modseq).into_bytes());
+        }
+        let mut line = format!("* {seq} FETCH (").into_bytes();
+        line.extend(parts.join(&b' '));
+        line.extend_from_slice(b")\r\n");
+        Ok(line)
+    }
+}
+
+fn flags_item(state: &bushbuck_store::MessageState, recent: bool) -> Vec<u8> {
+    format!("FLAGS {}", wire::flag_list(&state.flags, recent)).into_bytes()
+}
+
+/// `NAME {n}\r\ndata`.
+fn literal_item(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{name} {{{}}}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out
+}
+
+/// `NAME[<origin>] data`, cutting the data to `<offset.length>` when given; `binary` uses
+/// literal8 when the data holds NUL.
+fn partial_item(name: &str, data: &[u8], partial: Option<(u32, u32)>, binary: bool) -> Vec<u8> {
+    let (name, data) = match partial {
+        Some((offset, length)) => {
+            let start = (offset as usize).min(data.len());
+            let end = start.saturating_add(length as usize).min(data.len());
+            (format!("{name}<{offset}>"), &data[start..end])
+        }
+        None => (name.to_string(), data),
+    };
+    if binary && data.contains(&0) {
+        let mut out = format!("{name} ~{{{}}}\r\n", data.len()).into_bytes();
+        out.extend_from_slice(data);
+        out
+    } else {
+        literal_item(&name, data)
+    }
+}
+
+fn dotted(part: &[u32]) -> String {
+    part.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(".")
+}
+
+/// The section specification as echoed in the response, e.g. `1.HEADER.FIELDS (From)`.
+fn section_spec(section: &Section) -> String {
+    let mut spec = dotted(&section.part);
+    let text = match &section.text {
+        None => return spec,
+        Some(SectionText::Header) => "HEADER".to_string(),
+        Some(SectionText::Text) => "TEXT".to_string(),
+        Some(SectionText::Mime) => "MIME".to_string(),
+        Some(SectionText::HeaderFields(names)) => format!("HEADER.FIELDS ({})", field_names(names)),
+        Some(SectionText::HeaderFieldsNot(names)) => format!("HEADER.FIELDS.NOT ({})", field_names(names)),
+    };
+    if !spec.is_empty() {
+        spec.push('.');
+    }
+    spec.push_str(&text);
+    spec
+}
+
+fn field_names(names: &[String]) -> String {
+    names.iter().map(|n| response::astring(n.to_ascii_uppercase().as_bytes())).collect::<Vec<_>>().join(" ")
+}
+
+fn section_item(section: &Section, partial: Option<(u32, u32)>, message: &[u8]) -> Vec<u8> {
+    let name = format!("BODY[{}]", section_spec(section));
+    let kind = match &section.text {
+        None => SectionPart::Full,
+        Some(SectionText::Header) => SectionPart::Header,
+        Some(SectionText::Text) => SectionPart::Text,
+        Some(SectionText::Mime) => SectionPart::Mime,
+        Some(SectionText::HeaderFields(n)) => SectionPart::HeaderFields(n),
+        Some(SectionText::HeaderFieldsNot(n)) => SectionPart::HeaderFieldsNot(n),
+    };
+    match bushbuck_mime::section(message, &section.part, kind) {
+        Some(data) => partial_item(&name, &data, partial, false),
+        None => {
+            let name = match partial {
+                Some((offset, _)) => format!("{name}<{offset}>"),
+                None => name,
+            };
+            format!("{name} NIL").into_bytes()
+        }
+    }
+}

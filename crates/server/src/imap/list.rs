@@ -1,0 +1,147 @@
+//! LIST (basic and RFC 5258 extended, with RFC 5819 STATUS and RFC 6154 SPECIAL-USE) and LSUB.
+
+use std::collections::BTreeMap;
+
+use bushbuck_proto::imap::command::ListCommand;
+use bushbuck_store::MailboxInfo;
+
+use super::mailboxes::status_line;
+use super::pattern;
+use super::session::{Outcome, Session};
+use super::wire;
+
+/// One mailbox to answer with, and its attributes.
+struct Listed {
+    attributes: Vec<&'static str>,
+    selectable: bool,
+    special_use: Option<String>,
+}
+
+impl Session {
+    pub(super) fn list(&mut self, cmd: &ListCommand) -> Outcome {
+        let reference = match self.mailbox_arg(&cmd.reference) {
+            Ok(r) => r,
+            Err(o) => return o,
+        };
+        let mut patterns = Vec::new();
+        for raw in &cmd.patterns {
+            match self.mailbox_arg(raw) {
+                Ok(p) => patterns.push(fold_pattern(&pattern::combine(&reference, &p))),
+                Err(o) => return o,
+            }
+        }
+        if !cmd.extended && patterns.iter().all(|p| p.is_empty()) {
+            self.untagged("LIST (\\Noselect) \"/\" \"\"");
+            return Outcome::done("LIST");
+        }
+        let user = self.user();
+        let subscribed_only = cmd.select_options.iter().any(|o| o == "SUBSCRIBED");
+        let special_only = cmd.select_options.iter().any(|o| o == "SPECIAL-USE");
+        let want_subscribed = subscribed_only || cmd.return_options.subscribed;
+        let loaded = self.blocking(|s| {
+            let boxes = s.list_mailboxes(&user)?;
+            let subs = if want_subscribed { s.subscriptions(&user)? } else { Vec::new() };
+            Ok::<_, bushbuck_store::StoreError>((boxes, subs))
+        });
+        let (boxes, subs) = match loaded {
+            Ok(x) => x,
+            Err(e) => return e.into(),
+        };
+        let mut found: BTreeMap<String, Listed> = BTreeMap::new();
+        let names: Vec<String> = if subscribed_only {
+            subs.clone()
+        } else {
+            boxes.iter().map(|b| b.name.clone()).collect()
+        };
+        for name in names {
+            if !patterns.iter().any(|p| pattern::matches(p, &name)) {
+                continue;
+            }
+            let info = boxes.iter().find(|b| b.name == name);
+            let mut listed = describe(&name, info, &boxes);
+            if want_subscribed && subs.contains(&name) {
+                listed.attributes.push("\\Subscribed");
+            }
+            if special_only && listed.special_use.is_none() {
+                continue;
+            }
+            found.insert(name, listed);
+        }
+        for (name, listed) in found {
+            let mut attrs: Vec<String> = listed.attributes.iter().map(|a| a.to_string()).collect();
+            if let Some(u) = &listed.special_use {
+                attrs.push(u.clone());
+            }
+            self.untagged(&format!("LIST ({}) \"/\" {}", attrs.join(" "), wire::mailbox(&name, false)));
+            if let (Some(items), true) = (&cmd.return_options.status, listed.selectable) {
+                let (user, n) = (self.user(), name.clone());
+                if let Ok(status) = self.blocking(|s| s.status(&user, &n)) {
+                    let line = status_line(&name, &status, items);
+                    self.untagged(&line);
+                }
+            }
+        }
+        Outcome::done("LIST")
+    }
+
+    pub(super) fn lsub(&mut self, reference: &[u8], pattern_raw: &[u8]) -> Outcome {
+        let (reference, pat) = match (self.mailbox_arg(reference), self.mailbox_arg(pattern_raw)) {
+            (Ok(r), Ok(p)) => (r, p),
+            (Err(o), _) | (_, Err(o)) => return o,
+        };
+        let pat = fold_pattern(&pattern::combine(&reference, &pat));
+        if pat.is_empty() {
+            self.untagged("LSUB (\\Noselect) \"/\" \"\"");
+            return Outcome::done("LSUB");
+        }
+        let user = self.user();
+        let subs = match self.blocking(|s| s.subscriptions(&user)) {
+            Ok(s) => s,
+            Err(e) => return e.into(),
+        };
+        let mut found: BTreeMap<String, bool> = BTreeMap::new();
+        for name in &subs {
+            if pattern::matches(&pat, name) {
+                found.insert(name.clone(), true);
+                continue;
+            }
+            // A parent that matches `%` stands in for subscribed children, as \Noselect.
+            let mut parent = name.as_str();
+            while let Some(i) = parent.rfind('/') {
+                parent = &parent[..i];
+                if pattern::matches(&pat, parent) {
+                    found.entry(parent.to_string()).or_insert(false);
+                    break;
+                }
+            }
+        }
+        for (name, subscribed) in found {
+            let attrs = if subscribed { "" } else { "\\Noselect" };
+            self.untagged(&format!("LSUB ({attrs}) \"/\" {}", wire::mailbox(&name, false)));
+        }
+        Outcome::done("LSUB")
+    }
+}
+
+/// Makes a leading `inbox` in a pattern match INBOX in any case.
+fn fold_pattern(p: &str) -> String {
+    if p.len() >= 5 && p.is_char_boundary(5) && p[..5].eq_ignore_ascii_case("INBOX") {
+        format!("INBOX{}", &p[5..])
+    } else {
+        p.to_string()
+    }
+}
+
+fn describe(name: &str, info: Option<&MailboxInfo>, all: &[MailboxInfo]) -> Listed {
+    let prefix = format!("{name}/");
+    let has_children = all.iter().any(|b| b.name.starts_with(&prefix));
+    let mut attributes = Vec::new();
+    let selectable = info.is_some_and(|i| i.selectable);
+    match info {
+        None => attributes.push("\\NonExistent"),
+        Some(i) if !i.selectable => attributes.push("\\Noselect"),
+        Some(_) => {}
+    }
+    attributes.push(if has_children { "\\HasChildren" } else { "\\HasNoChildren" });
+    Listed { attributes, selectable, special_use: info.and_then(|i| i.special_use.clone()) }
+}

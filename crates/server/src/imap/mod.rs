@@ -1,0 +1,21 @@
+//! The IMAP server: IMAP4rev1 (RFC 3501) with the extensions real clients use.
+
+mod append;
+mod auth;
+mod connection;
+mod copy;
+mod fetch;
+mod flags;
+mod idle;
+mod list;
+mod mailbox_name;
+mod mailboxes;
+mod pattern;
+mod search;
+mod select;
+mod selected;
+mod sequence;
+mod session;
+mod wire;
+
+pub use session::Session;

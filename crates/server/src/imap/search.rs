@@ -1,0 +1,302 @@
+//! SEARCH and UID SEARCH, with ESEARCH (RETURN MIN MAX ALL COUNT) and SEARCHRES (SAVE).
+
+use bushbuck_proto::imap::command::{SearchDate, SearchKey, SearchReturn};
+use bushbuck_proto::imap::response;
+use bushbuck_store::MessageMeta;
+use chrono::{DateTime, NaiveDate};
+
+use super::sequence::set_contains;
+use super::session::{Outcome, Session};
+
+/// What evaluating the keys will need besides flags and the index row.
+#[derive(Default)]
+struct Needs {
+    header: bool,
+    body: bool,
+}
+
+fn needs(key: &SearchKey, n: &mut Needs) {
+    use SearchKey::*;
+    match key {
+        And(keys) => keys.iter().for_each(|k| needs(k, n)),
+        Not(k) => needs(k, n),
+        Or(a, b) => {
+            needs(a, n);
+            needs(b, n);
+        }
+        Bcc(_) | Cc(_) | From(_) | To(_) | Subject(_) | Header(..) | SentBefore(_) | SentOn(_) | SentSince(_) => {
+            n.header = true
+        }
+        Body(_) => n.body = true,
+        Text(_) => {
+            n.header = true;
+            n.body = true;
+        }
+        _ => {}
+    }
+}
+
+/// Converts every string of the key tree from `charset` to UTF-8; `Err` names the charset.
+fn transcode(key: &mut SearchKey, charset: &'static encoding_rs::Encoding) {
+    use SearchKey::*;
+    let convert = |s: &mut Vec<u8>| {
+        let (text, _, _) = charset.decode(s);
+        *s = text.into_owned().into_bytes();
+    };
+    match key {
+        And(keys) => keys.iter_mut().for_each(|k| transcode(k, charset)),
+        Not(k) => transcode(k, charset),
+        Or(a, b) => {
+            transcode(a, charset);
+            transcode(b, charset);
+        }
+        Bcc(s) | Body(s) | Cc(s) | From(s) | Subject(s) | Text(s) | To(s) | Header(_, s) => convert(s),
+        _ => {}
+    }
+}
+
+/// One message as the evaluator sees it.
+struct Candidate<'a> {
+    seq: u32,
+    uid: u32,
+    flags: &'a [String],
+    recent: bool,
+    meta: &'a MessageMeta,
+    header: &'a [u8],
+    body_text: Option<String>,
+}
+
+struct Context<'a> {
+    count: u32,
+    max_uid: u32,
+    saved: &'a [u32],
+    now: i64,
+}
+
+fn has_flag(c: &Candidate, flag: &str) -> bool {
+    c.flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
+}
+
+fn civil(secs: i64, offset_minutes: i32) -> Option<NaiveDate> {
+    DateTime::from_timestamp(secs + offset_minutes as i64 * 60, 0).map(|d| d.date_naive())
+}
+
+fn date_of(d: &SearchDate) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(d.0, d.1, d.2)
+}
+
+fn header_matches(c: &Candidate, field: &str, needle: &[u8]) -> bool {
+    let needle = String::from_utf8_lossy(needle);
+    let values = bushbuck_mime::header_values(c.header, field);
+    if needle.is_empty() {
+        return !values.is_empty();
+    }
+    values.iter().any(|v| bushbuck_mime::contains_folded(v, &needle))
+}
+
+fn sent_date(c: &Candidate) -> Option<NaiveDate> {
+    match c.meta_sent() {
+        Some((secs, off)) => civil(secs, off),
+        None => civil(c.meta.internal_date, c.meta.internal_date_offset),
+    }
+}
+
+impl Candidate<'_> {
+    fn meta_sent(&self) -> Option<(i64, i32)> {
+        bushbuck_mime::header_values(self.header, "Date").first().and_then(|d| bushbuck_mime::parse_date(d))
+    }
+}
+
+fn matches(key: &SearchKey, c: &Candidate, cx: &Context) -> bool {
+    use SearchKey::*;
+    let internal = || civil(c.meta.internal_date, c.meta.internal_date_offset);
+    let text = |s: &[u8]| String::from_utf8_lossy(s).into_owned();
+    match key {
+        And(keys) => keys.iter().all(|k| matches(k, c, cx)),
+        All => true,
+        Answered => has_flag(c, "\\Answered"),
+        Unanswered => !has_flag(c, "\\Answered"),
+        Deleted => has_flag(c, "\\Deleted"),
+        Undeleted => !has_flag(c, "\\Deleted"),
+        Draft => has_flag(c, "\\Draft"),
+        Undraft => !has_flag(c, "\\Draft"),
+        Flagged => has_flag(c, "\\Flagged"),
+        Unflagged => !has_flag(c, "\\Flagged"),
+        Seen => has_flag(c, "\\Seen"),
+        Unseen => !has_flag(c, "\\Seen"),
+        Keyword(k) => has_flag(c, k),
+        Unkeyword(k) => !has_flag(c, k),
+        Recent => c.recent,
+        New => c.recent && !has_flag(c, "\\Seen"),
+        Old => !c.recent,
+        Bcc(s) => header_matches(c, "Bcc", s),
+        Cc(s) => header_matches(c, "Cc", s),
+        From(s) => header_matches(c, "From", s),
+        To(s) => header_matches(c, "To", s),
+        Subject(s) => header_matches(c, "Subject", s),
+        Header(field, s) => header_matches(c, field, s),
+        Body(s) => c.body_text.as_deref().is_some_and(|b| bushbuck_mime::contains_folded(b, &text(s))),
+        Text(s) => {
+            let needle = text(s);
+            bushbuck_mime::contains_folded(&bushbuck_mime::header_text(c.header), &needle)
+                || c.body_text.as_deref().is_some_and(|b| bushbuck_mime::contains_folded(b, &needle))
+        }
+        Larger(n) => c.meta.size > *n,
+        Smaller(n) => c.meta.size < *n,
+        Before(d) => internal().zip(date_of(d)).is_some_and(|(a, b)| a < b),
+        On(d) => internal().zip(date_of(d)).is_some_and(|(a, b)| a == b),
+        Since(d) => internal().zip(date_of(d)).is_some_and(|(a, b)| a >= b),
+        SentBefore(d) => sent_date(c).zip(date_of(d)).is_some_and(|(a, b)| a < b),
+        SentOn(d) => sent_date(c).zip(date_of(d)).is_some_and(|(a, b)| a == b),
+        SentSince(d) => sent_date(c).zip(date_of(d)).is_some_and(|(a, b)| a >= b),
+        Older(secs) => cx.now - c.meta.internal_date >= *secs as i64,
+        Younger(secs) => cx.now - c.meta.internal_date <= *secs as i64,
+        Not(k) => !matches(k, c, cx),
+        Or(a, b) => matches(a, c, cx) || matches(b, c, cx),
+        Uid(set) => set_contains(set, c.uid, cx.max_uid, cx.saved, c.uid),
+        Sequence(set) => set_contains(set, c.seq, cx.count, cx.saved, c.uid),
+        ModSeq(m) => c.meta.modseq >= *m,
+    }
+}
+
+fn uses_modseq(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::ModSeq(_) => true,
+        SearchKey::And(keys) => keys.iter().any(uses_modseq),
+        SearchKey::Not(k) => uses_modseq(k),
+        SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        _ => false,
+    }
+}
+
+impl Session {
+    pub(super) fn search(
+        &mut self,
+        uid_cmd: bool,
+        charset: Option<&str>,
+        ret: Option<&[SearchReturn]>,
+        criteria: &SearchKey,
+    ) -> Outcome {
+        let mut key = criteria.clone();
+        if let Some(cs) = charset {
+            match encoding_rs::Encoding::for_label(cs.as_bytes()) {
+                Some(enc) if !cs.eq_ignore_ascii_case("UTF-8") && !cs.eq_ignore_ascii_case("US-ASCII") => {
+                    transcode(&mut key, enc)
+                }
+                Some(_) => {}
+                None => return Outcome::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into()),
+            }
+        }
+        let mut need = Needs::default();
+        needs(&key, &mut need);
+        let with_modseq = uses_modseq(&key);
+        if with_modseq {
+            self.condstore = true;
+        }
+        let Some(view) = self.selected.as_ref() else {
+            return Outcome::Bad("No mailbox selected".into());
+        };
+        let (user, id) = (self.user(), view.id);
+        let all: Vec<u32> = view.messages.iter().map(|m| m.uid).collect();
+        let cx = Context {
+            count: view.messages.len() as u32,
+            max_uid: view.max_uid(),
+            saved: &view.saved_search,
+            now: chrono::Utc::now().timestamp(),
+        };
+        let mut hits: Vec<(u32, u32, u64)> = Vec::new();
+        for chunk in all.chunks(256) {
+            let metas = match self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header)) {
+                Ok(m) => m,
+                Err(e) => return e.into(),
+            };
+            for meta in &metas {
+                let Some(state) = view.get(meta.uid) else { continue };
+                let body_text = if need.body {
+                    match self.blocking(|s| s.read_message(&user, id, meta.uid)) {
+                        Ok(b) => Some(bushbuck_mime::body_text(&b)),
+                        Err(_) => None,
+                    }
+                } else {
+                    None
+                };
+                let candidate = Candidate {
+                    seq: view.seq_of(meta.uid).unwrap_or(0),
+                    uid: meta.uid,
+                    flags: &state.flags,
+                    recent: view.recent.contains(&meta.uid),
+                    meta,
+                    header: meta.header.as_deref().unwrap_or_default(),
+                    body_text,
+                };
+                if matches(&key, &candidate, &cx) {
+                    hits.push((candidate.seq, meta.uid, state.modseq));
+                }
+            }
+        }
+        let numbers: Vec<u32> = hits.iter().map(|(seq, uid, _)| if uid_cmd { *uid } else { *seq }).collect();
+        let max_modseq = hits.iter().map(|h| h.2).max();
+        let Some(ret) = ret else {
+            let mut line = String::from("SEARCH");
+            for n in &numbers {
+                line.push_str(&format!(" {n}"));
+            }
+            if let (true, Some(m)) = (with_modseq, max_modseq) {
+                line.push_str(&format!(" (MODSEQ {m})"));
+            }
+            self.untagged(&line);
+            return Outcome::done(if uid_cmd { "UID SEARCH" } else { "SEARCH" });
+        };
+        let ret: Vec<SearchReturn> = if ret.is_empty() { vec![SearchReturn::All] } else { ret.to_vec() };
+        if ret.contains(&SearchReturn::Save) {
+            let uids: Vec<u32> = hits.iter().map(|h| h.1).collect();
+            let saved = if ret.len() == 1 {
+                uids
+            } else {
+                // RFC 5182: with MIN or MAX alone, only those are saved.
+                let mut keep = Vec::new();
+                if ret.contains(&SearchReturn::All) || ret.contains(&SearchReturn::Count) {
+                    keep = uids.clone();
+                } else {
+                    if ret.contains(&SearchReturn::Min) {
+                        keep.extend(uids.first());
+                    }
+                    if ret.contains(&SearchReturn::Max) {
+                        keep.extend(uids.last());
+                    }
+                    keep.dedup();
+                }
+                keep
+            };
+            if let Some(view) = self.selected.as_mut() {
+                view.saved_search = saved;
+            }
+            if ret.len() == 1 {
+                return Outcome::done(if uid_cmd { "UID SEARCH" } else { "SEARCH" });
+            }
+        }
+        let mut line = format!("ESEARCH (TAG \"{}\")", self.current_tag());
+        if uid_cmd {
+            line.push_str(" UID");
+        }
+        if !numbers.is_empty() {
+            if ret.contains(&SearchReturn::Min) {
+                line.push_str(&format!(" MIN {}", numbers[0]));
+            }
+            if ret.contains(&SearchReturn::Max) {
+                line.push_str(&format!(" MAX {}", numbers[numbers.len() - 1]));
+            }
+            if ret.contains(&SearchReturn::All) {
+                line.push_str(&format!(" ALL {}", response::sequence_set(&numbers)));
+            }
+        }
+        if ret.contains(&SearchReturn::Count) {
+            line.push_str(&format!(" COUNT {}", numbers.len()));
+        }
+        if let (true, Some(m)) = (with_modseq, max_modseq) {
+            line.push_str(&format!(" MODSEQ {m}"));
+        }
+        self.untagged(&line);
+        Outcome::done(if uid_cmd { "UID SEARCH" } else { "SEARCH" })
+    }
+}

@@ -1,0 +1,198 @@
+//! A session's view of its selected mailbox: sequence numbers, flags and \Recent as this
+//! session knows them, and how to bring the view up to date with the store.
+
+use std::collections::HashSet;
+
+use bushbuck_store::{MailboxChanges, MailboxId, MessageState};
+
+/// The selected mailbox as one session sees it.
+pub struct SelectedMailbox {
+    /// Store identity.
+    pub id: MailboxId,
+    /// Name (UTF-8, as in the store).
+    pub name: String,
+    /// Opened by EXAMINE (or without write rights).
+    pub read_only: bool,
+    /// UIDVALIDITY.
+    pub uid_validity: u32,
+    /// Messages in sequence order (ascending UID).
+    pub messages: Vec<MessageState>,
+    /// UIDs that are \Recent for this session.
+    pub recent: HashSet<u32>,
+    /// The MODSEQ up to which this view has taken in changes.
+    pub highest_modseq: u64,
+    /// UIDNEXT as last seen.
+    pub uid_next: u32,
+    /// UIDs expunged in the store but not yet announced (announcing is not allowed during
+    /// FETCH, STORE and SEARCH).
+    pub pending_expunges: Vec<u32>,
+    /// The result saved by SEARCH RETURN (SAVE), as UIDs.
+    pub saved_search: Vec<u32>,
+}
+
+/// Untagged responses that an update produced, in order.
+#[derive(Default)]
+pub struct ViewUpdate {
+    /// Sequence numbers to announce with `* n EXPUNGE`, each computed after the previous
+    /// removals, or UIDs for VANISHED when QRESYNC is on.
+    pub expunged: Vec<(u32, u32)>,
+    /// New EXISTS count, if it changed.
+    pub exists: Option<u32>,
+    /// New RECENT count, if new messages arrived.
+    pub recent: Option<u32>,
+    /// Messages whose flags changed: (sequence number, state).
+    pub flag_changes: Vec<(u32, MessageState)>,
+}
+
+impl SelectedMailbox {
+    /// Largest UID in the view, 0 when empty.
+    pub fn max_uid(&self) -> u32 {
+        self.messages.last().map_or(0, |m| m.uid)
+    }
+
+    /// Sequence number (1-based) of a UID in the view.
+    pub fn seq_of(&self, uid: u32) -> Option<u32> {
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| i as u32 + 1)
+    }
+
+    /// The message with this UID.
+    pub fn get(&self, uid: u32) -> Option<&MessageState> {
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| &self.messages[i])
+    }
+
+    /// Records a state this session caused itself (STORE), so the next update does not
+    /// announce it again.
+    pub fn record(&mut self, state: &MessageState) {
+        if let Ok(i) = self.messages.binary_search_by_key(&state.uid, |m| m.uid) {
+            self.messages[i] = state.clone();
+        }
+    }
+
+    /// Removes UIDs this session expunged itself; returns their sequence numbers in the
+    /// order they must be announced.
+    pub fn remove_own(&mut self, uids: &[u32]) -> Vec<u32> {
+        let mut seqs = Vec::with_capacity(uids.len());
+        for uid in uids {
+            if let Ok(i) = self.messages.binary_search_by_key(uid, |m| m.uid) {
+                self.messages.remove(i);
+                self.recent.remove(uid);
+                seqs.push(i as u32 + 1);
+            }
+        }
+        self.pending_expunges.retain(|u| !uids.contains(u));
+        seqs
+    }
+
+    /// Takes in changes from the store. Expunges are only applied when `expunge_ok`;
+    /// otherwise they wait in `pending_expunges`. `recent` lists UIDs this session has just
+    /// claimed as \Recent.
+    pub fn apply(&mut self, changes: MailboxChanges, recent: &[u32], expunge_ok: bool) -> ViewUpdate {
+        let mut update = ViewUpdate::default();
+        for uid in changes.expunged {
+            if self.get(uid).is_some() && !self.pending_expunges.contains(&uid) {
+                self.pending_expunges.push(uid);
+            }
+        }
+        if expunge_ok {
+            let mut pending = std::mem::take(&mut self.pending_expunges);
+            pending.sort_unstable();
+            for uid in pending {
+                if let Ok(i) = self.messages.binary_search_by_key(&uid, |m| m.uid) {
+                    self.messages.remove(i);
+                    self.recent.remove(&uid);
+                    update.expunged.push((i as u32 + 1, uid));
+                }
+            }
+        }
+        for state in changes.changed {
+            if let Ok(i) = self.messages.binary_search_by_key(&state.uid, |m| m.uid) {
+                let known = &self.messages[i];
+                if state.modseq > known.modseq && state.flags != known.flags {
+                    update.flag_changes.push((i as u32 + 1, state.clone()));
+                }
+                if state.modseq > known.modseq {
+                    self.messages[i] = state;
+                }
+            }
+        }
+        let before = self.messages.len();
+        for state in changes.new_messages {
+            if state.uid > self.max_uid() {
+                self.messages.push(state);
+            }
+        }
+        self.recent.extend(recent.iter().copied());
+        if self.messages.len() != before || !update.expunged.is_empty() {
+            update.exists = Some(self.messages.len() as u32);
+        }
+        if self.messages.len() != before {
+            update.recent = Some(self.recent.len() as u32);
+        }
+        self.highest_modseq = self.highest_modseq.max(changes.highest_modseq);
+        self.uid_next = self.uid_next.max(changes.uid_next);
+        update
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(uid: u32, modseq: u64, flags: &[&str]) -> MessageState {
+        MessageState { uid, modseq, flags: flags.iter().map(|s| s.to_string()).collect() }
+    }
+
+    fn view(uids: &[u32]) -> SelectedMailbox {
+        SelectedMailbox {
+            id: MailboxId(1),
+            name: "INBOX".into(),
+            read_only: false,
+            uid_validity: 1,
+            messages: uids.iter().map(|u| state(*u, 1, &[])).collect(),
+            recent: HashSet::new(),
+            highest_modseq: 1,
+            uid_next: uids.last().map_or(1, |u| u + 1),
+            pending_expunges: vec![],
+            saved_search: vec![],
+        }
+    }
+
+    #[test]
+    fn expunges_are_numbered_after_previous_removals() {
+        let mut v = view(&[10, 11, 12, 13]);
+        let changes = MailboxChanges { expunged: vec![11, 12], highest_modseq: 5, uid_next: 14, ..Default::default() };
+        let u = v.apply(changes, &[], true);
+        assert_eq!(u.expunged, vec![(2, 11), (2, 12)]);
+        assert_eq!(u.exists, Some(2));
+        assert_eq!(v.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![10, 13]);
+    }
+
+    #[test]
+    fn expunges_wait_while_not_allowed() {
+        let mut v = view(&[1, 2]);
+        let changes = MailboxChanges { expunged: vec![1], highest_modseq: 3, uid_next: 3, ..Default::default() };
+        let u = v.apply(changes, &[], false);
+        assert!(u.expunged.is_empty());
+        assert_eq!(v.messages.len(), 2);
+        let u = v.apply(MailboxChanges { highest_modseq: 3, uid_next: 3, ..Default::default() }, &[], true);
+        assert_eq!(u.expunged, vec![(1, 1)]);
+    }
+
+    #[test]
+    fn own_flag_changes_are_not_announced_twice() {
+        let mut v = view(&[1]);
+        v.record(&state(1, 4, &["\\Seen"]));
+        let changes = MailboxChanges { changed: vec![state(1, 4, &["\\Seen"])], highest_modseq: 4, uid_next: 2, ..Default::default() };
+        assert!(v.apply(changes, &[], true).flag_changes.is_empty());
+        let changes = MailboxChanges { changed: vec![state(1, 6, &["\\Seen", "\\Flagged"])], highest_modseq: 6, uid_next: 2, ..Default::default() };
+        assert_eq!(v.apply(changes, &[], true).flag_changes.len(), 1);
+    }
+
+    #[test]
+    fn new_messages_raise_exists_and_recent() {
+        let mut v = view(&[1]);
+        let changes = MailboxChanges { new_messages: vec![state(2, 2, &[])], highest_modseq: 2, uid_next: 3, ..Default::default() };
+        let u = v.apply(changes, &[2], true);
+        assert_eq!((u.exists, u.recent), (Some(2), Some(1)));
+    }
+}

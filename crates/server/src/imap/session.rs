@@ -1,0 +1,429 @@
+//! One IMAP connection: the state machine of RFC 3501/9051 section 3 and command dispatch.
+//! Commands are handled in the sibling modules, each an `impl Session` block.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bushbuck_proto::imap::command::{Command, TaggedCommand};
+use bushbuck_proto::imap::parser::parse_command;
+use bushbuck_store::StoreError;
+
+use super::connection::{Connection, Incoming};
+use super::selected::SelectedMailbox;
+use crate::context::ServerContext;
+use crate::limits::Slot;
+use crate::stream::ClientStream;
+
+/// How a command ended, before it is written as the tagged response.
+pub enum Outcome {
+    /// `tag OK text` (text may start with a response code).
+    Ok(String),
+    /// `tag NO text`.
+    No(String),
+    /// `tag BAD text`.
+    Bad(String),
+    /// The handler wrote the tagged response itself (STARTTLS must answer before the
+    /// handshake).
+    AlreadySent,
+}
+
+impl Outcome {
+    /// `OK Done` style success with a command name.
+    pub fn done(command: &str) -> Outcome {
+        Outcome::Ok(format!("{command} completed"))
+    }
+}
+
+impl From<StoreError> for Outcome {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchMailbox => Outcome::No("[NONEXISTENT] Mailbox does not exist".into()),
+            StoreError::MailboxExists => Outcome::No("[ALREADYEXISTS] Mailbox already exists".into()),
+            StoreError::InvalidName(why) => Outcome::No(format!("[CANNOT] Invalid mailbox name: {why}")),
+            StoreError::NotPossible(why) => Outcome::No(format!("[CANNOT] {why}")),
+            StoreError::NoSuchUser => Outcome::No("[SERVERBUG] Mail store of this user is missing; ask the admin to run reconstruct".into()),
+            StoreError::UserExists => Outcome::No("[ALREADYEXISTS] User exists".into()),
+            StoreError::Io(why) => {
+                tracing::error!(error = %why, "store failure");
+                Outcome::No("[SERVERBUG] Internal storage error; the server log says more".into())
+            }
+        }
+    }
+}
+
+/// Whether the connection goes on after a command.
+#[derive(PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next command.
+    Continue,
+    /// Close the connection (after LOGOUT or a fatal error).
+    Close,
+}
+
+/// An IMAP session.
+pub struct Session {
+    pub(super) ctx: Arc<ServerContext>,
+    pub(super) conn: Connection,
+    pub(super) peer: SocketAddr,
+    /// The authenticated user, if any.
+    pub(super) user: Option<String>,
+    pub(super) user_slot: Option<Slot<String>>,
+    /// The selected mailbox, if any.
+    pub(super) selected: Option<SelectedMailbox>,
+    /// CONDSTORE has been enabled (ENABLE, SELECT (CONDSTORE) or a CONDSTORE command).
+    pub(super) condstore: bool,
+    /// Failed authentication attempts on this connection.
+    pub(super) auth_failures: u32,
+    /// Tag of the command being executed (for ESEARCH).
+    pub(super) tag: String,
+}
+
+impl Session {
+    /// Serves one connection to its end.
+    pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, peer: SocketAddr) {
+        let conn = Connection::new(stream, ctx.config.max_line_length, ctx.config.max_literal_size);
+        let mut session = Session {
+            ctx,
+            conn,
+            peer,
+            user: None,
+            user_slot: None,
+            selected: None,
+            condstore: false,
+            auth_failures: 0,
+            tag: String::new(),
+        };
+        let greeting = format!("* OK [CAPABILITY {}] Bushbuck IMAP ready\r\n", session.capabilities());
+        session.conn.write(greeting.as_bytes());
+        if session.conn.flush().await.is_err() {
+            return;
+        }
+        session.serve().await;
+        if let Some(user) = &session.user {
+            tracing::info!(protocol = "imap", user = %user, peer = %session.peer, "logout");
+        }
+    }
+
+    async fn serve(&mut self) {
+        loop {
+            let timeout = if self.user.is_some() {
+                self.ctx.config.idle_timeout_secs
+            } else {
+                self.ctx.config.login_timeout_secs
+            };
+            let incoming = match tokio::time::timeout(Duration::from_secs(timeout), self.conn.read_command()).await {
+                Err(_) => {
+                    self.conn.write(b"* BYE Autologout; idle for too long\r\n");
+                    let _ = self.conn.flush().await;
+                    return;
+                }
+                Ok(Err(_)) | Ok(Ok(Incoming::Closed)) => return,
+                Ok(Ok(incoming)) => incoming,
+            };
+            let flow = match incoming {
+                Incoming::Command(bytes) => self.execute(&bytes).await,
+                Incoming::LiteralTooLarge { tag } => {
+                    let text = format!(
+                        "{tag} NO [TOOBIG] Literal larger than the {} octets this server accepts\r\n",
+                        self.ctx.config.max_literal_size
+                    );
+                    self.conn.write(text.as_bytes());
+                    Flow::Continue
+                }
+                Incoming::LineTooLong => {
+                    let text = format!(
+                        "* BYE Command line longer than {} octets; closing\r\n",
+                        self.ctx.config.max_line_length
+                    );
+                    self.conn.write(text.as_bytes());
+                    Flow::Close
+                }
+                Incoming::Fatal(why) => {
+                    self.conn.write(format!("* BYE {why}\r\n").as_bytes());
+                    Flow::Close
+                }
+                Incoming::Closed => Flow::Close,
+            };
+            if self.conn.flush().await.is_err() || flow == Flow::Close {
+                return;
+            }
+        }
+    }
+
+    async fn execute(&mut self, bytes: &[u8]) -> Flow {
+        let TaggedCommand { tag, command } = match parse_command(bytes) {
+            Ok(c) => c,
+            Err(e) => {
+                let tag = e.tag.clone().unwrap_or_else(|| "*".to_string());
+                self.conn.write(format!("{tag} BAD {}\r\n", e.message).as_bytes());
+                return Flow::Continue;
+            }
+        };
+        self.tag = tag.clone();
+        let name = command_name(&command);
+        if let Some(why) = self.not_allowed_in_state(&command) {
+            self.conn.write(format!("{tag} BAD {name} {why}\r\n").as_bytes());
+            return Flow::Continue;
+        }
+        let expunge_ok = !matches!(
+            command,
+            Command::Fetch { uid: false, .. } | Command::Store { uid: false, .. } | Command::Search { uid: false, .. }
+        );
+        let (outcome, flow) = self.dispatch(&tag, command).await;
+        if flow == Flow::Close {
+            return Flow::Close;
+        }
+        if self.selected.is_some() {
+            self.sync_view(expunge_ok);
+        }
+        let line = match outcome {
+            Outcome::Ok(text) => format!("{tag} OK {text}\r\n"),
+            Outcome::No(text) => format!("{tag} NO {text}\r\n"),
+            Outcome::Bad(text) => format!("{tag} BAD {text}\r\n"),
+            Outcome::AlreadySent => String::new(),
+        };
+        self.conn.write(line.as_bytes());
+        if self.auth_failures >= self.ctx.config.max_auth_failures {
+            self.conn.write(b"* BYE Too many failed authentication attempts\r\n");
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    /// Why a command may not run in the current state, if it may not.
+    fn not_allowed_in_state(&self, command: &Command) -> Option<&'static str> {
+        use Command::*;
+        let authenticated = self.user.is_some();
+        let selected = self.selected.is_some();
+        match command {
+            Capability | Noop | Logout | Id(_) => None,
+            StartTls | Authenticate { .. } | Login { .. } if authenticated => Some("is not allowed: already authenticated"),
+            StartTls | Authenticate { .. } | Login { .. } => None,
+            _ if !authenticated => Some("needs authentication first"),
+            Check | Close | Unselect | Expunge | UidExpunge(_) | Search { .. } | Fetch { .. } | Store { .. }
+            | Copy { .. } | Move { .. }
+                if !selected =>
+            {
+                Some("needs a selected mailbox")
+            }
+            _ => None,
+        }
+    }
+
+    async fn dispatch(&mut self, tag: &str, command: Command) -> (Outcome, Flow) {
+        use Command::*;
+        let outcome = match command {
+            Capability => {
+                let caps = self.capabilities();
+                self.untagged(&format!("CAPABILITY {caps}"));
+                Outcome::done("CAPABILITY")
+            }
+            Noop => Outcome::done("NOOP"),
+            Check => Outcome::done("CHECK"),
+            Logout => {
+                self.conn.write(b"* BYE Bushbuck logging out\r\n");
+                self.conn.write(format!("{tag} OK LOGOUT completed\r\n").as_bytes());
+                return (Outcome::done("LOGOUT"), Flow::Close);
+            }
+            Id(_) => {
+                self.untagged(&format!("ID (\"name\" \"Bushbuck\" \"version\" \"{}\")", env!("CARGO_PKG_VERSION")));
+                Outcome::done("ID")
+            }
+            StartTls => return self.starttls(tag).await,
+            Login { user, password } => return self.login(&user, &password).await,
+            Authenticate { mechanism, initial } => return self.authenticate(&mechanism, initial).await,
+            Enable(caps) => self.enable(&caps),
+            Namespace => {
+                self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+                Outcome::done("NAMESPACE")
+            }
+            Select { mailbox, params } => self.select(&mailbox, params.condstore, false),
+            Examine { mailbox, params } => self.select(&mailbox, params.condstore, true),
+            Create { mailbox, special_use } => self.create(&mailbox, &special_use),
+            Delete(mailbox) => self.delete(&mailbox),
+            Rename { from, to } => self.rename(&from, &to),
+            Subscribe(mailbox) => self.subscribe(&mailbox, true),
+            Unsubscribe(mailbox) => self.subscribe(&mailbox, false),
+            List(list) => self.list(&list),
+            Lsub { reference, pattern } => self.lsub(&reference, &pattern),
+            Status { mailbox, items } => self.status(&mailbox, &items),
+            Append { mailbox, messages } => self.append(&mailbox, &messages),
+            Idle => return self.idle().await,
+            Close => self.close(true),
+            Unselect => self.close(false),
+            Expunge => self.expunge(None),
+            UidExpunge(set) => self.expunge(Some(&set)),
+            Search { uid, charset, ret, criteria } => self.search(uid, charset.as_deref(), ret.as_deref(), &criteria),
+            Fetch { uid, set, items, changed_since, vanished: _ } => self.fetch(uid, &set, &items, changed_since),
+            Store { uid, set, mode, silent, flags, unchanged_since } => {
+                self.store(uid, &set, mode, silent, &flags, unchanged_since)
+            }
+            Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox, false),
+            Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox, true),
+        };
+        (outcome, Flow::Continue)
+    }
+
+    /// Writes `* text`.
+    pub(super) fn untagged(&mut self, text: &str) {
+        self.conn.write(b"* ");
+        self.conn.write(text.as_bytes());
+        self.conn.write(b"\r\n");
+    }
+
+    /// Tag of the command in progress.
+    pub(super) fn current_tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// The authenticated user (only called in authenticated states).
+    pub(super) fn user(&self) -> String {
+        self.user.clone().unwrap_or_default()
+    }
+
+    /// Runs blocking store work without stalling other sessions on this worker thread.
+    pub(super) fn blocking<T>(&self, work: impl FnOnce(&dyn bushbuck_store::Store) -> T) -> T {
+        let store = self.ctx.store.clone();
+        tokio::task::block_in_place(|| work(store.as_ref()))
+    }
+
+    fn enable(&mut self, caps: &[String]) -> Outcome {
+        let mut enabled = Vec::new();
+        for cap in caps {
+            if cap.eq_ignore_ascii_case("CONDSTORE") && !self.condstore {
+                self.condstore = true;
+                enabled.push("CONDSTORE");
+            }
+        }
+        let mut line = String::from("ENABLED");
+        for cap in enabled {
+            line.push(' ');
+            line.push_str(cap);
+        }
+        self.untagged(&line);
+        Outcome::done("ENABLE")
+    }
+
+    /// The CAPABILITY list for the current state.
+    pub(super) fn capabilities(&self) -> String {
+        let mut caps = vec!["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
+        if self.user.is_none() {
+            if !self.conn.is_tls() {
+                caps.push("STARTTLS");
+            }
+            if self.plaintext_allowed() {
+                caps.extend(["AUTH=PLAIN", "AUTH=LOGIN"]);
+            } else {
+                caps.push("LOGINDISABLED");
+            }
+            return caps.join(" ");
+        }
+        caps.extend([
+            "NAMESPACE", "UIDPLUS", "UNSELECT", "CHILDREN", "MOVE", "CONDSTORE", "ESEARCH", "SEARCHRES",
+            "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "BINARY", "MULTIAPPEND",
+            "STATUS=SIZE", "SAVEDATE", "OBJECTID", "WITHIN",
+        ]);
+        let mut text = caps.join(" ");
+        text.push_str(&format!(" APPENDLIMIT={}", self.ctx.config.max_literal_size));
+        text
+    }
+
+    /// Whether plaintext passwords may be used on this connection now.
+    pub(super) fn plaintext_allowed(&self) -> bool {
+        use crate::config::PlaintextPolicy::*;
+        self.conn.is_tls()
+            || match self.ctx.config.allow_plaintext {
+                Always => true,
+                Never => false,
+                Loopback => self.peer.ip().is_loopback(),
+            }
+    }
+
+    /// Brings the selected mailbox's view up to date and writes what changed.
+    pub(super) fn sync_view(&mut self, expunge_ok: bool) {
+        let Some(view) = self.selected.as_ref() else { return };
+        let (user, id, since, known, read_only) =
+            (self.user(), view.id, view.highest_modseq, view.max_uid(), view.read_only);
+        let result = self.blocking(|s| {
+            let changes = s.changes(&user, id, since, known)?;
+            let recent = if read_only || changes.new_messages.is_empty() { Vec::new() } else { s.claim_recent(&user, id)? };
+            Ok::<_, StoreError>((changes, recent))
+        });
+        let (changes, recent) = match result {
+            Ok(r) => r,
+            Err(StoreError::NoSuchMailbox) => {
+                self.conn.write(b"* BYE Selected mailbox was deleted; please reconnect\r\n");
+                self.selected = None;
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot refresh the selected mailbox");
+                return;
+            }
+        };
+        let condstore = self.condstore;
+        let Some(view) = self.selected.as_mut() else { return };
+        let update = view.apply(changes, &recent, expunge_ok);
+        let mut lines = Vec::new();
+        for (seq, _) in &update.expunged {
+            lines.push(format!("{seq} EXPUNGE"));
+        }
+        if let Some(n) = update.exists {
+            lines.push(format!("{n} EXISTS"));
+        }
+        if let Some(n) = update.recent {
+            lines.push(format!("{n} RECENT"));
+        }
+        for (seq, state) in &update.flag_changes {
+            let flags = super::wire::flag_list(&state.flags, view.recent.contains(&state.uid));
+            let mut line = format!("{seq} FETCH (UID {} FLAGS {flags}", state.uid);
+            if condstore {
+                line.push_str(&format!(" MODSEQ ({})", state.modseq));
+            }
+            line.push(')');
+            lines.push(line);
+        }
+        for line in lines {
+            self.untagged(&line);
+        }
+    }
+}
+
+/// The command's name for messages.
+fn command_name(command: &Command) -> &'static str {
+    use Command::*;
+    match command {
+        Capability => "CAPABILITY",
+        Noop => "NOOP",
+        Logout => "LOGOUT",
+        StartTls => "STARTTLS",
+        Authenticate { .. } => "AUTHENTICATE",
+        Login { .. } => "LOGIN",
+        Enable(_) => "ENABLE",
+        Id(_) => "ID",
+        Select { .. } => "SELECT",
+        Examine { .. } => "EXAMINE",
+        Create { .. } => "CREATE",
+        Delete(_) => "DELETE",
+        Rename { .. } => "RENAME",
+        Subscribe(_) => "SUBSCRIBE",
+        Unsubscribe(_) => "UNSUBSCRIBE",
+        List(_) => "LIST",
+        Lsub { .. } => "LSUB",
+        Namespace => "NAMESPACE",
+        Status { .. } => "STATUS",
+        Append { .. } => "APPEND",
+        Idle => "IDLE",
+        Check => "CHECK",
+        Close => "CLOSE",
+        Unselect => "UNSELECT",
+        Expunge => "EXPUNGE",
+        UidExpunge(_) => "UID EXPUNGE",
+        Search { .. } => "SEARCH",
+        Fetch { .. } => "FETCH",
+        Store { .. } => "STORE",
+        Copy { .. } => "COPY",
+        Move { .. } => "MOVE",
+    }
+}

@@ -1,0 +1,131 @@
+//! Binding the configured addresses and handing each connection to its protocol session.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bushbuck_auth::Directory;
+use bushbuck_store::SqliteStore;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::config::Config;
+use crate::context::ServerContext;
+use crate::limits::{Counter, Limits};
+use crate::stream::ClientStream;
+
+/// Which protocol a listener speaks, and whether TLS starts at once.
+#[derive(Clone, Copy, Debug)]
+enum Service {
+    Imap { implicit_tls: bool },
+    Pop3 { implicit_tls: bool },
+    Lmtp,
+}
+
+impl Service {
+    fn implicit_tls(self) -> bool {
+        match self {
+            Service::Imap { implicit_tls } | Service::Pop3 { implicit_tls } => implicit_tls,
+            Service::Lmtp => false,
+        }
+    }
+}
+
+/// Opens the data directory, binds every configured listener and serves until SIGINT or
+/// SIGTERM. Errors say what to fix (a port in use, an unwritable directory).
+pub async fn run(config: Config) -> Result<(), String> {
+    let store = SqliteStore::open(&config.data)
+        .map_err(|e| format!("cannot open the mail store in {}: {e}", config.data.display()))?;
+    let directory = Directory::open(&config.data).map_err(|e| e.to_string())?;
+    let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
+    let limits = Limits {
+        per_ip: Counter::new(config.max_connections_per_ip),
+        per_user: Counter::new(config.max_connections_per_user),
+    };
+    let services: Vec<(String, Service)> = [
+        (&config.imap, Service::Imap { implicit_tls: false }),
+        (&config.imaps, Service::Imap { implicit_tls: true }),
+        (&config.pop3, Service::Pop3 { implicit_tls: false }),
+        (&config.pop3s, Service::Pop3 { implicit_tls: true }),
+        (&config.lmtp, Service::Lmtp),
+    ]
+    .into_iter()
+    .filter(|(addr, _)| !addr.is_empty())
+    .map(|(addr, service)| (addr.clone(), service))
+    .collect();
+    let ctx = Arc::new(ServerContext {
+        store: Arc::new(store),
+        directory: Arc::new(directory),
+        config,
+        tls,
+        limits,
+        pop3_locks: Default::default(),
+    });
+    for (addr, service) in services {
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr} for {service:?}: {e} (is another server using the port?)"))?;
+        tracing::info!(address = %addr, ?service, "listening");
+        tokio::spawn(accept_loop(ctx.clone(), listener, service));
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener, service: Service) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(serve_connection(ctx.clone(), tcp, peer, service));
+    }
+}
+
+async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: SocketAddr, service: Service) {
+    let Some(_slot) = ctx.limits.per_ip.acquire(peer.ip()) else {
+        tracing::warn!(peer = %peer, "too many connections from this address");
+        let refusal: &[u8] = match service {
+            Service::Imap { .. } => b"* BYE Too many connections from your address\r\n",
+            Service::Pop3 { .. } => b"-ERR [SYS/TEMP] Too many connections from your address\r\n",
+            Service::Lmtp => b"421 4.7.0 Too many connections from your address\r\n",
+        };
+        let _ = tcp.write_all(refusal).await;
+        return;
+    };
+    tracing::debug!(peer = %peer, ?service, "connected");
+    let mut stream = ClientStream::Plain(tcp);
+    if service.implicit_tls() {
+        if let Err(e) = stream.upgrade(&ctx.tls).await {
+            tracing::info!(peer = %peer, error = %e, "TLS handshake failed");
+            return;
+        }
+    }
+    match service {
+        Service::Imap { .. } => crate::imap::Session::run(ctx, stream, peer).await,
+        Service::Pop3 { .. } => crate::pop3::Pop3Session::run(ctx, stream, peer).await,
+        Service::Lmtp => crate::lmtp::LmtpSession::run(ctx, stream, peer.to_string()).await,
+    }
+}

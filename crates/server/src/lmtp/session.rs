@@ -1,0 +1,180 @@
+//! One LMTP connection: LHLO, MAIL, RCPT, DATA with a reply for each recipient.
+
+use std::sync::Arc;
+
+use bushbuck_proto::lmtp::{parse_command, DataReader, LmtpCommand, MAX_LINE};
+
+use crate::context::ServerContext;
+use crate::delivery::{self, Recipient, ResolveError};
+use crate::line_reader::{Line, LineConnection};
+use crate::stream::ClientStream;
+
+/// Longest DATA line accepted (RFC 5321 says 1000; MTAs pass longer lines of broken mail).
+const MAX_DATA_LINE: usize = 1024 * 1024;
+
+/// One mail transaction in progress.
+#[derive(Default)]
+struct Transaction {
+    from: Option<String>,
+    recipients: Vec<Recipient>,
+}
+
+/// An LMTP session.
+pub struct LmtpSession {
+    ctx: Arc<ServerContext>,
+    conn: LineConnection,
+    client: String,
+    helo: Option<String>,
+    transaction: Transaction,
+    host: String,
+}
+
+impl LmtpSession {
+    /// Serves one connection to its end.
+    pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, client: String) {
+        let host = delivery::host_name();
+        let conn = LineConnection::new(stream, MAX_DATA_LINE);
+        let mut s = LmtpSession { ctx, conn, client, helo: None, transaction: Transaction::default(), host };
+        let greeting = format!("220 {} LMTP Bushbuck ready\r\n", s.host);
+        s.conn.write(greeting.as_bytes());
+        if s.conn.flush().await.is_err() {
+            return;
+        }
+        loop {
+            let line = match s.conn.read_line().await {
+                Ok(Line::Text(l)) => l,
+                Ok(Line::TooLong) => {
+                    s.reply(500, "5.5.2", "Line too long; closing");
+                    let _ = s.conn.flush().await;
+                    return;
+                }
+                Ok(Line::Closed) | Err(_) => return,
+            };
+            let keep_going = if line.len() > MAX_LINE {
+                s.reply(500, "5.5.2", "Command line too long");
+                true
+            } else {
+                s.command(&line).await
+            };
+            if s.conn.flush().await.is_err() || !keep_going {
+                return;
+            }
+        }
+    }
+
+    fn reply(&mut self, code: u16, status: &str, text: &str) {
+        self.conn.write(format!("{code} {status} {text}\r\n").as_bytes());
+    }
+
+    async fn command(&mut self, line: &[u8]) -> bool {
+        let command = match parse_command(line) {
+            Ok(c) => c,
+            Err(e) => {
+                self.reply(e.code, e.status, &e.text);
+                return true;
+            }
+        };
+        match command {
+            LmtpCommand::Lhlo(domain) => {
+                self.helo = Some(domain);
+                self.transaction = Transaction::default();
+                let text = format!(
+                    "250-{}\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SIZE {}\r\n",
+                    self.host, self.ctx.config.max_literal_size
+                );
+                self.conn.write(text.as_bytes());
+            }
+            LmtpCommand::Noop => self.reply(250, "2.0.0", "OK"),
+            LmtpCommand::Vrfy => self.reply(252, "2.5.0", "Cannot verify; send the mail"),
+            LmtpCommand::Quit => {
+                self.reply(221, "2.0.0", "Bye");
+                return false;
+            }
+            LmtpCommand::Rset => {
+                self.transaction = Transaction::default();
+                self.reply(250, "2.0.0", "OK");
+            }
+            LmtpCommand::MailFrom { .. } if self.helo.is_none() => self.reply(503, "5.5.1", "Send LHLO first"),
+            LmtpCommand::MailFrom { .. } if self.transaction.from.is_some() => {
+                self.reply(503, "5.5.1", "Nested MAIL command")
+            }
+            LmtpCommand::MailFrom { from, size } => {
+                if size.is_some_and(|s| s > self.ctx.config.max_literal_size) {
+                    self.reply(552, "5.3.4", "Message too big for this server");
+                } else {
+                    self.transaction.from = Some(from);
+                    self.reply(250, "2.1.0", "OK");
+                }
+            }
+            LmtpCommand::RcptTo(_) if self.transaction.from.is_none() => self.reply(503, "5.5.1", "Send MAIL first"),
+            LmtpCommand::RcptTo(address) => self.recipient(&address),
+            LmtpCommand::Data if self.transaction.recipients.is_empty() => {
+                self.reply(503, "5.5.1", "No valid recipients")
+            }
+            LmtpCommand::Data => return self.data().await,
+        }
+        true
+    }
+
+    fn recipient(&mut self, address: &str) {
+        let directory = self.ctx.directory.clone();
+        match tokio::task::block_in_place(|| delivery::resolve(&directory, address)) {
+            Ok(r) => {
+                self.transaction.recipients.push(r);
+                self.reply(250, "2.1.5", "OK");
+            }
+            Err(ResolveError::UnknownUser) => self.reply(550, "5.1.1", &format!("<{address}> User unknown")),
+            Err(ResolveError::Unavailable(why)) => {
+                tracing::error!(error = %why, "user directory failure");
+                self.reply(451, "4.3.0", "Temporary directory failure; try again later");
+            }
+        }
+    }
+
+    async fn data(&mut self) -> bool {
+        self.conn.write(b"354 Start mail input; end with <CRLF>.<CRLF>\r\n");
+        if self.conn.flush().await.is_err() {
+            return false;
+        }
+        let mut reader = DataReader::new(self.ctx.config.max_literal_size as usize);
+        loop {
+            match self.conn.read_line().await {
+                Ok(Line::Text(line)) => {
+                    if reader.line(&line) {
+                        break;
+                    }
+                }
+                Ok(Line::TooLong) => {
+                    self.reply(500, "5.5.2", "Line too long; closing");
+                    return false;
+                }
+                _ => return false,
+            }
+        }
+        let transaction = std::mem::take(&mut self.transaction);
+        let Some(message) = reader.finish() else {
+            for _ in &transaction.recipients {
+                self.reply(552, "5.3.4", "Message too big for this server");
+            }
+            return true;
+        };
+        let from = transaction.from.unwrap_or_default();
+        let helo = format!("{} ({})", self.helo.as_deref().unwrap_or("unknown"), self.client);
+        let stored = delivery::with_trace_headers(&message, &from, &helo, "LMTP", &self.host);
+        let store = self.ctx.store.clone();
+        for r in &transaction.recipients {
+            let result = tokio::task::block_in_place(|| delivery::file(store.as_ref(), r, None, &stored, &[]));
+            match result {
+                Ok(mailbox) => {
+                    tracing::info!(protocol = "lmtp", user = %r.user, mailbox = %mailbox, size = stored.len(), "delivered");
+                    self.reply(250, "2.0.0", &format!("<{}> delivered", r.address));
+                }
+                Err(e) => {
+                    tracing::error!(user = %r.user, error = %e, "delivery failed");
+                    self.reply(451, "4.3.0", &format!("<{}> temporary failure storing the message; try again", r.address));
+                }
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,53 @@
+//! Password checks shared by every protocol: directory lookup off the async threads, the
+//! per-user session limit, and the login/badlogin log lines.
+
+use std::net::SocketAddr;
+
+use crate::context::ServerContext;
+use crate::limits::Slot;
+
+/// Why a login was refused.
+pub enum LoginError {
+    /// Wrong user or password.
+    BadCredentials,
+    /// The user directory could not be read.
+    Unavailable,
+    /// The user has too many sessions open.
+    TooManySessions,
+}
+
+/// A successful login: the canonical user name and the session slot it holds.
+pub struct LoggedIn {
+    /// Canonical (lower-case) user name.
+    pub user: String,
+    /// Held for the session's lifetime.
+    pub slot: Slot<String>,
+}
+
+/// Checks a password and takes a session slot for the user.
+pub fn check(
+    ctx: &ServerContext,
+    protocol: &'static str,
+    peer: SocketAddr,
+    user: &str,
+    password: &[u8],
+) -> Result<LoggedIn, LoginError> {
+    let verified = tokio::task::block_in_place(|| ctx.directory.verify(user, password));
+    let name = match verified {
+        Ok(Some(name)) => name,
+        Ok(None) => {
+            tracing::warn!(protocol, user = %user, peer = %peer, "badlogin");
+            return Err(LoginError::BadCredentials);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "user directory failure");
+            return Err(LoginError::Unavailable);
+        }
+    };
+    let Some(slot) = ctx.limits.per_user.acquire(name.clone()) else {
+        tracing::warn!(protocol, user = %name, peer = %peer, "too many sessions");
+        return Err(LoginError::TooManySessions);
+    };
+    tracing::info!(protocol, user = %name, peer = %peer, "login");
+    Ok(LoggedIn { user: name, slot })
+}
