@@ -1,0 +1,12 @@
+//! IMAP4rev1 / IMAP4rev2: command framing, parsing, modified UTF-7 and response writing.
+
+pub mod command;
+pub mod datetime;
+mod fetch_parser;
+pub mod framer;
+mod lexer;
+pub mod mutf7;
+pub mod parser;
+pub mod response;
+mod search_parser;
+pub mod sequence;

@@ -1,0 +1,5 @@
+//! Wire grammars of Bushbuck: IMAP, POP3, LMTP parsers and response writers, without I/O.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod imap;
