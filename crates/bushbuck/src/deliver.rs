@@ -15,16 +15,24 @@ use crate::settings::{self, CliError};
 pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     let config = settings::load(&args.location)?;
     let mut message = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut message)
-        .map_err(|e| CliError::TempFail(format!("cannot read the message from standard input: {e}")))?;
+    std::io::stdin().read_to_end(&mut message).map_err(|e| {
+        CliError::TempFail(format!("cannot read the message from standard input: {e}"))
+    })?;
     if message.is_empty() {
-        return Err(CliError::Config("the message on standard input is empty".into()));
+        return Err(CliError::Config(
+            "the message on standard input is empty".into(),
+        ));
     }
     let directory = Directory::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
     let store = SqliteStore::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
     let from = args.from.clone().unwrap_or_default();
-    let stored = delivery::with_trace_headers(&message, &from, "local", "local delivery", &delivery::host_name());
+    let stored = delivery::with_trace_headers(
+        &message,
+        &from,
+        "local",
+        "local delivery",
+        &delivery::host_name(),
+    );
     let mut failure = None;
     for address in &args.recipients {
         let recipient = match delivery::resolve(&directory, address) {
@@ -35,11 +43,19 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
                 continue;
             }
             Err(ResolveError::Unavailable(why)) => {
-                failure = Some(CliError::TempFail(format!("user directory unavailable: {why}")));
+                failure = Some(CliError::TempFail(format!(
+                    "user directory unavailable: {why}"
+                )));
                 continue;
             }
         };
-        match delivery::file(&store, &recipient, args.mailbox.as_deref(), &stored, &args.flags) {
+        match delivery::file(
+            &store,
+            &recipient,
+            args.mailbox.as_deref(),
+            &stored,
+            &args.flags,
+        ) {
             Ok(mailbox) => println!("{address}: delivered to {mailbox}"),
             Err(e) => failure = Some(CliError::TempFail(format!("{address}: {e}"))),
         }

@@ -26,14 +26,17 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "info".to_string());
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| {
-            CliError::Config(format!("invalid --log filter {filter:?}: {e}"))
-        })?)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter)
+                .map_err(|e| CliError::Config(format!("invalid --log filter {filter:?}: {e}")))?,
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(bushbuck_server::run(config)).map_err(CliError::Failed)
+    runtime
+        .block_on(bushbuck_server::run(config))
+        .map_err(CliError::Failed)
 }

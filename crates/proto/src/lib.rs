@@ -3,3 +3,5 @@
 #![warn(missing_docs)]
 
 pub mod imap;
+pub mod lmtp;
+pub mod pop3;

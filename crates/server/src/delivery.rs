@@ -47,7 +47,11 @@ pub fn resolve(directory: &Directory, address: &str) -> Result<Recipient, Resolv
         match directory.exists(&user) {
             Ok(true) => {
                 let folder = folder.map(|f| original_case_detail(address, &f));
-                return Ok(Recipient { address: address.to_string(), user, folder });
+                return Ok(Recipient {
+                    address: address.to_string(),
+                    user,
+                    folder,
+                });
             }
             Ok(false) => {}
             Err(e) => return Err(ResolveError::Unavailable(e.to_string())),
@@ -68,7 +72,13 @@ fn original_case_detail(address: &str, lower_detail: &str) -> String {
 
 /// Prepends Return-Path and Received as an MDA does. The same bytes are stored for every
 /// recipient, so the store can keep one file for all of them.
-pub fn with_trace_headers(message: &[u8], from: &str, helo: &str, protocol: &str, host: &str) -> Vec<u8> {
+pub fn with_trace_headers(
+    message: &[u8],
+    from: &str,
+    helo: &str,
+    protocol: &str,
+    host: &str,
+) -> Vec<u8> {
     let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000");
     let mut out = format!(
         "Return-Path: <{from}>\r\nReceived: from {helo}\r\n\tby {host} (Bushbuck) with {protocol};\r\n\t{now}\r\n"
@@ -87,10 +97,15 @@ pub fn file(
     message: &[u8],
     flags: &[String],
 ) -> Result<String, StoreError> {
-    let wanted = folder_override.map(str::to_string).or_else(|| recipient.folder.clone());
+    let wanted = folder_override
+        .map(str::to_string)
+        .or_else(|| recipient.folder.clone());
     let target = match wanted {
         Some(folder) => {
-            let exists = store.list_mailboxes(&recipient.user)?.iter().any(|m| m.name == folder && m.selectable);
+            let exists = store
+                .list_mailboxes(&recipient.user)?
+                .iter()
+                .any(|m| m.name == folder && m.selectable);
             if exists {
                 folder
             } else {
@@ -99,7 +114,11 @@ pub fn file(
         }
         None => "INBOX".to_string(),
     };
-    let new = NewMessage { data: message, flags: flags.to_vec(), internal_date: None };
+    let new = NewMessage {
+        data: message,
+        flags: flags.to_vec(),
+        internal_date: None,
+    };
     store.append(&recipient.user, &target, std::slice::from_ref(&new))?;
     Ok(target)
 }
@@ -124,19 +143,30 @@ mod tests {
         d.add_user("alice", b"pw").unwrap();
         d.add_user("carol@example.org", b"pw").unwrap();
         let r = resolve(&d, "Alice+Work@example.com").unwrap();
-        assert_eq!((r.user.as_str(), r.folder.as_deref()), ("alice", Some("Work")));
+        assert_eq!(
+            (r.user.as_str(), r.folder.as_deref()),
+            ("alice", Some("Work"))
+        );
         let r = resolve(&d, "alice").unwrap();
         assert_eq!((r.user.as_str(), r.folder), ("alice", None));
         let r = resolve(&d, "carol+x@example.org").unwrap();
-        assert_eq!((r.user.as_str(), r.folder.as_deref()), ("carol@example.org", Some("x")));
-        assert!(matches!(resolve(&d, "nobody@example.com"), Err(ResolveError::UnknownUser)));
+        assert_eq!(
+            (r.user.as_str(), r.folder.as_deref()),
+            ("carol@example.org", Some("x"))
+        );
+        assert!(matches!(
+            resolve(&d, "nobody@example.com"),
+            Err(ResolveError::UnknownUser)
+        ));
     }
 
     #[test]
     fn trace_headers_come_first() {
         let m = with_trace_headers(b"Subject: x\r\n\r\nbody\r\n", "a@b", "mx", "LMTP", "host");
         let text = String::from_utf8(m).unwrap();
-        assert!(text.starts_with("Return-Path: <a@b>\r\nReceived: from mx\r\n\tby host (Bushbuck) with LMTP;"));
+        assert!(text.starts_with(
+            "Return-Path: <a@b>\r\nReceived: from mx\r\n\tby host (Bushbuck) with LMTP;"
+        ));
         assert!(text.ends_with("Subject: x\r\n\r\nbody\r\n"));
     }
 }

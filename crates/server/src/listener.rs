@@ -33,18 +33,36 @@ impl Service {
 /// Opens the data directory, binds every configured listener and serves until SIGINT or
 /// SIGTERM. Errors say what to fix (a port in use, an unwritable directory).
 pub async fn run(config: Config) -> Result<(), String> {
-    let store = SqliteStore::open(&config.data)
-        .map_err(|e| format!("cannot open the mail store in {}: {e}", config.data.display()))?;
+    let store = SqliteStore::open(&config.data).map_err(|e| {
+        format!(
+            "cannot open the mail store in {}: {e}",
+            config.data.display()
+        )
+    })?;
     let directory = Directory::open(&config.data).map_err(|e| e.to_string())?;
-    let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
+    let tls = crate::tls::acceptor(
+        &config.data,
+        config.tls_cert.as_deref(),
+        config.tls_key.as_deref(),
+    )?;
     let limits = Limits {
         per_ip: Counter::new(config.max_connections_per_ip),
         per_user: Counter::new(config.max_connections_per_user),
     };
     let services: Vec<(String, Service)> = [
-        (&config.imap, Service::Imap { implicit_tls: false }),
+        (
+            &config.imap,
+            Service::Imap {
+                implicit_tls: false,
+            },
+        ),
         (&config.imaps, Service::Imap { implicit_tls: true }),
-        (&config.pop3, Service::Pop3 { implicit_tls: false }),
+        (
+            &config.pop3,
+            Service::Pop3 {
+                implicit_tls: false,
+            },
+        ),
         (&config.pop3s, Service::Pop3 { implicit_tls: true }),
         (&config.lmtp, Service::Lmtp),
     ]
@@ -61,9 +79,11 @@ pub async fn run(config: Config) -> Result<(), String> {
         pop3_locks: Default::default(),
     });
     for (addr, service) in services {
-        let listener = TcpListener::bind(&addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr} for {service:?}: {e} (is another server using the port?)"))?;
+        let listener = TcpListener::bind(&addr).await.map_err(|e| {
+            format!(
+                "cannot listen on {addr} for {service:?}: {e} (is another server using the port?)"
+            )
+        })?;
         tracing::info!(address = %addr, ?service, "listening");
         tokio::spawn(accept_loop(ctx.clone(), listener, service));
     }
@@ -104,7 +124,12 @@ async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener, service: Se
     }
 }
 
-async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: SocketAddr, service: Service) {
+async fn serve_connection(
+    ctx: Arc<ServerContext>,
+    mut tcp: TcpStream,
+    peer: SocketAddr,
+    service: Service,
+) {
     let Some(_slot) = ctx.limits.per_ip.acquire(peer.ip()) else {
         tracing::warn!(peer = %peer, "too many connections from this address");
         let refusal: &[u8] = match service {

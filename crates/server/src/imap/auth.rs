@@ -10,7 +10,8 @@ impl Session {
         if self.conn.is_tls() {
             return (Outcome::Bad("TLS is already active".into()), Flow::Continue);
         }
-        self.conn.write(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes());
+        self.conn
+            .write(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes());
         if self.conn.flush().await.is_err() {
             return (Outcome::AlreadySent, Flow::Close);
         }
@@ -35,10 +36,17 @@ impl Session {
         (self.check_password(&user, password), Flow::Continue)
     }
 
-    pub(super) async fn authenticate(&mut self, mechanism: &str, initial: Option<String>) -> (Outcome, Flow) {
+    pub(super) async fn authenticate(
+        &mut self,
+        mechanism: &str,
+        initial: Option<String>,
+    ) -> (Outcome, Flow) {
         let mechanism = mechanism.to_ascii_uppercase();
         if mechanism != "PLAIN" && mechanism != "LOGIN" {
-            return (Outcome::No(format!("Unsupported authentication mechanism {mechanism}")), Flow::Continue);
+            return (
+                Outcome::No(format!("Unsupported authentication mechanism {mechanism}")),
+                Flow::Continue,
+            );
         }
         if !self.plaintext_allowed() {
             return (
@@ -53,7 +61,10 @@ impl Session {
         };
         match result {
             Ok((user, password)) => (self.check_password(&user, &password), Flow::Continue),
-            Err(Some(SaslError::Cancelled)) => (Outcome::Bad("Authentication cancelled".into()), Flow::Continue),
+            Err(Some(SaslError::Cancelled)) => (
+                Outcome::Bad("Authentication cancelled".into()),
+                Flow::Continue,
+            ),
             Err(Some(e)) => (Outcome::Bad(e.to_string()), Flow::Continue),
             Err(None) => (Outcome::done("AUTHENTICATE"), Flow::Close),
         }
@@ -69,7 +80,10 @@ impl Session {
         sasl::decode_response(&text).map_err(Some)
     }
 
-    async fn sasl_plain(&mut self, initial: Option<String>) -> Result<(String, Vec<u8>), Option<SaslError>> {
+    async fn sasl_plain(
+        &mut self,
+        initial: Option<String>,
+    ) -> Result<(String, Vec<u8>), Option<SaslError>> {
         let message = match initial {
             Some(text) => sasl::decode_response(&text).map_err(Some)?,
             None => self.sasl_response(b"").await?,
@@ -81,7 +95,10 @@ impl Session {
         Ok((creds.authcid, creds.password))
     }
 
-    async fn sasl_login(&mut self, initial: Option<String>) -> Result<(String, Vec<u8>), Option<SaslError>> {
+    async fn sasl_login(
+        &mut self,
+        initial: Option<String>,
+    ) -> Result<(String, Vec<u8>), Option<SaslError>> {
         let user = match initial {
             Some(text) => sasl::decode_response(&text).map_err(Some)?,
             None => self.sasl_response(b"Username:").await?,
@@ -99,10 +116,14 @@ impl Session {
                 return Outcome::No("[AUTHENTICATIONFAILED] Authentication failed".into());
             }
             Err(LoginError::Unavailable) => {
-                return Outcome::No("[UNAVAILABLE] User directory unavailable; try again later".into())
+                return Outcome::No(
+                    "[UNAVAILABLE] User directory unavailable; try again later".into(),
+                )
             }
             Err(LoginError::TooManySessions) => {
-                return Outcome::No("[LIMIT] Too many sessions for this user; close some and try again".into())
+                return Outcome::No(
+                    "[LIMIT] Too many sessions for this user; close some and try again".into(),
+                )
             }
         };
         let name = logged_in.user.clone();

@@ -20,7 +20,11 @@ struct Needs {
 }
 
 fn needs(items: &[FetchAttribute]) -> Needs {
-    let mut n = Needs { header: false, full: false, sets_seen: false };
+    let mut n = Needs {
+        header: false,
+        full: false,
+        sets_seen: false,
+    };
     for item in items {
         match item {
             FetchAttribute::Rfc822Header => n.header = true,
@@ -32,7 +36,11 @@ fn needs(items: &[FetchAttribute]) -> Needs {
                 let header_only = section.part.is_empty()
                     && matches!(
                         section.text,
-                        Some(SectionText::Header | SectionText::HeaderFields(_) | SectionText::HeaderFieldsNot(_))
+                        Some(
+                            SectionText::Header
+                                | SectionText::HeaderFields(_)
+                                | SectionText::HeaderFieldsNot(_)
+                        )
                     );
                 if header_only {
                     n.header = true;
@@ -82,11 +90,16 @@ impl Session {
             let unseen: Vec<u32> = uids
                 .iter()
                 .copied()
-                .filter(|u| view.get(*u).is_some_and(|m| !m.flags.iter().any(|f| f == "\\Seen")))
+                .filter(|u| {
+                    view.get(*u)
+                        .is_some_and(|m| !m.flags.iter().any(|f| f == "\\Seen"))
+                })
                 .collect();
             if !unseen.is_empty() {
                 let flags = vec!["\\Seen".to_string()];
-                match self.blocking(|s| s.store_flags(&user, id, &unseen, FlagChange::Add, &flags, None)) {
+                match self
+                    .blocking(|s| s.store_flags(&user, id, &unseen, FlagChange::Add, &flags, None))
+                {
                     Ok(update) => {
                         let view = self.selected.as_mut().expect("selected");
                         for state in &update.updated {
@@ -118,14 +131,23 @@ impl Session {
                     None
                 };
                 let add_flags = seen_now.binary_search(&meta.uid).is_ok();
-                match self.fetch_line(uid_cmd, items, &meta, body.as_deref(), add_flags, changed_since.is_some()) {
+                match self.fetch_line(
+                    uid_cmd,
+                    items,
+                    &meta,
+                    body.as_deref(),
+                    add_flags,
+                    changed_since.is_some(),
+                ) {
                     Ok(line) => self.conn.write(&line),
                     Err(outcome) => return outcome,
                 }
             }
         }
         if failed {
-            return Outcome::No("[SERVERBUG] Some messages could not be read; the server log says which".into());
+            return Outcome::No(
+                "[SERVERBUG] Some messages could not be read; the server log says which".into(),
+            );
         }
         Outcome::done(if uid_cmd { "UID FETCH" } else { "FETCH" })
     }
@@ -141,7 +163,9 @@ impl Session {
         add_modseq: bool,
     ) -> Result<Vec<u8>, Outcome> {
         let view = self.selected.as_ref().expect("selected");
-        let Some(seq) = view.seq_of(meta.uid) else { return Ok(Vec::new()) };
+        let Some(seq) = view.seq_of(meta.uid) else {
+            return Ok(Vec::new());
+        };
         let state = view.get(meta.uid).expect("in view");
         let mut parts: Vec<Vec<u8>> = Vec::new();
         let has = |f: fn(&FetchAttribute) -> bool| items.iter().any(f);
@@ -151,7 +175,7 @@ impl Session {
         for item in items {
             let part = match item {
                 FetchAttribute::Uid => format!("UID {}", meta.uid).into_bytes(),
-                FetchAttribute::Flags => flags_item(state, view.recent.contains(&meta.uid)),
+                FetchAttribute::Flags => flags_item(state, self.shows_recent(meta.uid)),
                 FetchAttribute::InternalDate => format!(
                     "INTERNALDATE \"{}\"",
                     response::date_time(meta.internal_date, meta.internal_date_offset)
@@ -159,14 +183,14 @@ impl Session {
                 .into_bytes(),
                 FetchAttribute::Rfc822Size => format!("RFC822.SIZE {}", meta.size).into_bytes(),
                 FetchAttribute::Envelope => format!("ENVELOPE {}", meta.envelope).into_bytes(),
-                FetchAttribute::BodyStructure => format!("BODYSTRUCTURE {}", meta.body_structure).into_bytes(),
+                FetchAttribute::BodyStructure => {
+                    format!("BODYSTRUCTURE {}", meta.body_structure).into_bytes()
+                }
                 FetchAttribute::Body => format!("BODY {}", meta.body).into_bytes(),
                 FetchAttribute::ModSeq => format!("MODSEQ ({})", state.modseq).into_bytes(),
-                FetchAttribute::SaveDate => format!(
-                    "SAVEDATE \"{}\"",
-                    response::date_time(meta.save_date, 0)
-                )
-                .into_bytes(),
+                FetchAttribute::SaveDate => {
+                    format!("SAVEDATE \"{}\"", response::date_time(meta.save_date, 0)).into_bytes()
+                }
                 FetchAttribute::EmailId => format!("EMAILID ({})", meta.email_id).into_bytes(),
                 FetchAttribute::ThreadId => b"THREADID NIL".to_vec(),
                 FetchAttribute::Rfc822 => literal_item("RFC822", body.unwrap_or_default()),
@@ -175,11 +199,14 @@ impl Session {
                     literal_item("RFC822.HEADER", header)
                 }
                 FetchAttribute::Rfc822Text => {
-                    let text = bushbuck_mime::section(body.unwrap_or_default(), &[], SectionPart::Text)
-                        .unwrap_or_default();
+                    let text =
+                        bushbuck_mime::section(body.unwrap_or_default(), &[], SectionPart::Text)
+                            .unwrap_or_default();
                     literal_item("RFC822.TEXT", &text)
                 }
-                FetchAttribute::BodySection { section, partial, .. } => {
+                FetchAttribute::BodySection {
+                    section, partial, ..
+                } => {
                     let source = body.or(meta.header.as_deref()).unwrap_or_default();
                     section_item(section, *partial, source)
                 }
@@ -190,25 +217,35 @@ impl Session {
                             partial_item(&name, &data, *partial, true)
                         }
                         Err(BinaryError::UnknownEncoding) => {
-                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
+                            return Err(Outcome::No(
+                                "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into(),
+                            ))
                         }
-                        Err(BinaryError::NoSuchPart) => format!("BINARY[{}] NIL", dotted(part)).into_bytes(),
+                        Err(BinaryError::NoSuchPart) => {
+                            format!("BINARY[{}] NIL", dotted(part)).into_bytes()
+                        }
                     }
                 }
                 FetchAttribute::BinarySize { part } => {
                     match bushbuck_mime::binary(body.unwrap_or_default(), part) {
-                        Ok(data) => format!("BINARY.SIZE[{}] {}", dotted(part), data.len()).into_bytes(),
-                        Err(BinaryError::UnknownEncoding) => {
-                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
+                        Ok(data) => {
+                            format!("BINARY.SIZE[{}] {}", dotted(part), data.len()).into_bytes()
                         }
-                        Err(BinaryError::NoSuchPart) => format!("BINARY.SIZE[{}] NIL", dotted(part)).into_bytes(),
+                        Err(BinaryError::UnknownEncoding) => {
+                            return Err(Outcome::No(
+                                "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into(),
+                            ))
+                        }
+                        Err(BinaryError::NoSuchPart) => {
+                            format!("BINARY.SIZE[{}] NIL", dotted(part)).into_bytes()
+                        }
                     }
                 }
             };
             parts.push(part);
         }
         if add_flags && !has(|i| matches!(i, FetchAttribute::Flags)) {
-            parts.push(flags_item(state, view.recent.contains(&meta.uid)));
+            parts.push(flags_item(state, self.shows_recent(meta.uid)));
         }
         if (add_modseq || self.condstore) && !has(|i| matches!(i, FetchAttribute::ModSeq)) {
             parts.push(format!("MODSEQ ({})", state.modseq).into_bytes());
@@ -252,7 +289,10 @@ fn partial_item(name: &str, data: &[u8], partial: Option<(u32, u32)>, binary: bo
 }
 
 fn dotted(part: &[u32]) -> String {
-    part.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(".")
+    part.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// The section specification as echoed in the response, e.g. `1.HEADER.FIELDS (From)`.
@@ -264,7 +304,9 @@ fn section_spec(section: &Section) -> String {
         Some(SectionText::Text) => "TEXT".to_string(),
         Some(SectionText::Mime) => "MIME".to_string(),
         Some(SectionText::HeaderFields(names)) => format!("HEADER.FIELDS ({})", field_names(names)),
-        Some(SectionText::HeaderFieldsNot(names)) => format!("HEADER.FIELDS.NOT ({})", field_names(names)),
+        Some(SectionText::HeaderFieldsNot(names)) => {
+            format!("HEADER.FIELDS.NOT ({})", field_names(names))
+        }
     };
     if !spec.is_empty() {
         spec.push('.');
@@ -274,7 +316,11 @@ fn section_spec(section: &Section) -> String {
 }
 
 fn field_names(names: &[String]) -> String {
-    names.iter().map(|n| response::astring(n.to_ascii_uppercase().as_bytes())).collect::<Vec<_>>().join(" ")
+    names
+        .iter()
+        .map(|n| response::astring(n.to_ascii_uppercase().as_bytes()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn section_item(section: &Section, partial: Option<(u32, u32)>, message: &[u8]) -> Vec<u8> {

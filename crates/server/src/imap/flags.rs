@@ -66,11 +66,13 @@ impl Session {
             StoreMode::Remove => FlagChange::Remove,
         };
         let (user, id) = (self.user(), view.id);
-        let update = match self.blocking(|s| s.store_flags(&user, id, &uids, change, &flags, unchanged_since)) {
+        let update = match self
+            .blocking(|s| s.store_flags(&user, id, &uids, change, &flags, unchanged_since))
+        {
             Ok(u) => u,
             Err(e) => return e.into(),
         };
-        let condstore = self.condstore;
+        let (condstore, rev2) = (self.condstore, self.rev2);
         let view = self.selected.as_mut().expect("selected");
         let mut lines = Vec::new();
         for state in &update.updated {
@@ -81,13 +83,16 @@ impl Session {
             if silent && !(unchanged_since.is_some() && changed) {
                 continue;
             }
-            let Some(seq) = view.seq_of(state.uid) else { continue };
+            let Some(seq) = view.seq_of(state.uid) else {
+                continue;
+            };
             let mut items = Vec::new();
             if uid_cmd {
                 items.push(format!("UID {}", state.uid));
             }
             if !silent {
-                items.push(format!("FLAGS {}", wire::flag_list(&state.flags, view.recent.contains(&state.uid))));
+                let recent = !rev2 && view.recent.contains(&state.uid);
+                items.push(format!("FLAGS {}", wire::flag_list(&state.flags, recent)));
             }
             if condstore {
                 items.push(format!("MODSEQ ({})", state.modseq));
@@ -105,10 +110,17 @@ impl Session {
         let mut numbers: Vec<u32> = if uid_cmd {
             update.modified.clone()
         } else {
-            update.modified.iter().filter_map(|u| view.seq_of(*u)).collect()
+            update
+                .modified
+                .iter()
+                .filter_map(|u| view.seq_of(*u))
+                .collect()
         };
         numbers.sort_unstable();
-        Outcome::Ok(format!("[MODIFIED {}] Conditional STORE failed for some messages", response::sequence_set(&numbers)))
+        Outcome::Ok(format!(
+            "[MODIFIED {}] Conditional STORE failed for some messages",
+            response::sequence_set(&numbers)
+        ))
     }
 }
 
@@ -118,8 +130,15 @@ mod tests {
 
     #[test]
     fn flags_are_normalised() {
-        let given = vec!["\\seen".to_string(), "\\RECENT".to_string(), "$Junk".to_string()];
-        assert_eq!(normalize(&given).unwrap(), vec!["\\Seen".to_string(), "$Junk".to_string()]);
+        let given = vec![
+            "\\seen".to_string(),
+            "\\RECENT".to_string(),
+            "$Junk".to_string(),
+        ];
+        assert_eq!(
+            normalize(&given).unwrap(),
+            vec!["\\Seen".to_string(), "$Junk".to_string()]
+        );
         assert!(normalize(&["\\Bogus".to_string()]).is_err());
     }
 }

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use bushbuck_proto::imap::command::ListCommand;
+use bushbuck_proto::imap::response;
 use bushbuck_store::MailboxInfo;
 
 use super::mailboxes::status_line;
 use super::pattern;
 use super::session::{Outcome, Session};
-use super::wire;
 
 /// One mailbox to answer with, and its attributes.
 struct Listed {
@@ -40,7 +40,11 @@ impl Session {
         let want_subscribed = subscribed_only || cmd.return_options.subscribed;
         let loaded = self.blocking(|s| {
             let boxes = s.list_mailboxes(&user)?;
-            let subs = if want_subscribed { s.subscriptions(&user)? } else { Vec::new() };
+            let subs = if want_subscribed {
+                s.subscriptions(&user)?
+            } else {
+                Vec::new()
+            };
             Ok::<_, bushbuck_store::StoreError>((boxes, subs))
         });
         let (boxes, subs) = match loaded {
@@ -72,11 +76,15 @@ impl Session {
             if let Some(u) = &listed.special_use {
                 attrs.push(u.clone());
             }
-            self.untagged(&format!("LIST ({}) \"/\" {}", attrs.join(" "), wire::mailbox(&name, false)));
+            self.untagged(&format!(
+                "LIST ({}) \"/\" {}",
+                attrs.join(" "),
+                response::mailbox(&name, self.rev2)
+            ));
             if let (Some(items), true) = (&cmd.return_options.status, listed.selectable) {
                 let (user, n) = (self.user(), name.clone());
                 if let Ok(status) = self.blocking(|s| s.status(&user, &n)) {
-                    let line = status_line(&name, &status, items);
+                    let line = status_line(&name, &status, items, self.rev2);
                     self.untagged(&line);
                 }
             }
@@ -117,7 +125,10 @@ impl Session {
         }
         for (name, subscribed) in found {
             let attrs = if subscribed { "" } else { "\\Noselect" };
-            self.untagged(&format!("LSUB ({attrs}) \"/\" {}", wire::mailbox(&name, false)));
+            self.untagged(&format!(
+                "LSUB ({attrs}) \"/\" {}",
+                response::mailbox(&name, self.rev2)
+            ));
         }
         Outcome::done("LSUB")
     }
@@ -142,6 +153,14 @@ fn describe(name: &str, info: Option<&MailboxInfo>, all: &[MailboxInfo]) -> List
         Some(i) if !i.selectable => attributes.push("\\Noselect"),
         Some(_) => {}
     }
-    attributes.push(if has_children { "\\HasChildren" } else { "\\HasNoChildren" });
-    Listed { attributes, selectable, special_use: info.and_then(|i| i.special_use.clone()) }
+    attributes.push(if has_children {
+        "\\HasChildren"
+    } else {
+        "\\HasNoChildren"
+    });
+    Listed {
+        attributes,
+        selectable,
+        special_use: info.and_then(|i| i.special_use.clone()),
+    }
 }

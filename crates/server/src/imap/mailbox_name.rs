@@ -3,9 +3,15 @@
 use bushbuck_proto::imap::mutf7;
 
 /// Decodes a mailbox name as sent by the client into the store's UTF-8 form, folding any
-/// case of `INBOX` (alone or as the first level) to `INBOX`.
-pub fn decode(raw: &[u8]) -> Result<String, String> {
-    let name = mutf7::decode(raw).map_err(|e| format!("Mailbox name is not valid modified UTF-7: {e}"))?;
+/// case of `INBOX` (alone or as the first level) to `INBOX`. With `utf8` (IMAP4rev2 enabled)
+/// names are UTF-8; otherwise modified UTF-7.
+pub fn decode(raw: &[u8], utf8: bool) -> Result<String, String> {
+    let name = if utf8 {
+        String::from_utf8(raw.to_vec())
+            .map_err(|_| "Mailbox name is not valid UTF-8".to_string())?
+    } else {
+        mutf7::decode(raw).map_err(|e| format!("Mailbox name is not valid modified UTF-7: {e}"))?
+    };
     Ok(fold_inbox(&name))
 }
 
@@ -32,7 +38,11 @@ mod tests {
 
     #[test]
     fn decodes_modified_utf7() {
-        assert_eq!(decode(b"Entw&APw-rfe").unwrap(), "Entw\u{fc}rfe");
-        assert!(decode(b"bad&-x&").is_err());
+        assert_eq!(decode(b"Entw&APw-rfe", false).unwrap(), "Entw\u{fc}rfe");
+        assert!(decode(b"bad&-x&", false).is_err());
+        assert_eq!(
+            decode("Entwürfe".as_bytes(), true).unwrap(),
+            "Entw\u{fc}rfe"
+        );
     }
 }

@@ -1,19 +1,27 @@
 //! Mailbox management: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS.
 
 use bushbuck_proto::imap::command::StatusItem;
+use bushbuck_proto::imap::response;
 use bushbuck_store::MailboxStatus;
 
 use super::mailbox_name;
 use super::session::{Outcome, Session};
-use super::wire;
 
 /// SPECIAL-USE attributes a client may ask for at CREATE (RFC 6154).
-const SPECIAL_USES: [&str; 7] = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
+const SPECIAL_USES: [&str; 7] = [
+    "\\All",
+    "\\Archive",
+    "\\Drafts",
+    "\\Flagged",
+    "\\Junk",
+    "\\Sent",
+    "\\Trash",
+];
 
 impl Session {
     /// Decodes a mailbox argument, or the NO answer explaining why it is unusable.
     pub(super) fn mailbox_arg(&self, raw: &[u8]) -> Result<String, Outcome> {
-        mailbox_name::decode(raw).map_err(|why| Outcome::No(format!("[CANNOT] {why}")))
+        mailbox_name::decode(raw, self.rev2).map_err(|why| Outcome::No(format!("[CANNOT] {why}")))
     }
 
     pub(super) fn create(&mut self, raw: &[u8], special_use: &[String]) -> Outcome {
@@ -86,7 +94,7 @@ impl Session {
         let user = self.user();
         match self.blocking(|s| s.status(&user, &name)) {
             Ok(status) => {
-                let line = status_line(&name, &status, items);
+                let line = status_line(&name, &status, items, self.rev2);
                 self.untagged(&line);
                 Outcome::done("STATUS")
             }
@@ -95,8 +103,8 @@ impl Session {
     }
 }
 
-/// `STATUS name (ITEM n ...)` without the leading `* `.
-pub fn status_line(name: &str, status: &MailboxStatus, items: &[StatusItem]) -> String {
+/// `STATUS name (ITEM n ...)` without the leading `* `; `utf8` names are sent as UTF-8.
+pub fn status_line(name: &str, status: &MailboxStatus, items: &[StatusItem], utf8: bool) -> String {
     let mut parts = Vec::with_capacity(items.len());
     for item in items {
         parts.push(match item {
@@ -110,5 +118,9 @@ pub fn status_line(name: &str, status: &MailboxStatus, items: &[StatusItem]) -> 
             StatusItem::Deleted => format!("DELETED {}", status.deleted),
         });
     }
-    format!("STATUS {} ({})", wire::mailbox(name, false), parts.join(" "))
+    format!(
+        "STATUS {} ({})",
+        response::mailbox(name, utf8),
+        parts.join(" ")
+    )
 }

@@ -9,12 +9,8 @@ use bushbuck_store::{MailboxChanges, MailboxId, MessageState};
 pub struct SelectedMailbox {
     /// Store identity.
     pub id: MailboxId,
-    /// Name (UTF-8, as in the store).
-    pub name: String,
     /// Opened by EXAMINE (or without write rights).
     pub read_only: bool,
-    /// UIDVALIDITY.
-    pub uid_validity: u32,
     /// Messages in sequence order (ascending UID).
     pub messages: Vec<MessageState>,
     /// UIDs that are \Recent for this session.
@@ -52,12 +48,18 @@ impl SelectedMailbox {
 
     /// Sequence number (1-based) of a UID in the view.
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| i as u32 + 1)
+        self.messages
+            .binary_search_by_key(&uid, |m| m.uid)
+            .ok()
+            .map(|i| i as u32 + 1)
     }
 
     /// The message with this UID.
     pub fn get(&self, uid: u32) -> Option<&MessageState> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| &self.messages[i])
+        self.messages
+            .binary_search_by_key(&uid, |m| m.uid)
+            .ok()
+            .map(|i| &self.messages[i])
     }
 
     /// Records a state this session caused itself (STORE), so the next update does not
@@ -86,7 +88,12 @@ impl SelectedMailbox {
     /// Takes in changes from the store. Expunges are only applied when `expunge_ok`;
     /// otherwise they wait in `pending_expunges`. `recent` lists UIDs this session has just
     /// claimed as \Recent.
-    pub fn apply(&mut self, changes: MailboxChanges, recent: &[u32], expunge_ok: bool) -> ViewUpdate {
+    pub fn apply(
+        &mut self,
+        changes: MailboxChanges,
+        recent: &[u32],
+        expunge_ok: bool,
+    ) -> ViewUpdate {
         let mut update = ViewUpdate::default();
         for uid in changes.expunged {
             if self.get(uid).is_some() && !self.pending_expunges.contains(&uid) {
@@ -139,15 +146,17 @@ mod tests {
     use super::*;
 
     fn state(uid: u32, modseq: u64, flags: &[&str]) -> MessageState {
-        MessageState { uid, modseq, flags: flags.iter().map(|s| s.to_string()).collect() }
+        MessageState {
+            uid,
+            modseq,
+            flags: flags.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     fn view(uids: &[u32]) -> SelectedMailbox {
         SelectedMailbox {
             id: MailboxId(1),
-            name: "INBOX".into(),
             read_only: false,
-            uid_validity: 1,
             messages: uids.iter().map(|u| state(*u, 1, &[])).collect(),
             recent: HashSet::new(),
             highest_modseq: 1,
@@ -160,21 +169,42 @@ mod tests {
     #[test]
     fn expunges_are_numbered_after_previous_removals() {
         let mut v = view(&[10, 11, 12, 13]);
-        let changes = MailboxChanges { expunged: vec![11, 12], highest_modseq: 5, uid_next: 14, ..Default::default() };
+        let changes = MailboxChanges {
+            expunged: vec![11, 12],
+            highest_modseq: 5,
+            uid_next: 14,
+            ..Default::default()
+        };
         let u = v.apply(changes, &[], true);
         assert_eq!(u.expunged, vec![(2, 11), (2, 12)]);
         assert_eq!(u.exists, Some(2));
-        assert_eq!(v.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![10, 13]);
+        assert_eq!(
+            v.messages.iter().map(|m| m.uid).collect::<Vec<_>>(),
+            vec![10, 13]
+        );
     }
 
     #[test]
     fn expunges_wait_while_not_allowed() {
         let mut v = view(&[1, 2]);
-        let changes = MailboxChanges { expunged: vec![1], highest_modseq: 3, uid_next: 3, ..Default::default() };
+        let changes = MailboxChanges {
+            expunged: vec![1],
+            highest_modseq: 3,
+            uid_next: 3,
+            ..Default::default()
+        };
         let u = v.apply(changes, &[], false);
         assert!(u.expunged.is_empty());
         assert_eq!(v.messages.len(), 2);
-        let u = v.apply(MailboxChanges { highest_modseq: 3, uid_next: 3, ..Default::default() }, &[], true);
+        let u = v.apply(
+            MailboxChanges {
+                highest_modseq: 3,
+                uid_next: 3,
+                ..Default::default()
+            },
+            &[],
+            true,
+        );
         assert_eq!(u.expunged, vec![(1, 1)]);
     }
 
@@ -182,16 +212,31 @@ mod tests {
     fn own_flag_changes_are_not_announced_twice() {
         let mut v = view(&[1]);
         v.record(&state(1, 4, &["\\Seen"]));
-        let changes = MailboxChanges { changed: vec![state(1, 4, &["\\Seen"])], highest_modseq: 4, uid_next: 2, ..Default::default() };
+        let changes = MailboxChanges {
+            changed: vec![state(1, 4, &["\\Seen"])],
+            highest_modseq: 4,
+            uid_next: 2,
+            ..Default::default()
+        };
         assert!(v.apply(changes, &[], true).flag_changes.is_empty());
-        let changes = MailboxChanges { changed: vec![state(1, 6, &["\\Seen", "\\Flagged"])], highest_modseq: 6, uid_next: 2, ..Default::default() };
+        let changes = MailboxChanges {
+            changed: vec![state(1, 6, &["\\Seen", "\\Flagged"])],
+            highest_modseq: 6,
+            uid_next: 2,
+            ..Default::default()
+        };
         assert_eq!(v.apply(changes, &[], true).flag_changes.len(), 1);
     }
 
     #[test]
     fn new_messages_raise_exists_and_recent() {
         let mut v = view(&[1]);
-        let changes = MailboxChanges { new_messages: vec![state(2, 2, &[])], highest_modseq: 2, uid_next: 3, ..Default::default() };
+        let changes = MailboxChanges {
+            new_messages: vec![state(2, 2, &[])],
+            highest_modseq: 2,
+            uid_next: 3,
+            ..Default::default()
+        };
         let u = v.apply(changes, &[2], true);
         assert_eq!((u.exists, u.recent), (Some(2), Some(1)));
     }

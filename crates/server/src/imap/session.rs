@@ -39,10 +39,17 @@ impl From<StoreError> for Outcome {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchMailbox => Outcome::No("[NONEXISTENT] Mailbox does not exist".into()),
-            StoreError::MailboxExists => Outcome::No("[ALREADYEXISTS] Mailbox already exists".into()),
-            StoreError::InvalidName(why) => Outcome::No(format!("[CANNOT] Invalid mailbox name: {why}")),
+            StoreError::MailboxExists => {
+                Outcome::No("[ALREADYEXISTS] Mailbox already exists".into())
+            }
+            StoreError::InvalidName(why) => {
+                Outcome::No(format!("[CANNOT] Invalid mailbox name: {why}"))
+            }
             StoreError::NotPossible(why) => Outcome::No(format!("[CANNOT] {why}")),
-            StoreError::NoSuchUser => Outcome::No("[SERVERBUG] Mail store of this user is missing; ask the admin to run reconstruct".into()),
+            StoreError::NoSuchUser => Outcome::No(
+                "[SERVERBUG] Mail store of this user is missing; ask the admin to run reconstruct"
+                    .into(),
+            ),
             StoreError::UserExists => Outcome::No("[ALREADYEXISTS] User exists".into()),
             StoreError::Io(why) => {
                 tracing::error!(error = %why, "store failure");
@@ -77,12 +84,18 @@ pub struct Session {
     pub(super) auth_failures: u32,
     /// Tag of the command being executed (for ESEARCH).
     pub(super) tag: String,
+    /// IMAP4rev2 has been enabled: UTF-8 mailbox names, no \Recent, ESEARCH answers.
+    pub(super) rev2: bool,
 }
 
 impl Session {
     /// Serves one connection to its end.
     pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, peer: SocketAddr) {
-        let conn = Connection::new(stream, ctx.config.max_line_length, ctx.config.max_literal_size);
+        let conn = Connection::new(
+            stream,
+            ctx.config.max_line_length,
+            ctx.config.max_literal_size,
+        );
         let mut session = Session {
             ctx,
             conn,
@@ -93,8 +106,12 @@ impl Session {
             condstore: false,
             auth_failures: 0,
             tag: String::new(),
+            rev2: false,
         };
-        let greeting = format!("* OK [CAPABILITY {}] Bushbuck IMAP ready\r\n", session.capabilities());
+        let greeting = format!(
+            "* OK [CAPABILITY {}] Bushbuck IMAP ready\r\n",
+            session.capabilities()
+        );
         session.conn.write(greeting.as_bytes());
         if session.conn.flush().await.is_err() {
             return;
@@ -112,15 +129,18 @@ impl Session {
             } else {
                 self.ctx.config.login_timeout_secs
             };
-            let incoming = match tokio::time::timeout(Duration::from_secs(timeout), self.conn.read_command()).await {
-                Err(_) => {
-                    self.conn.write(b"* BYE Autologout; idle for too long\r\n");
-                    let _ = self.conn.flush().await;
-                    return;
-                }
-                Ok(Err(_)) | Ok(Ok(Incoming::Closed)) => return,
-                Ok(Ok(incoming)) => incoming,
-            };
+            let incoming =
+                match tokio::time::timeout(Duration::from_secs(timeout), self.conn.read_command())
+                    .await
+                {
+                    Err(_) => {
+                        self.conn.write(b"* BYE Autologout; idle for too long\r\n");
+                        let _ = self.conn.flush().await;
+                        return;
+                    }
+                    Ok(Err(_)) | Ok(Ok(Incoming::Closed)) => return,
+                    Ok(Ok(incoming)) => incoming,
+                };
             let flow = match incoming {
                 Incoming::Command(bytes) => self.execute(&bytes).await,
                 Incoming::LiteralTooLarge { tag } => {
@@ -156,19 +176,23 @@ impl Session {
             Ok(c) => c,
             Err(e) => {
                 let tag = e.tag.clone().unwrap_or_else(|| "*".to_string());
-                self.conn.write(format!("{tag} BAD {}\r\n", e.message).as_bytes());
+                self.conn
+                    .write(format!("{tag} BAD {}\r\n", e.message).as_bytes());
                 return Flow::Continue;
             }
         };
         self.tag = tag.clone();
         let name = command_name(&command);
         if let Some(why) = self.not_allowed_in_state(&command) {
-            self.conn.write(format!("{tag} BAD {name} {why}\r\n").as_bytes());
+            self.conn
+                .write(format!("{tag} BAD {name} {why}\r\n").as_bytes());
             return Flow::Continue;
         }
         let expunge_ok = !matches!(
             command,
-            Command::Fetch { uid: false, .. } | Command::Store { uid: false, .. } | Command::Search { uid: false, .. }
+            Command::Fetch { uid: false, .. }
+                | Command::Store { uid: false, .. }
+                | Command::Search { uid: false, .. }
         );
         let (outcome, flow) = self.dispatch(&tag, command).await;
         if flow == Flow::Close {
@@ -185,7 +209,8 @@ impl Session {
         };
         self.conn.write(line.as_bytes());
         if self.auth_failures >= self.ctx.config.max_auth_failures {
-            self.conn.write(b"* BYE Too many failed authentication attempts\r\n");
+            self.conn
+                .write(b"* BYE Too many failed authentication attempts\r\n");
             return Flow::Close;
         }
         Flow::Continue
@@ -198,11 +223,21 @@ impl Session {
         let selected = self.selected.is_some();
         match command {
             Capability | Noop | Logout | Id(_) => None,
-            StartTls | Authenticate { .. } | Login { .. } if authenticated => Some("is not allowed: already authenticated"),
+            StartTls | Authenticate { .. } | Login { .. } if authenticated => {
+                Some("is not allowed: already authenticated")
+            }
             StartTls | Authenticate { .. } | Login { .. } => None,
             _ if !authenticated => Some("needs authentication first"),
-            Check | Close | Unselect | Expunge | UidExpunge(_) | Search { .. } | Fetch { .. } | Store { .. }
-            | Copy { .. } | Move { .. }
+            Check
+            | Close
+            | Unselect
+            | Expunge
+            | UidExpunge(_)
+            | Search { .. }
+            | Fetch { .. }
+            | Store { .. }
+            | Copy { .. }
+            | Move { .. }
                 if !selected =>
             {
                 Some("needs a selected mailbox")
@@ -223,16 +258,22 @@ impl Session {
             Check => Outcome::done("CHECK"),
             Logout => {
                 self.conn.write(b"* BYE Bushbuck logging out\r\n");
-                self.conn.write(format!("{tag} OK LOGOUT completed\r\n").as_bytes());
+                self.conn
+                    .write(format!("{tag} OK LOGOUT completed\r\n").as_bytes());
                 return (Outcome::done("LOGOUT"), Flow::Close);
             }
             Id(_) => {
-                self.untagged(&format!("ID (\"name\" \"Bushbuck\" \"version\" \"{}\")", env!("CARGO_PKG_VERSION")));
+                self.untagged(&format!(
+                    "ID (\"name\" \"Bushbuck\" \"version\" \"{}\")",
+                    env!("CARGO_PKG_VERSION")
+                ));
                 Outcome::done("ID")
             }
             StartTls => return self.starttls(tag).await,
             Login { user, password } => return self.login(&user, &password).await,
-            Authenticate { mechanism, initial } => return self.authenticate(&mechanism, initial).await,
+            Authenticate { mechanism, initial } => {
+                return self.authenticate(&mechanism, initial).await
+            }
             Enable(caps) => self.enable(&caps),
             Namespace => {
                 self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
@@ -240,7 +281,10 @@ impl Session {
             }
             Select { mailbox, params } => self.select(&mailbox, params.condstore, false),
             Examine { mailbox, params } => self.select(&mailbox, params.condstore, true),
-            Create { mailbox, special_use } => self.create(&mailbox, &special_use),
+            Create {
+                mailbox,
+                special_use,
+            } => self.create(&mailbox, &special_use),
             Delete(mailbox) => self.delete(&mailbox),
             Rename { from, to } => self.rename(&from, &to),
             Subscribe(mailbox) => self.subscribe(&mailbox, true),
@@ -254,11 +298,27 @@ impl Session {
             Unselect => self.close(false),
             Expunge => self.expunge(None),
             UidExpunge(set) => self.expunge(Some(&set)),
-            Search { uid, charset, ret, criteria } => self.search(uid, charset.as_deref(), ret.as_deref(), &criteria),
-            Fetch { uid, set, items, changed_since, vanished: _ } => self.fetch(uid, &set, &items, changed_since),
-            Store { uid, set, mode, silent, flags, unchanged_since } => {
-                self.store(uid, &set, mode, silent, &flags, unchanged_since)
-            }
+            Search {
+                uid,
+                charset,
+                ret,
+                criteria,
+            } => self.search(uid, charset.as_deref(), ret.as_deref(), &criteria),
+            Fetch {
+                uid,
+                set,
+                items,
+                changed_since,
+                vanished: _,
+            } => self.fetch(uid, &set, &items, changed_since),
+            Store {
+                uid,
+                set,
+                mode,
+                silent,
+                flags,
+                unchanged_since,
+            } => self.store(uid, &set, mode, silent, &flags, unchanged_since),
             Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox, false),
             Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox, true),
         };
@@ -270,6 +330,15 @@ impl Session {
         self.conn.write(b"* ");
         self.conn.write(text.as_bytes());
         self.conn.write(b"\r\n");
+    }
+
+    /// Whether \Recent is shown for a message (never once IMAP4rev2 is enabled).
+    pub(super) fn shows_recent(&self, uid: u32) -> bool {
+        !self.rev2
+            && self
+                .selected
+                .as_ref()
+                .is_some_and(|v| v.recent.contains(&uid))
     }
 
     /// Tag of the command in progress.
@@ -294,6 +363,9 @@ impl Session {
             if cap.eq_ignore_ascii_case("CONDSTORE") && !self.condstore {
                 self.condstore = true;
                 enabled.push("CONDSTORE");
+            } else if cap.eq_ignore_ascii_case("IMAP4rev2") && !self.rev2 {
+                self.rev2 = true;
+                enabled.push("IMAP4rev2");
             }
         }
         let mut line = String::from("ENABLED");
@@ -307,7 +379,15 @@ impl Session {
 
     /// The CAPABILITY list for the current state.
     pub(super) fn capabilities(&self) -> String {
-        let mut caps = vec!["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
+        let mut caps = vec![
+            "IMAP4rev1",
+            "IMAP4rev2",
+            "LITERAL+",
+            "SASL-IR",
+            "ID",
+            "ENABLE",
+            "IDLE",
+        ];
         if self.user.is_none() {
             if !self.conn.is_tls() {
                 caps.push("STARTTLS");
@@ -320,12 +400,30 @@ impl Session {
             return caps.join(" ");
         }
         caps.extend([
-            "NAMESPACE", "UIDPLUS", "UNSELECT", "CHILDREN", "MOVE", "CONDSTORE", "ESEARCH", "SEARCHRES",
-            "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "BINARY", "MULTIAPPEND",
-            "STATUS=SIZE", "SAVEDATE", "OBJECTID", "WITHIN",
+            "NAMESPACE",
+            "UIDPLUS",
+            "UNSELECT",
+            "CHILDREN",
+            "MOVE",
+            "CONDSTORE",
+            "ESEARCH",
+            "SEARCHRES",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "SPECIAL-USE",
+            "CREATE-SPECIAL-USE",
+            "BINARY",
+            "MULTIAPPEND",
+            "STATUS=SIZE",
+            "SAVEDATE",
+            "OBJECTID",
+            "WITHIN",
         ]);
         let mut text = caps.join(" ");
-        text.push_str(&format!(" APPENDLIMIT={}", self.ctx.config.max_literal_size));
+        text.push_str(&format!(
+            " APPENDLIMIT={}",
+            self.ctx.config.max_literal_size
+        ));
         text
     }
 
@@ -342,18 +440,30 @@ impl Session {
 
     /// Brings the selected mailbox's view up to date and writes what changed.
     pub(super) fn sync_view(&mut self, expunge_ok: bool) {
-        let Some(view) = self.selected.as_ref() else { return };
-        let (user, id, since, known, read_only) =
-            (self.user(), view.id, view.highest_modseq, view.max_uid(), view.read_only);
+        let Some(view) = self.selected.as_ref() else {
+            return;
+        };
+        let (user, id, since, known, read_only) = (
+            self.user(),
+            view.id,
+            view.highest_modseq,
+            view.max_uid(),
+            view.read_only,
+        );
         let result = self.blocking(|s| {
             let changes = s.changes(&user, id, since, known)?;
-            let recent = if read_only || changes.new_messages.is_empty() { Vec::new() } else { s.claim_recent(&user, id)? };
+            let recent = if read_only || changes.new_messages.is_empty() {
+                Vec::new()
+            } else {
+                s.claim_recent(&user, id)?
+            };
             Ok::<_, StoreError>((changes, recent))
         });
         let (changes, recent) = match result {
             Ok(r) => r,
             Err(StoreError::NoSuchMailbox) => {
-                self.conn.write(b"* BYE Selected mailbox was deleted; please reconnect\r\n");
+                self.conn
+                    .write(b"* BYE Selected mailbox was deleted; please reconnect\r\n");
                 self.selected = None;
                 return;
             }
@@ -363,7 +473,9 @@ impl Session {
             }
         };
         let condstore = self.condstore;
-        let Some(view) = self.selected.as_mut() else { return };
+        let Some(view) = self.selected.as_mut() else {
+            return;
+        };
         let update = view.apply(changes, &recent, expunge_ok);
         let mut lines = Vec::new();
         for (seq, _) in &update.expunged {
@@ -372,11 +484,14 @@ impl Session {
         if let Some(n) = update.exists {
             lines.push(format!("{n} EXISTS"));
         }
-        if let Some(n) = update.recent {
+        if let (Some(n), false) = (update.recent, self.rev2) {
             lines.push(format!("{n} RECENT"));
         }
         for (seq, state) in &update.flag_changes {
-            let flags = super::wire::flag_list(&state.flags, view.recent.contains(&state.uid));
+            let flags = super::wire::flag_list(
+                &state.flags,
+                !self.rev2 && view.recent.contains(&state.uid),
+            );
             let mut line = format!("{seq} FETCH (UID {} FLAGS {flags}", state.uid);
             if condstore {
                 line.push_str(&format!(" MODSEQ ({})", state.modseq));

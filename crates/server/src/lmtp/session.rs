@@ -34,7 +34,14 @@ impl LmtpSession {
     pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, client: String) {
         let host = delivery::host_name();
         let conn = LineConnection::new(stream, MAX_DATA_LINE);
-        let mut s = LmtpSession { ctx, conn, client, helo: None, transaction: Transaction::default(), host };
+        let mut s = LmtpSession {
+            ctx,
+            conn,
+            client,
+            helo: None,
+            transaction: Transaction::default(),
+            host,
+        };
         let greeting = format!("220 {} LMTP Bushbuck ready\r\n", s.host);
         s.conn.write(greeting.as_bytes());
         if s.conn.flush().await.is_err() {
@@ -63,7 +70,8 @@ impl LmtpSession {
     }
 
     fn reply(&mut self, code: u16, status: &str, text: &str) {
-        self.conn.write(format!("{code} {status} {text}\r\n").as_bytes());
+        self.conn
+            .write(format!("{code} {status} {text}\r\n").as_bytes());
     }
 
     async fn command(&mut self, line: &[u8]) -> bool {
@@ -94,7 +102,9 @@ impl LmtpSession {
                 self.transaction = Transaction::default();
                 self.reply(250, "2.0.0", "OK");
             }
-            LmtpCommand::MailFrom { .. } if self.helo.is_none() => self.reply(503, "5.5.1", "Send LHLO first"),
+            LmtpCommand::MailFrom { .. } if self.helo.is_none() => {
+                self.reply(503, "5.5.1", "Send LHLO first")
+            }
             LmtpCommand::MailFrom { .. } if self.transaction.from.is_some() => {
                 self.reply(503, "5.5.1", "Nested MAIL command")
             }
@@ -106,7 +116,9 @@ impl LmtpSession {
                     self.reply(250, "2.1.0", "OK");
                 }
             }
-            LmtpCommand::RcptTo(_) if self.transaction.from.is_none() => self.reply(503, "5.5.1", "Send MAIL first"),
+            LmtpCommand::RcptTo(_) if self.transaction.from.is_none() => {
+                self.reply(503, "5.5.1", "Send MAIL first")
+            }
             LmtpCommand::RcptTo(address) => self.recipient(&address),
             LmtpCommand::Data if self.transaction.recipients.is_empty() => {
                 self.reply(503, "5.5.1", "No valid recipients")
@@ -123,7 +135,9 @@ impl LmtpSession {
                 self.transaction.recipients.push(r);
                 self.reply(250, "2.1.5", "OK");
             }
-            Err(ResolveError::UnknownUser) => self.reply(550, "5.1.1", &format!("<{address}> User unknown")),
+            Err(ResolveError::UnknownUser) => {
+                self.reply(550, "5.1.1", &format!("<{address}> User unknown"))
+            }
             Err(ResolveError::Unavailable(why)) => {
                 tracing::error!(error = %why, "user directory failure");
                 self.reply(451, "4.3.0", "Temporary directory failure; try again later");
@@ -132,7 +146,8 @@ impl LmtpSession {
     }
 
     async fn data(&mut self) -> bool {
-        self.conn.write(b"354 Start mail input; end with <CRLF>.<CRLF>\r\n");
+        self.conn
+            .write(b"354 Start mail input; end with <CRLF>.<CRLF>\r\n");
         if self.conn.flush().await.is_err() {
             return false;
         }
@@ -159,11 +174,17 @@ impl LmtpSession {
             return true;
         };
         let from = transaction.from.unwrap_or_default();
-        let helo = format!("{} ({})", self.helo.as_deref().unwrap_or("unknown"), self.client);
+        let helo = format!(
+            "{} ({})",
+            self.helo.as_deref().unwrap_or("unknown"),
+            self.client
+        );
         let stored = delivery::with_trace_headers(&message, &from, &helo, "LMTP", &self.host);
         let store = self.ctx.store.clone();
         for r in &transaction.recipients {
-            let result = tokio::task::block_in_place(|| delivery::file(store.as_ref(), r, None, &stored, &[]));
+            let result = tokio::task::block_in_place(|| {
+                delivery::file(store.as_ref(), r, None, &stored, &[])
+            });
             match result {
                 Ok(mailbox) => {
                     tracing::info!(protocol = "lmtp", user = %r.user, mailbox = %mailbox, size = stored.len(), "delivered");
@@ -171,7 +192,14 @@ impl LmtpSession {
                 }
                 Err(e) => {
                     tracing::error!(user = %r.user, error = %e, "delivery failed");
-                    self.reply(451, "4.3.0", &format!("<{}> temporary failure storing the message; try again", r.address));
+                    self.reply(
+                        451,
+                        "4.3.0",
+                        &format!(
+                            "<{}> temporary failure storing the message; try again",
+                            r.address
+                        ),
+                    );
                 }
             }
         }
