@@ -1,0 +1,15 @@
+//! Arbitrary bytes as POP3 command lines, and as a message to byte-stuff (the stuffed form
+//! must end with the terminator and never contain a bare line starting with a single dot).
+#![no_main]
+
+use bushbuck_proto::pop3;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    for line in data.split(|b| *b == b'\n') {
+        let _ = pop3::parse_command(line);
+    }
+    let mut out = Vec::new();
+    pop3::dot_stuff(data, &mut out);
+    assert!(out.ends_with(b".\r\n"));
+});
