@@ -31,6 +31,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::Config(format!("invalid --log filter {filter:?}: {e}")))?,
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,6 +8,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::pop3::Pop3Locks;
 
 /// Shared state of a running server.
@@ -24,4 +25,6 @@ pub struct ServerContext {
     pub limits: Limits,
     /// Users with a POP3 session holding their maildrop.
     pub pop3_locks: Pop3Locks,
+    /// Counters for /metrics.
+    pub metrics: Metrics,
 }

@@ -6,12 +6,14 @@
 pub mod config;
 pub mod context;
 pub mod delivery;
+mod http;
 pub mod imap;
 mod limits;
 mod line_reader;
 mod listener;
 mod lmtp;
 mod login;
+pub mod metrics;
 pub mod pop3;
 mod stream;
 mod tls;

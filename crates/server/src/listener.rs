@@ -11,6 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::config::Config;
 use crate::context::ServerContext;
 use crate::limits::{Counter, Limits};
+use crate::metrics::Protocol;
 use crate::stream::ClientStream;
 
 /// Which protocol a listener speaks, and whether TLS starts at once.
@@ -19,13 +20,14 @@ enum Service {
     Imap { implicit_tls: bool },
     Pop3 { implicit_tls: bool },
     Lmtp,
+    Http,
 }
 
 impl Service {
     fn implicit_tls(self) -> bool {
         match self {
             Service::Imap { implicit_tls } | Service::Pop3 { implicit_tls } => implicit_tls,
-            Service::Lmtp => false,
+            Service::Lmtp | Service::Http => false,
         }
     }
 }
@@ -65,6 +67,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         ),
         (&config.pop3s, Service::Pop3 { implicit_tls: true }),
         (&config.lmtp, Service::Lmtp),
+        (&config.http, Service::Http),
     ]
     .into_iter()
     .filter(|(addr, _)| !addr.is_empty())
@@ -77,6 +80,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         tls,
         limits,
         pop3_locks: Default::default(),
+        metrics: Default::default(),
     });
     for (addr, service) in services {
         let listener = TcpListener::bind(&addr).await.map_err(|e| {
@@ -130,16 +134,24 @@ async fn serve_connection(
     peer: SocketAddr,
     service: Service,
 ) {
+    let protocol = match service {
+        Service::Http => return crate::http::serve(ctx, tcp).await,
+        Service::Imap { .. } => Protocol::Imap,
+        Service::Pop3 { .. } => Protocol::Pop3,
+        Service::Lmtp => Protocol::Lmtp,
+    };
     let Some(_slot) = ctx.limits.per_ip.acquire(peer.ip()) else {
         tracing::warn!(peer = %peer, "too many connections from this address");
-        let refusal: &[u8] = match service {
-            Service::Imap { .. } => b"* BYE Too many connections from your address\r\n",
-            Service::Pop3 { .. } => b"-ERR [SYS/TEMP] Too many connections from your address\r\n",
-            Service::Lmtp => b"421 4.7.0 Too many connections from your address\r\n",
+        let refusal: &[u8] = match protocol {
+            Protocol::Imap => b"* BYE Too many connections from your address\r\n",
+            Protocol::Pop3 => b"-ERR [SYS/TEMP] Too many connections from your address\r\n",
+            Protocol::Lmtp => b"421 4.7.0 Too many connections from your address\r\n",
         };
         let _ = tcp.write_all(refusal).await;
         return;
     };
+    let metrics_ctx = ctx.clone();
+    let _open = metrics_ctx.metrics.connection(protocol);
     tracing::debug!(peer = %peer, ?service, "connected");
     let mut stream = ClientStream::Plain(tcp);
     if service.implicit_tls() {
@@ -148,9 +160,9 @@ async fn serve_connection(
             return;
         }
     }
-    match service {
-        Service::Imap { .. } => crate::imap::Session::run(ctx, stream, peer).await,
-        Service::Pop3 { .. } => crate::pop3::Pop3Session::run(ctx, stream, peer).await,
-        Service::Lmtp => crate::lmtp::LmtpSession::run(ctx, stream, peer.to_string()).await,
+    match protocol {
+        Protocol::Imap => crate::imap::Session::run(ctx, stream, peer).await,
+        Protocol::Pop3 => crate::pop3::Pop3Session::run(ctx, stream, peer).await,
+        Protocol::Lmtp => crate::lmtp::LmtpSession::run(ctx, stream, peer.to_string()).await,
     }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use crate::context::ServerContext;
 use crate::limits::Slot;
+use crate::metrics::Protocol;
 
 /// Why a login was refused.
 pub enum LoginError {
@@ -27,16 +28,18 @@ pub struct LoggedIn {
 /// Checks a password and takes a session slot for the user.
 pub fn check(
     ctx: &ServerContext,
-    protocol: &'static str,
+    protocol: Protocol,
     peer: SocketAddr,
     user: &str,
     password: &[u8],
 ) -> Result<LoggedIn, LoginError> {
     let verified = tokio::task::block_in_place(|| ctx.directory.verify(user, password));
+    let protocol_name = protocol.name();
     let name = match verified {
         Ok(Some(name)) => name,
         Ok(None) => {
-            tracing::warn!(protocol, user = %user, peer = %peer, "badlogin");
+            ctx.metrics.login(protocol, false);
+            tracing::warn!(protocol = protocol_name, user = %user, peer = %peer, "badlogin");
             return Err(LoginError::BadCredentials);
         }
         Err(e) => {
@@ -45,9 +48,10 @@ pub fn check(
         }
     };
     let Some(slot) = ctx.limits.per_user.acquire(name.clone()) else {
-        tracing::warn!(protocol, user = %name, peer = %peer, "too many sessions");
+        tracing::warn!(protocol = protocol_name, user = %name, peer = %peer, "too many sessions");
         return Err(LoginError::TooManySessions);
     };
-    tracing::info!(protocol, user = %name, peer = %peer, "login");
+    ctx.metrics.login(protocol, true);
+    tracing::info!(protocol = protocol_name, user = %name, peer = %peer, "login");
     Ok(LoggedIn { user: name, slot })
 }

@@ -4,6 +4,7 @@ use bushbuck_auth::sasl::{self, SaslError};
 
 use super::session::{Flow, Outcome, Session};
 use crate::login::{self, LoginError};
+use crate::metrics::Protocol;
 
 impl Session {
     pub(super) async fn starttls(&mut self, tag: &str) -> (Outcome, Flow) {
@@ -109,7 +110,7 @@ impl Session {
 
     /// Verifies credentials and enters the authenticated state.
     fn check_password(&mut self, user: &str, password: &[u8]) -> Outcome {
-        let logged_in = match login::check(&self.ctx, "imap", self.peer, user, password) {
+        let logged_in = match login::check(&self.ctx, Protocol::Imap, self.peer, user, password) {
             Ok(l) => l,
             Err(LoginError::BadCredentials) => {
                 self.auth_failures += 1;

@@ -13,6 +13,7 @@ use super::connection::{Connection, Incoming};
 use super::selected::SelectedMailbox;
 use crate::context::ServerContext;
 use crate::limits::Slot;
+use crate::metrics::Protocol;
 use crate::stream::ClientStream;
 
 /// How a command ended, before it is written as the tagged response.
@@ -194,7 +195,11 @@ impl Session {
                 | Command::Store { uid: false, .. }
                 | Command::Search { uid: false, .. }
         );
+        let started = std::time::Instant::now();
         let (outcome, flow) = self.dispatch(&tag, command).await;
+        self.ctx
+            .metrics
+            .command(Protocol::Imap, name, started.elapsed());
         if flow == Flow::Close {
             return Flow::Close;
         }

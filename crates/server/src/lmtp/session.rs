@@ -187,10 +187,12 @@ impl LmtpSession {
             });
             match result {
                 Ok(mailbox) => {
+                    self.ctx.metrics.delivery(true, stored.len());
                     tracing::info!(protocol = "lmtp", user = %r.user, mailbox = %mailbox, size = stored.len(), "delivered");
                     self.reply(250, "2.0.0", &format!("<{}> delivered", r.address));
                 }
                 Err(e) => {
+                    self.ctx.metrics.delivery(false, 0);
                     tracing::error!(user = %r.user, error = %e, "delivery failed");
                     self.reply(
                         451,

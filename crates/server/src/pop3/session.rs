@@ -14,6 +14,7 @@ use crate::context::ServerContext;
 use crate::limits::Slot;
 use crate::line_reader::{Line, LineConnection};
 use crate::login::{self, LoginError};
+use crate::metrics::Protocol;
 use crate::stream::ClientStream;
 
 /// Users with a POP3 session in TRANSACTION state: a second one gets `-ERR [IN-USE]`.
@@ -278,7 +279,7 @@ impl Pop3Session {
     }
 
     fn login(&mut self, user: &str, password: &[u8]) -> Next {
-        let logged_in = match login::check(&self.ctx, "pop3", self.peer, user, password) {
+        let logged_in = match login::check(&self.ctx, Protocol::Pop3, self.peer, user, password) {
             Ok(l) => l,
             Err(LoginError::BadCredentials) => {
                 self.auth_failures += 1;
