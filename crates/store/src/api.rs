@@ -194,12 +194,24 @@ pub trait Store: Send + Sync {
     /// returns their UIDs (ascending). Read-only sessions never call this.
     fn claim_recent(&self, user: &str, mailbox: MailboxId) -> Result<Vec<u32>>;
     /// Changes since `since` (a MODSEQ) for a session that knows UIDs up to `known_max_uid`.
-    fn changes(&self, user: &str, mailbox: MailboxId, since: u64, known_max_uid: u32) -> Result<MailboxChanges>;
+    fn changes(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        since: u64,
+        known_max_uid: u32,
+    ) -> Result<MailboxChanges>;
     /// UIDs expunged with a MODSEQ above `since` (QRESYNC VANISHED (EARLIER)).
     fn expunged_since(&self, user: &str, mailbox: MailboxId, since: u64) -> Result<Vec<u32>>;
     /// Metadata of the given UIDs that still exist, ascending by UID; `header` asks for the
     /// header block too.
-    fn fetch_meta(&self, user: &str, mailbox: MailboxId, uids: &[u32], header: bool) -> Result<Vec<MessageMeta>>;
+    fn fetch_meta(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        uids: &[u32],
+        header: bool,
+    ) -> Result<Vec<MessageMeta>>;
     /// The full octets of one message.
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>>;
 

@@ -1,0 +1,18 @@
+//! The Bushbuck mailstore.
+//!
+//! [`Store`] is the contract; [`SqliteStore`] the embedded default: per-user SQLite index in
+//! WAL mode plus content-addressed message files, written and fsynced before the index commit.
+
+mod api;
+mod blobs;
+mod error;
+mod flagset;
+mod hex;
+mod names;
+mod notify;
+mod sqlite;
+
+pub use api::*;
+pub use error::{Result, StoreError};
+pub use names::{canonical_mailbox_name, validate_user_name, MAX_MAILBOX_NAME, MAX_USER_NAME};
+pub use sqlite::SqliteStore;

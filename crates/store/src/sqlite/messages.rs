@@ -1,0 +1,369 @@
+//! Message rows: APPEND, SELECT, changes, FETCH metadata, COPY/MOVE, EXPUNGE, \Recent.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use super::flags::canonical_keywords;
+use super::mailboxes::{allocate_uids, bump_modseq, selectable_by_id, selectable_by_name};
+use super::{now, Effects};
+use crate::api::*;
+use crate::blobs::{content_address, BlobDir};
+use crate::error::{Result, StoreError};
+use crate::flagset::{Flags, DELETED};
+use bushbuck_mime::summarize;
+
+/// Sorted, deduplicated UIDs folded into inclusive ranges, for `uid BETWEEN` queries.
+pub(crate) fn uid_ranges(uids: &[u32]) -> Vec<(u32, u32)> {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for uid in sorted {
+        match out.last_mut() {
+            Some((_, hi)) if *hi + 1 == uid => *hi = uid,
+            _ => out.push((uid, uid)),
+        }
+    }
+    out
+}
+
+/// A message's state from `uid, modseq, flags, keywords` columns.
+fn state_from_row(r: &Row<'_>) -> rusqlite::Result<MessageState> {
+    let flags = Flags::from_columns(r.get(2)?, &r.get::<_, String>(3)?);
+    Ok(MessageState { uid: r.get(0)?, flags: flags.to_strings(), modseq: r.get::<_, i64>(1)? as u64 })
+}
+
+/// States of messages matching `condition` (over `?1` = mailbox, `?2`, `?3`), by UID.
+fn states(conn: &Connection, condition: &str, a: i64, b: i64, c: i64) -> Result<Vec<MessageState>> {
+    let sql = format!(
+        "SELECT uid, modseq, flags, keywords FROM messages WHERE mailbox = ?1 AND {condition} ORDER BY uid"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![a, b, c], state_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// UIDs from `expunged` matching `condition`, ascending.
+fn expunged_uids(
+    conn: &Connection,
+    condition: &str,
+    mailbox: MailboxId,
+    since: u64,
+    max: u32,
+) -> Result<Vec<u32>> {
+    let sql = format!("SELECT uid FROM expunged WHERE mailbox = ?1 AND modseq > ?2 {condition} ORDER BY uid");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![mailbox.0, since as i64, max], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The state a session sees on SELECT.
+pub(crate) fn select(conn: &mut Connection, name: &str) -> Result<MailboxSnapshot> {
+    let tx = conn.transaction()?;
+    let m = selectable_by_name(&tx, name)?;
+    let messages = states(&tx, "?2 = ?3", m.id.0, 0, 0)?;
+    let keywords = {
+        let mut stmt = tx.prepare_cached("SELECT name FROM keywords WHERE mailbox = ?1 ORDER BY rowid")?;
+        let rows = stmt.query_map([m.id.0], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    Ok(MailboxSnapshot {
+        id: m.id,
+        uid_validity: m.uidvalidity,
+        uid_next: m.uidnext,
+        highest_modseq: m.highestmodseq,
+        messages,
+        keywords,
+    })
+}
+
+/// Claims \Recent on every UID above the mailbox's recent mark.
+pub(crate) fn claim_recent(conn: &mut Connection, mailbox: MailboxId) -> Result<Vec<u32>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let m = selectable_by_id(&tx, mailbox)?;
+    let uids: Vec<u32> = {
+        let mut stmt =
+            tx.prepare_cached("SELECT uid FROM messages WHERE mailbox = ?1 AND uid > ?2 ORDER BY uid")?;
+        let rows = stmt.query_map(params![m.id.0, m.recent_mark], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if let Some(last) = uids.last() {
+        tx.execute("UPDATE mailboxes SET recent_mark = ?2 WHERE id = ?1", params![m.id.0, last])?;
+        tx.commit()?;
+    }
+    Ok(uids)
+}
+
+/// Changes since `since` for a session knowing UIDs up to `known_max_uid`. Expunged UIDs are
+/// limited to those the session can know (at most `known_max_uid`).
+pub(crate) fn changes(
+    conn: &mut Connection,
+    mailbox: MailboxId,
+    since: u64,
+    known_max_uid: u32,
+) -> Result<MailboxChanges> {
+    let tx = conn.transaction()?;
+    let m = selectable_by_id(&tx, mailbox)?;
+    let known = i64::from(known_max_uid);
+    Ok(MailboxChanges {
+        new_messages: states(&tx, "uid > ?2 AND ?3 = ?3", m.id.0, known, 0)?,
+        changed: states(&tx, "uid <= ?2 AND modseq > ?3", m.id.0, known, since as i64)?,
+        expunged: expunged_uids(&tx, "AND uid <= ?3", m.id, since, known_max_uid)?,
+        highest_modseq: m.highestmodseq,
+        uid_next: m.uidnext,
+    })
+}
+
+/// UIDs expunged with a MODSEQ above `since`.
+pub(crate) fn expunged_since(conn: &mut Connection, mailbox: MailboxId, since: u64) -> Result<Vec<u32>> {
+    let tx = conn.transaction()?;
+    let m = selectable_by_id(&tx, mailbox)?;
+    expunged_uids(&tx, "AND ?3 = ?3", m.id, since, 0)
+}
+
+/// FETCH metadata of the existing UIDs among `uids`, ascending.
+pub(crate) fn fetch_meta(
+    conn: &mut Connection,
+    mailbox: MailboxId,
+    uids: &[u32],
+    header: bool,
+) -> Result<Vec<MessageMeta>> {
+    let tx = conn.transaction()?;
+    let m = selectable_by_id(&tx, mailbox)?;
+    let header_column = if header { "header" } else { "NULL" };
+    let sql = format!(
+        "SELECT uid, modseq, flags, keywords, internal_date, internal_date_offset, save_date, size,
+                envelope, bodystructure, body, blob, {header_column}
+         FROM messages WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut out = Vec::new();
+    for (lo, hi) in uid_ranges(uids) {
+        let rows = stmt.query_map(params![m.id.0, lo, hi], |r| {
+            let state = state_from_row(r)?;
+            let blob: String = r.get(11)?;
+            Ok(MessageMeta {
+                uid: state.uid,
+                flags: state.flags,
+                modseq: state.modseq,
+                internal_date: r.get(4)?,
+                internal_date_offset: r.get(5)?,
+                save_date: r.get(6)?,
+                size: r.get::<_, i64>(7)? as u64,
+                envelope: r.get(8)?,
+                body_structure: r.get(9)?,
+                body: r.get(10)?,
+                email_id: email_id(&blob),
+                header: r.get(12)?,
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+/// EMAILID of a message: `M` and the first 24 hex digits of its content hash.
+fn email_id(blob: &str) -> String {
+    format!("M{}", &blob[..blob.len().min(24)])
+}
+
+/// Content address of one message's file.
+pub(crate) fn blob_of(conn: &Connection, mailbox: MailboxId, uid: u32) -> Result<String> {
+    let m = selectable_by_id(conn, mailbox)?;
+    conn.prepare_cached("SELECT blob FROM messages WHERE mailbox = ?1 AND uid = ?2")?
+        .query_row(params![m.id.0, uid], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotPossible(format!("no message with UID {uid}")))
+}
+
+/// APPEND: files first (durable), then all index rows in one transaction.
+pub(crate) fn append(
+    conn: &mut Connection,
+    blobs: &BlobDir,
+    name: &str,
+    messages: &[NewMessage<'_>],
+    fx: &mut Effects,
+) -> Result<Placed> {
+    let flags = messages.iter().map(|m| Flags::parse(&m.flags)).collect::<Result<Vec<_>>>()?;
+    let shas: Vec<String> = messages.iter().map(|m| content_address(m.data)).collect();
+    // Fail early on a missing mailbox before writing files.
+    selectable_by_name(conn, name)?;
+    for (msg, sha) in messages.iter().zip(&shas) {
+        blobs.ensure(sha, msg.data)?;
+    }
+    let summaries: Vec<_> = messages.iter().map(|m| summarize(m.data)).collect();
+
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let m = selectable_by_name(&tx, name)?;
+    if messages.is_empty() {
+        return Ok(Placed { uid_validity: m.uidvalidity, uids: Vec::new() });
+    }
+    let first = allocate_uids(&tx, &m, messages.len())?;
+    let modseq = bump_modseq(&tx, m.id)?;
+    let saved = now();
+    let mut uids = Vec::with_capacity(messages.len());
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset, save_date,
+                                   modseq, flags, keywords, envelope, bodystructure, body, header, sent_date)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )?;
+        for (i, msg) in messages.iter().enumerate() {
+            // Re-check under the write lock: another process may have just removed the file.
+            blobs.ensure(&shas[i], msg.data)?;
+            let uid = first + i as u32;
+            let keywords = canonical_keywords(&tx, m.id, &flags[i].keywords)?;
+            let f = Flags { system: flags[i].system, keywords };
+            let (date, offset) = msg.internal_date.unwrap_or((saved, 0));
+            let s = &summaries[i];
+            let header = &msg.data[..s.header_len.min(msg.data.len())];
+            insert.execute(params![
+                m.id.0,
+                uid,
+                shas[i],
+                msg.data.len() as i64,
+                date,
+                offset,
+                saved,
+                modseq as i64,
+                f.system,
+                f.keywords_column(),
+                s.envelope,
+                s.body_structure,
+                s.body,
+                header,
+                s.sent_date,
+            ])?;
+            uids.push((0, uid));
+        }
+    }
+    tx.commit()?;
+    fx.notify.push((m.id, modseq));
+    Ok(Placed { uid_validity: m.uidvalidity, uids })
+}
+
+/// COPY, or with `expunge_source` MOVE: new rows sharing the same files, and for MOVE the
+/// source rows expunged, all in one transaction.
+pub(crate) fn copy(
+    conn: &mut Connection,
+    mailbox: MailboxId,
+    uids: &[u32],
+    to: &str,
+    expunge_source: bool,
+    fx: &mut Effects,
+) -> Result<Placed> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let src = selectable_by_id(&tx, mailbox)?;
+    let dst = selectable_by_name(&tx, to)?;
+    let mut sources: Vec<(u32, i64, String)> = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT uid, flags, keywords FROM messages WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
+        )?;
+        for (lo, hi) in uid_ranges(uids) {
+            for row in stmt.query_map(params![src.id.0, lo, hi], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+                sources.push(row?);
+            }
+        }
+    }
+    if sources.is_empty() {
+        return Ok(Placed { uid_validity: dst.uidvalidity, uids: Vec::new() });
+    }
+    let first = allocate_uids(&tx, &dst, sources.len())?;
+    let dst_modseq = bump_modseq(&tx, dst.id)?;
+    let saved = now();
+    let mut placed = Vec::with_capacity(sources.len());
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset, save_date,
+                                   modseq, flags, keywords, envelope, bodystructure, body, header, sent_date)
+             SELECT ?1, ?2, blob, size, internal_date, internal_date_offset, ?3, ?4, flags, ?5,
+                    envelope, bodystructure, body, header, sent_date
+             FROM messages WHERE mailbox = ?6 AND uid = ?7",
+        )?;
+        for (i, (uid, system, keywords)) in sources.iter().enumerate() {
+            let new_uid = first + i as u32;
+            let f = Flags::from_columns(*system, keywords);
+            let keywords = Flags { system: 0, keywords: canonical_keywords(&tx, dst.id, &f.keywords)? };
+            insert.execute(params![
+                dst.id.0,
+                new_uid,
+                saved,
+                dst_modseq as i64,
+                keywords.keywords_column(),
+                src.id.0,
+                uid
+            ])?;
+            placed.push((*uid, new_uid));
+        }
+    }
+    fx.notify.push((dst.id, dst_modseq));
+    if expunge_source {
+        let src_modseq = bump_modseq(&tx, src.id)?;
+        let source_uids: Vec<u32> = sources.iter().map(|s| s.0).collect();
+        remove_rows(&tx, src.id, &source_uids, src_modseq)?;
+        fx.notify.push((src.id, src_modseq));
+    }
+    tx.commit()?;
+    Ok(Placed { uid_validity: dst.uidvalidity, uids: placed })
+}
+
+/// Deletes message rows and records them as expunged at `modseq`.
+fn remove_rows(conn: &Connection, mailbox: MailboxId, uids: &[u32], modseq: u64) -> Result<()> {
+    let mut delete = conn.prepare_cached("DELETE FROM messages WHERE mailbox = ?1 AND uid = ?2")?;
+    let mut record =
+        conn.prepare_cached("INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?1, ?2, ?3)")?;
+    for uid in uids {
+        delete.execute(params![mailbox.0, uid])?;
+        record.execute(params![mailbox.0, uid, modseq as i64])?;
+    }
+    Ok(())
+}
+
+/// EXPUNGE / UID EXPUNGE: removes \Deleted messages (among `uids` if given).
+pub(crate) fn expunge(
+    conn: &mut Connection,
+    mailbox: MailboxId,
+    uids: Option<&[u32]>,
+    fx: &mut Effects,
+) -> Result<Vec<u32>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let m = selectable_by_id(&tx, mailbox)?;
+    let ranges = match uids {
+        Some(uids) => uid_ranges(uids),
+        None => vec![(1, u32::MAX)],
+    };
+    let mut doomed: Vec<(u32, String)> = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT uid, blob FROM messages
+             WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 AND flags & ?4 != 0 ORDER BY uid",
+        )?;
+        for (lo, hi) in ranges {
+            for row in stmt.query_map(params![m.id.0, lo, hi, DELETED], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                doomed.push(row?);
+            }
+        }
+    }
+    if doomed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let modseq = bump_modseq(&tx, m.id)?;
+    let uids: Vec<u32> = doomed.iter().map(|d| d.0).collect();
+    remove_rows(&tx, m.id, &uids, modseq)?;
+    tx.commit()?;
+    fx.notify.push((m.id, modseq));
+    fx.garbage.extend(doomed.into_iter().map(|d| d.1));
+    Ok(uids)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ranges() {
+        assert_eq!(super::uid_ranges(&[5, 1, 2, 3, 3, 9, 10]), vec![(1, 3), (5, 5), (9, 10)]);
+        assert_eq!(super::uid_ranges(&[u32::MAX, u32::MAX - 1]), vec![(u32::MAX - 1, u32::MAX)]);
+        assert!(super::uid_ranges(&[]).is_empty());
+    }
+}

@@ -1,0 +1,405 @@
+//! [`SqliteStore`]: the embedded store. Per user, `users/<user>/index.sqlite3` (SQLite in WAL
+//! mode, `synchronous=FULL`) and `users/<user>/blobs/` (content-addressed message files, see
+//! [`crate::blobs`]).
+//!
+//! Each user has one connection, opened lazily and kept behind a mutex, so operations of one
+//! user are serialised in this process while other processes (the CLI, delivery) may use the
+//! same files: every write runs in a `BEGIN IMMEDIATE` transaction and waits up to 10 s.
+//!
+//! Choices where the contract leaves room:
+//! - Renaming INBOX creates the new mailbox (new id and UIDVALIDITY, same UIDs) with INBOX's
+//!   messages; INBOX keeps its id, UIDVALIDITY and UIDNEXT and records the moved UIDs as
+//!   expunged, so open sessions and QRESYNC clients see them leave. INBOX's children stay.
+//! - [`Store::changes`] reports only expunged UIDs at or below `known_max_uid` (the session
+//!   never knew the others); [`Store::expunged_since`] reports all.
+//! - A mailbox deleted while it has children is replaced by a `\Noselect` placeholder with a
+//!   new id; placeholders left without children are removed.
+//! - Subscriptions are not renamed or removed with their mailboxes.
+//! - MODSEQ: one new value per operation, stamped on every row it touched.
+
+mod flags;
+mod mailboxes;
+mod messages;
+mod schema;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::api::*;
+use crate::blobs::{self, BlobDir};
+use crate::error::{Result, StoreError};
+use crate::names::{canonical_mailbox_name, validate_user_name};
+use crate::notify::Notifier;
+
+/// File name of a user's index inside the user's directory.
+const INDEX_FILE: &str = "index.sqlite3";
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Io(format!("index: {e}"))
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Io(format!("file: {e}"))
+    }
+}
+
+/// What an operation did that must be acted on after its transaction committed.
+#[derive(Default)]
+pub(crate) struct Effects {
+    /// Mailboxes that changed, with their new HIGHESTMODSEQ, to notify watchers of.
+    pub notify: Vec<(MailboxId, u64)>,
+    /// Files whose last reference may have been removed.
+    pub garbage: Vec<String>,
+}
+
+/// One user's open index and blob directory.
+struct UserHandle {
+    conn: Mutex<Connection>,
+    blobs: BlobDir,
+    /// Identity of the index file when opened, to notice a user deleted and re-created by
+    /// another process (the CLI) while this one kept the old file open.
+    identity: Option<FileIdentity>,
+}
+
+impl UserHandle {
+    /// Opens the user's index (creating it with `create`) and makes sure INBOX exists.
+    fn open(dir: &Path, create: bool) -> Result<UserHandle> {
+        let index = dir.join(INDEX_FILE);
+        let mut conn = schema::open(&index, create)?;
+        mailboxes::ensure_inbox(&mut conn)?;
+        Ok(UserHandle {
+            conn: Mutex::new(conn),
+            blobs: BlobDir::new(dir.join("blobs")),
+            identity: file_identity(&index),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// (device, inode) of a file.
+type FileIdentity = (u64, u64);
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(_path: &Path) -> Option<FileIdentity> {
+    None
+}
+
+/// The embedded mailstore: SQLite index plus content-addressed files under one data directory.
+pub struct SqliteStore {
+    root: PathBuf,
+    users: Mutex<HashMap<String, Arc<UserHandle>>>,
+    notifier: Notifier,
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl SqliteStore {
+    /// Opens the store in the data directory `root`, creating `root/users` if needed.
+    pub fn open(root: &Path) -> Result<SqliteStore> {
+        fs::create_dir_all(root.join("users"))?;
+        Ok(SqliteStore { root: root.to_path_buf(), users: Mutex::default(), notifier: Notifier::default() })
+    }
+
+    /// The directory holding a user's index and files (`<root>/users/<user>`), whether or not
+    /// it exists. Fails with `InvalidName` for a name that is not a valid user name.
+    pub fn user_dir(&self, user: &str) -> Result<PathBuf> {
+        validate_user_name(user)?;
+        Ok(self.root.join("users").join(user))
+    }
+
+    /// Storage used by a user: (sum of message sizes in octets, number of messages), counting
+    /// each copy of a message in each mailbox (as IMAP QUOTA does), not shared files once.
+    pub fn usage(&self, user: &str) -> Result<(u64, u64)> {
+        self.with_user(user, |conn, _, _| {
+            let (bytes, count): (i64, i64) =
+                conn.query_row("SELECT COALESCE(SUM(size), 0), COUNT(*) FROM messages", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            Ok((bytes as u64, count as u64))
+        })
+    }
+
+    /// Multi-recipient delivery: hard-links the file holding `data` from `from_user`'s store
+    /// into `to_user`'s, so that a following [`Store::append`] of the same octets to
+    /// `to_user` finds the file already there and does not write a second copy. Files are
+    /// named by content (SHA-256) and never modified, so sharing one inode is safe. Returns
+    /// false (and does nothing) when `from_user` has no such file; append then writes it.
+    pub fn link_blob_from(&self, from_user: &str, to_user: &str, data: &[u8]) -> Result<bool> {
+        let from = self.handle(from_user)?;
+        let to = self.handle(to_user)?;
+        let sha = blobs::content_address(data);
+        Ok(to.blobs.link_from(&from.blobs, &sha)?)
+    }
+
+    /// Removes a user's message files that no index row refers to and temporary files, if
+    /// last modified more than `min_age` ago (an hour is a good choice). Such files are left
+    /// by a crash between writing a file and committing its row, or between an expunge and
+    /// its unlink; they are harmless but take space. Safe while the store is in use (also by
+    /// other processes). Returns the number of files removed.
+    pub fn collect_garbage(&self, user: &str, min_age: Duration) -> Result<u64> {
+        let handle = self.handle(user)?;
+        let mut removed = handle.blobs.remove_stale_temporaries(min_age)?;
+        let candidates = handle.blobs.files_older_than(min_age)?;
+        for chunk in candidates.chunks(256) {
+            let mut conn = handle.lock();
+            removed += remove_unreferenced(&mut conn, &handle.blobs, &mut chunk.to_vec())?;
+        }
+        Ok(removed)
+    }
+
+    /// The open handle of a user, opening the index on first use.
+    fn handle(&self, user: &str) -> Result<Arc<UserHandle>> {
+        let dir = self.user_dir(user)?;
+        let index = dir.join(INDEX_FILE);
+        let identity = file_identity(&index);
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = users.get(user) {
+            if h.identity == identity {
+                return Ok(h.clone());
+            }
+            // Deleted (and maybe re-created) behind our back: forget the stale connection.
+            users.remove(user);
+        }
+        if !index.is_file() {
+            return Err(StoreError::NoSuchUser);
+        }
+        let handle = Arc::new(UserHandle::open(&dir, false)?);
+        users.insert(user.to_string(), handle.clone());
+        Ok(handle)
+    }
+
+    /// Runs `op` on the user's connection, then removes files left unreferenced and notifies
+    /// watchers of the mailboxes it changed.
+    fn with_user<T>(
+        &self,
+        user: &str,
+        op: impl FnOnce(&mut Connection, &BlobDir, &mut Effects) -> Result<T>,
+    ) -> Result<T> {
+        let handle = self.handle(user)?;
+        let mut effects = Effects::default();
+        let result = {
+            let mut conn = handle.lock();
+            let result = op(&mut conn, &handle.blobs, &mut effects);
+            if !effects.garbage.is_empty() {
+                if let Err(e) = remove_unreferenced(&mut conn, &handle.blobs, &mut effects.garbage) {
+                    tracing::warn!(user, error = %e, "could not remove unreferenced message files");
+                }
+            }
+            result
+        };
+        for (mailbox, modseq) in effects.notify {
+            self.notifier.notify(user, mailbox, modseq);
+        }
+        result
+    }
+}
+
+/// Unlinks those of `shas` that no index row refers to any more; returns how many. Runs under the index write
+/// lock, so an append in another process cannot commit a reference to a file being removed
+/// (append re-checks its files inside its own write transaction).
+fn remove_unreferenced(conn: &mut Connection, blobs: &BlobDir, shas: &mut Vec<String>) -> Result<u64> {
+    shas.sort();
+    shas.dedup();
+    let mut removed = 0;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut used = tx.prepare_cached("SELECT 1 FROM messages WHERE blob = ?1 LIMIT 1")?;
+        for sha in shas.iter() {
+            if !used.exists([sha])? {
+                blobs.remove(sha)?;
+                removed += 1;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(removed)
+}
+
+impl Store for SqliteStore {
+    fn create_user(&self, user: &str) -> Result<()> {
+        let dir = self.user_dir(user)?;
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let index = dir.join(INDEX_FILE);
+        if index.exists() {
+            return Err(StoreError::UserExists);
+        }
+        fs::create_dir_all(dir.join("blobs"))?;
+        blobs::sync_dir(&self.root.join("users"))?;
+        let handle = Arc::new(UserHandle::open(&dir, true)?);
+        blobs::sync_dir(&dir)?;
+        users.insert(user.to_string(), handle);
+        tracing::info!(user, "created user store");
+        Ok(())
+    }
+
+    fn delete_user(&self, user: &str) -> Result<()> {
+        let dir = self.user_dir(user)?;
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if !dir.join(INDEX_FILE).exists() {
+            return Err(StoreError::NoSuchUser);
+        }
+        // Wait for operations in flight, then make the removal atomic by renaming first.
+        let handle = users.remove(user);
+        let _busy = handle.as_ref().map(|h| h.lock());
+        let doomed = self.root.join("users").join(format!(".deleted-{user}-{:016x}", rand::random::<u64>()));
+        fs::rename(&dir, &doomed)?;
+        blobs::sync_dir(&self.root.join("users"))?;
+        fs::remove_dir_all(&doomed)?;
+        drop(users);
+        self.notifier.forget_user(user);
+        tracing::info!(user, "deleted user store");
+        Ok(())
+    }
+
+    fn list_users(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(self.root.join("users"))? {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if validate_user_name(&name).is_ok() && entry.path().join(INDEX_FILE).is_file() {
+                out.push(name);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn list_mailboxes(&self, user: &str) -> Result<Vec<MailboxInfo>> {
+        self.with_user(user, |conn, _, _| mailboxes::list(conn))
+    }
+
+    fn create_mailbox(&self, user: &str, name: &str, special_use: Option<&str>) -> Result<MailboxId> {
+        let name = canonical_mailbox_name(name)?;
+        self.with_user(user, |conn, _, _| mailboxes::create(conn, &name, special_use))
+    }
+
+    fn delete_mailbox(&self, user: &str, name: &str) -> Result<()> {
+        let name = canonical_mailbox_name(name)?;
+        self.with_user(user, |conn, _, fx| mailboxes::delete(conn, &name, fx))
+    }
+
+    fn rename_mailbox(&self, user: &str, from: &str, to: &str) -> Result<()> {
+        let from = canonical_mailbox_name(from)?;
+        let to = canonical_mailbox_name(to)?;
+        self.with_user(user, |conn, _, fx| mailboxes::rename(conn, &from, &to, fx))
+    }
+
+    fn subscriptions(&self, user: &str) -> Result<Vec<String>> {
+        self.with_user(user, |conn, _, _| mailboxes::subscriptions(conn))
+    }
+
+    fn set_subscribed(&self, user: &str, name: &str, subscribed: bool) -> Result<()> {
+        let name = canonical_mailbox_name(name)?;
+        self.with_user(user, |conn, _, _| mailboxes::set_subscribed(conn, &name, subscribed))
+    }
+
+    fn status(&self, user: &str, name: &str) -> Result<MailboxStatus> {
+        let name = canonical_mailbox_name(name)?;
+        self.with_user(user, |conn, _, _| mailboxes::status(conn, &name))
+    }
+
+    fn select(&self, user: &str, name: &str) -> Result<MailboxSnapshot> {
+        let name = canonical_mailbox_name(name)?;
+        self.with_user(user, |conn, _, _| messages::select(conn, &name))
+    }
+
+    fn claim_recent(&self, user: &str, mailbox: MailboxId) -> Result<Vec<u32>> {
+        self.with_user(user, |conn, _, _| messages::claim_recent(conn, mailbox))
+    }
+
+    fn changes(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        since: u64,
+        known_max_uid: u32,
+    ) -> Result<MailboxChanges> {
+        self.with_user(user, |conn, _, _| messages::changes(conn, mailbox, since, known_max_uid))
+    }
+
+    fn expunged_since(&self, user: &str, mailbox: MailboxId, since: u64) -> Result<Vec<u32>> {
+        self.with_user(user, |conn, _, _| messages::expunged_since(conn, mailbox, since))
+    }
+
+    fn fetch_meta(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        uids: &[u32],
+        header: bool,
+    ) -> Result<Vec<MessageMeta>> {
+        self.with_user(user, |conn, _, _| messages::fetch_meta(conn, mailbox, uids, header))
+    }
+
+    fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>> {
+        let (sha, blobs) = self
+            .with_user(user, |conn, blobs, _| Ok((messages::blob_of(conn, mailbox, uid)?, blobs.clone())))?;
+        // Read outside the lock; a concurrent expunge may have removed the file meanwhile.
+        blobs.read(&sha).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => StoreError::NotPossible("the message has been expunged".into()),
+            _ => e.into(),
+        })
+    }
+
+    fn append(&self, user: &str, mailbox: &str, messages: &[NewMessage<'_>]) -> Result<Placed> {
+        let name = canonical_mailbox_name(mailbox)?;
+        self.with_user(user, |conn, blobs, fx| messages::append(conn, blobs, &name, messages, fx))
+    }
+
+    fn store_flags(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        uids: &[u32],
+        change: FlagChange,
+        flags: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagUpdate> {
+        self.with_user(user, |conn, _, fx| {
+            flags::store(conn, mailbox, uids, change, flags, unchanged_since, fx)
+        })
+    }
+
+    fn copy(&self, user: &str, mailbox: MailboxId, uids: &[u32], to: &str) -> Result<Placed> {
+        let to = canonical_mailbox_name(to)?;
+        self.with_user(user, |conn, _, fx| messages::copy(conn, mailbox, uids, &to, false, fx))
+    }
+
+    fn move_messages(&self, user: &str, mailbox: MailboxId, uids: &[u32], to: &str) -> Result<Placed> {
+        let to = canonical_mailbox_name(to)?;
+        self.with_user(user, |conn, _, fx| messages::copy(conn, mailbox, uids, &to, true, fx))
+    }
+
+    fn expunge(&self, user: &str, mailbox: MailboxId, uids: Option<&[u32]>) -> Result<Vec<u32>> {
+        self.with_user(user, |conn, _, fx| messages::expunge(conn, mailbox, uids, fx))
+    }
+
+    fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64> {
+        let current = self
+            .with_user(user, |conn, _, _| Ok(mailboxes::by_id(conn, mailbox)?.map_or(0, |m| m.highestmodseq)))
+            .unwrap_or(0);
+        self.notifier.subscribe(user, mailbox, current)
+    }
+}

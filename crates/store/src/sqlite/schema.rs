@@ -1,0 +1,98 @@
+//! Opening a user's index and bringing its schema up to date.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::Result;
+
+/// Schema version written by [`migrate`] into `PRAGMA user_version`.
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
+const V1: &str = "
+CREATE TABLE mailboxes (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused
+    name          TEXT NOT NULL UNIQUE,
+    uidvalidity   INTEGER NOT NULL,
+    uidnext       INTEGER NOT NULL DEFAULT 1,
+    highestmodseq INTEGER NOT NULL DEFAULT 1,
+    recent_mark   INTEGER NOT NULL DEFAULT 0,        -- highest UID claimed as \\Recent
+    special_use   TEXT,
+    selectable    INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE messages (
+    mailbox              INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid                  INTEGER NOT NULL,
+    blob                 TEXT NOT NULL,              -- sha256 hex of the file
+    size                 INTEGER NOT NULL,
+    internal_date        INTEGER NOT NULL,
+    internal_date_offset INTEGER NOT NULL,
+    save_date            INTEGER NOT NULL,
+    modseq               INTEGER NOT NULL,
+    flags                INTEGER NOT NULL DEFAULT 0, -- system flag bits
+    keywords             TEXT NOT NULL DEFAULT '',   -- space separated
+    envelope             TEXT NOT NULL,
+    bodystructure        TEXT NOT NULL,
+    body                 TEXT NOT NULL,
+    header               BLOB NOT NULL,
+    sent_date            INTEGER,
+    PRIMARY KEY (mailbox, uid)
+);
+CREATE INDEX messages_modseq ON messages (mailbox, modseq);
+CREATE INDEX messages_blob ON messages (blob);
+CREATE TABLE expunged (
+    mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid     INTEGER NOT NULL,
+    modseq  INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, uid)
+);
+CREATE INDEX expunged_modseq ON expunged (mailbox, modseq);
+CREATE TABLE keywords (
+    mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    lname   TEXT NOT NULL,                           -- lower case, for comparison
+    name    TEXT NOT NULL,                           -- spelling first seen
+    PRIMARY KEY (mailbox, lname)
+);
+CREATE TABLE subscriptions (name TEXT PRIMARY KEY);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value);
+";
+
+/// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
+/// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`].
+pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(path = %path.display(), mode, "index is not in WAL mode");
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Upgrades the schema step by step to [`SCHEMA_VERSION`], each step in a transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        match version {
+            0 => tx.execute_batch(V1)?,
+            SCHEMA_VERSION => return Ok(()),
+            v => {
+                return Err(crate::StoreError::Io(format!(
+                    "index schema version {v} is newer than this program ({SCHEMA_VERSION})"
+                )))
+            }
+        }
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+}
