@@ -39,8 +39,15 @@ pub struct DeliverArgs {
     /// Envelope sender for the Return-Path header.
     #[arg(short = 'f', long = "from", value_name = "ADDRESS")]
     pub from: Option<String>,
+    /// Drop a message whose Message-ID this mailbox received within DAYS days (0: off;
+    /// default: the configuration's duplicate_suppression_days).
+    #[arg(long, value_name = "DAYS")]
+    pub duplicate_days: Option<u32>,
+    /// Housekeeping: forget delivered Message-IDs older than DAYS days, then exit.
+    #[arg(long, value_name = "DAYS", conflicts_with = "recipients")]
+    pub prune_duplicates: Option<u32>,
     /// Recipients: user names or addresses (user+folder@domain files into folder).
-    #[arg(required = true, value_name = "USER")]
+    #[arg(required_unless_present = "prune_duplicates", value_name = "USER")]
     pub recipients: Vec<String>,
 }
 

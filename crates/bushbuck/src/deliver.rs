@@ -5,7 +5,8 @@
 use std::io::Read;
 
 use bushbuck_auth::Directory;
-use bushbuck_server::delivery::{self, ResolveError};
+use bushbuck_server::delivery::{self, Delivery, Duplicates, Filed, ResolveError};
+use bushbuck_server::duplicates::DuplicateLog;
 use bushbuck_store::SqliteStore;
 
 use crate::cli::DeliverArgs;
@@ -14,25 +15,28 @@ use crate::settings::{self, CliError};
 /// Delivers standard input to every recipient.
 pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     let config = settings::load(&args.location)?;
+    let duplicate_log = DuplicateLog::open(&config.data).map_err(CliError::TempFail)?;
+    if let Some(days) = args.prune_duplicates {
+        let gone = duplicate_log.prune(days).map_err(CliError::TempFail)?;
+        println!("forgot {gone} delivered Message-IDs older than {days} days");
+        return Ok(());
+    }
+    let days = args.duplicate_days.unwrap_or(config.duplicate_suppression_days);
+    let duplicates = Duplicates { log: &duplicate_log, window_secs: i64::from(days) * 86_400 };
+    let duplicates = (days > 0).then_some(&duplicates);
     let mut message = Vec::new();
-    std::io::stdin().read_to_end(&mut message).map_err(|e| {
-        CliError::TempFail(format!("cannot read the message from standard input: {e}"))
-    })?;
+    std::io::stdin()
+        .read_to_end(&mut message)
+        .map_err(|e| CliError::TempFail(format!("cannot read the message from standard input: {e}")))?;
     if message.is_empty() {
-        return Err(CliError::Config(
-            "the message on standard input is empty".into(),
-        ));
+        return Err(CliError::Config("the message on standard input is empty".into()));
     }
     let directory = Directory::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
     let store = SqliteStore::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
     let from = args.from.clone().unwrap_or_default();
-    let stored = delivery::with_trace_headers(
-        &message,
-        &from,
-        "local",
-        "local delivery",
-        &delivery::host_name(),
-    );
+    let stored =
+        delivery::with_trace_headers(&message, &from, "local", "local delivery", &delivery::host_name());
+    let mut delivery = Delivery::new(&store, &stored, duplicates);
     let mut failure = None;
     for address in &args.recipients {
         let recipient = match delivery::resolve(&directory, address) {
@@ -43,20 +47,15 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
                 continue;
             }
             Err(ResolveError::Unavailable(why)) => {
-                failure = Some(CliError::TempFail(format!(
-                    "user directory unavailable: {why}"
-                )));
+                failure = Some(CliError::TempFail(format!("user directory unavailable: {why}")));
                 continue;
             }
         };
-        match delivery::file(
-            &store,
-            &recipient,
-            args.mailbox.as_deref(),
-            &stored,
-            &args.flags,
-        ) {
-            Ok(mailbox) => println!("{address}: delivered to {mailbox}"),
+        match delivery.file(&recipient, args.mailbox.as_deref(), &args.flags) {
+            Ok(Filed::Stored(mailbox)) => println!("{address}: delivered to {mailbox}"),
+            Ok(Filed::Duplicate(mailbox)) => {
+                println!("{address}: duplicate of a message in {mailbox}; dropped")
+            }
             Err(e) => failure = Some(CliError::TempFail(format!("{address}: {e}"))),
         }
     }

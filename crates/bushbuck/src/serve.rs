@@ -20,11 +20,8 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
             *field = value.clone();
         }
     }
-    let filter = args
-        .log
-        .clone()
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".to_string());
+    let filter =
+        args.log.clone().or_else(|| std::env::var("RUST_LOG").ok()).unwrap_or_else(|| "info".to_string());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&filter)
@@ -37,7 +34,5 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
-    runtime
-        .block_on(bushbuck_server::run(config))
-        .map_err(CliError::Failed)
+    runtime.block_on(bushbuck_server::run(config)).map_err(CliError::Failed)
 }

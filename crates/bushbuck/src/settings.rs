@@ -35,10 +35,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Config(m)
-            | CliError::NoUser(m)
-            | CliError::TempFail(m)
-            | CliError::Failed(m) => f.write_str(m),
+            CliError::Config(m) | CliError::NoUser(m) | CliError::TempFail(m) | CliError::Failed(m) => {
+                f.write_str(m)
+            }
         }
     }
 }
@@ -49,8 +48,7 @@ pub fn load(location: &Location) -> Result<Config, CliError> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))?;
-            Config::from_toml(&text)
-                .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
+            Config::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
         }
         None => Config::default(),
     };

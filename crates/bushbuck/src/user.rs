@@ -11,25 +11,17 @@ use crate::settings::{self, CliError};
 /// Runs a user subcommand.
 pub fn run(args: UserArgs) -> Result<(), CliError> {
     match args.action {
-        UserAction::Add {
-            name,
-            password,
-            location,
-        } => {
+        UserAction::Add { name, password, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
             let store = open_store(&config.data)?;
-            directory
-                .add_user(&name, password.as_bytes())
-                .map_err(auth_error)?;
+            directory.add_user(&name, password.as_bytes()).map_err(auth_error)?;
             match store.create_user(&name) {
                 Ok(()) | Err(StoreError::UserExists) => {}
                 Err(e) => {
                     let _ = directory.delete_user(&name);
-                    return Err(CliError::Failed(format!(
-                        "cannot create the mailstore of {name}: {e}"
-                    )));
+                    return Err(CliError::Failed(format!("cannot create the mailstore of {name}: {e}")));
                 }
             }
             println!("user {name} added");
@@ -43,17 +35,11 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
-        UserAction::Passwd {
-            name,
-            password,
-            location,
-        } => {
+        UserAction::Passwd { name, password, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
-            directory
-                .set_password(&name, password.as_bytes())
-                .map_err(auth_error)?;
+            directory.set_password(&name, password.as_bytes()).map_err(auth_error)?;
             println!("password of {name} changed");
             Ok(())
         }
@@ -64,11 +50,7 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
             directory.delete_user(&name).map_err(auth_error)?;
             match store.delete_user(&name) {
                 Ok(()) | Err(StoreError::NoSuchUser) => {}
-                Err(e) => {
-                    return Err(CliError::Failed(format!(
-                        "cannot delete the mail of {name}: {e}"
-                    )))
-                }
+                Err(e) => return Err(CliError::Failed(format!("cannot delete the mail of {name}: {e}"))),
             }
             println!("user {name} deleted");
             Ok(())
@@ -77,12 +59,8 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
 }
 
 fn open_store(data: &std::path::Path) -> Result<SqliteStore, CliError> {
-    SqliteStore::open(data).map_err(|e| {
-        CliError::Failed(format!(
-            "cannot open the mail store in {}: {e}",
-            data.display()
-        ))
-    })
+    SqliteStore::open(data)
+        .map_err(|e| CliError::Failed(format!("cannot open the mail store in {}: {e}", data.display())))
 }
 
 fn auth_error(e: AuthError) -> CliError {
@@ -100,14 +78,13 @@ fn read_password(args: &PasswordArgs) -> Result<String, CliError> {
         return Ok(p.clone());
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        CliError::Failed(format!("cannot read the password from standard input: {e}"))
-    })?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Failed(format!("cannot read the password from standard input: {e}")))?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
-        return Err(CliError::Config(
-            "the password read from standard input is empty".into(),
-        ));
+        return Err(CliError::Config("the password read from standard input is empty".into()));
     }
     Ok(password)
 }

@@ -59,6 +59,9 @@ pub struct Config {
     pub login_timeout_secs: u64,
     /// Failed authentications after which a connection is closed.
     pub max_auth_failures: u32,
+    /// Days during which a second delivery of the same Message-ID to the same mailbox is
+    /// dropped; 0 turns duplicate suppression off.
+    pub duplicate_suppression_days: u32,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             idle_timeout_secs: 30 * 60,
             login_timeout_secs: 60,
             max_auth_failures: 3,
+            duplicate_suppression_days: 0,
         }
     }
 }

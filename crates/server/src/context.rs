@@ -7,6 +7,7 @@ use bushbuck_store::Store;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
+use crate::duplicates::DuplicateLog;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pop3::Pop3Locks;
@@ -27,4 +28,6 @@ pub struct ServerContext {
     pub pop3_locks: Pop3Locks,
     /// Counters for /metrics.
     pub metrics: Metrics,
+    /// Delivered Message-IDs, for duplicate suppression.
+    pub duplicates: DuplicateLog,
 }

@@ -4,6 +4,8 @@
 use bushbuck_auth::Directory;
 use bushbuck_store::{NewMessage, Store, StoreError};
 
+use crate::duplicates::DuplicateLog;
+
 /// A local recipient: whose store, and which folder plus-addressing asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
@@ -47,11 +49,7 @@ pub fn resolve(directory: &Directory, address: &str) -> Result<Recipient, Resolv
         match directory.exists(&user) {
             Ok(true) => {
                 let folder = folder.map(|f| original_case_detail(address, &f));
-                return Ok(Recipient {
-                    address: address.to_string(),
-                    user,
-                    folder,
-                });
+                return Ok(Recipient { address: address.to_string(), user, folder });
             }
             Ok(false) => {}
             Err(e) => return Err(ResolveError::Unavailable(e.to_string())),
@@ -72,13 +70,7 @@ fn original_case_detail(address: &str, lower_detail: &str) -> String {
 
 /// Prepends Return-Path and Received as an MDA does. The same bytes are stored for every
 /// recipient, so the store can keep one file for all of them.
-pub fn with_trace_headers(
-    message: &[u8],
-    from: &str,
-    helo: &str,
-    protocol: &str,
-    host: &str,
-) -> Vec<u8> {
+pub fn with_trace_headers(message: &[u8], from: &str, helo: &str, protocol: &str, host: &str) -> Vec<u8> {
     let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000");
     let mut out = format!(
         "Return-Path: <{from}>\r\nReceived: from {helo}\r\n\tby {host} (Bushbuck) with {protocol};\r\n\t{now}\r\n"
@@ -88,39 +80,82 @@ pub fn with_trace_headers(
     out
 }
 
-/// Files a message for one recipient: into the plus-address folder when it exists, else
-/// INBOX. Returns the mailbox it went to.
-pub fn file(
+/// Where a delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filed {
+    /// Stored in this mailbox.
+    Stored(String),
+    /// Not stored: this mailbox already has a message with the same Message-ID.
+    Duplicate(String),
+}
+
+/// Duplicate suppression settings for one delivery.
+pub struct Duplicates<'a> {
+    /// The log of delivered Message-IDs.
+    pub log: &'a DuplicateLog,
+    /// How far back a Message-ID counts as a duplicate, in seconds.
+    pub window_secs: i64,
+}
+
+/// One message being delivered to several recipients: filed for each in turn, stored once
+/// on disk (later recipients share the first one's file).
+pub struct Delivery<'a> {
+    store: &'a dyn Store,
+    message: &'a [u8],
+    duplicates: Option<&'a Duplicates<'a>>,
+    stored_for: Option<String>,
+}
+
+impl<'a> Delivery<'a> {
+    /// Prepares the delivery of `message` (trace headers already added).
+    pub fn new(store: &'a dyn Store, message: &'a [u8], duplicates: Option<&'a Duplicates<'a>>) -> Self {
+        Delivery { store, message, duplicates, stored_for: None }
+    }
+
+    /// Files the message for one recipient: into the plus-address folder (or
+    /// `folder_override`) when it exists, else INBOX; a Message-ID that mailbox already
+    /// received within the duplicate window is not stored again.
+    pub fn file(
+        &mut self,
+        recipient: &Recipient,
+        folder_override: Option<&str>,
+        flags: &[String],
+    ) -> Result<Filed, StoreError> {
+        let target = target_mailbox(self.store, recipient, folder_override)?;
+        let message_id = bushbuck_mime::header_values(self.message, "Message-ID").into_iter().next();
+        let check = self.duplicates.zip(message_id.as_deref());
+        if let Some((d, id)) = check {
+            if d.log.seen(&recipient.user, &target, id, d.window_secs).map_err(StoreError::Io)? {
+                return Ok(Filed::Duplicate(target));
+            }
+        }
+        if let Some(first) = self.stored_for.as_deref().filter(|u| *u != recipient.user) {
+            if let Err(e) = self.store.share_content(first, &recipient.user, self.message) {
+                tracing::warn!(error = %e, "cannot share the stored file; storing a copy");
+            }
+        }
+        let new = NewMessage { data: self.message, flags: flags.to_vec(), internal_date: None };
+        self.store.append(&recipient.user, &target, std::slice::from_ref(&new))?;
+        self.stored_for.get_or_insert_with(|| recipient.user.clone());
+        if let Some((d, id)) = check {
+            if let Err(e) = d.log.record(&recipient.user, &target, id) {
+                tracing::warn!(error = %e, "cannot record the delivery for duplicate suppression");
+            }
+        }
+        Ok(Filed::Stored(target))
+    }
+}
+
+/// The mailbox a delivery goes to: the requested folder when it exists, else INBOX.
+fn target_mailbox(
     store: &dyn Store,
     recipient: &Recipient,
     folder_override: Option<&str>,
-    message: &[u8],
-    flags: &[String],
 ) -> Result<String, StoreError> {
-    let wanted = folder_override
-        .map(str::to_string)
-        .or_else(|| recipient.folder.clone());
-    let target = match wanted {
-        Some(folder) => {
-            let exists = store
-                .list_mailboxes(&recipient.user)?
-                .iter()
-                .any(|m| m.name == folder && m.selectable);
-            if exists {
-                folder
-            } else {
-                "INBOX".to_string()
-            }
-        }
-        None => "INBOX".to_string(),
-    };
-    let new = NewMessage {
-        data: message,
-        flags: flags.to_vec(),
-        internal_date: None,
-    };
-    store.append(&recipient.user, &target, std::slice::from_ref(&new))?;
-    Ok(target)
+    let wanted = folder_override.map(str::to_string).or_else(|| recipient.folder.clone());
+    let Some(folder) = wanted else { return Ok("INBOX".to_string()) };
+    let exists = store.list_mailboxes(&recipient.user)?.iter().any(|m| m.name == folder && m.selectable);
+    Ok(if exists { folder } else { "INBOX".to_string() })
 }
 
 /// This machine's name for Received headers.
@@ -143,30 +178,21 @@ mod tests {
         d.add_user("alice", b"pw").unwrap();
         d.add_user("carol@example.org", b"pw").unwrap();
         let r = resolve(&d, "Alice+Work@example.com").unwrap();
-        assert_eq!(
-            (r.user.as_str(), r.folder.as_deref()),
-            ("alice", Some("Work"))
-        );
+        assert_eq!((r.user.as_str(), r.folder.as_deref()), ("alice", Some("Work")));
         let r = resolve(&d, "alice").unwrap();
         assert_eq!((r.user.as_str(), r.folder), ("alice", None));
         let r = resolve(&d, "carol+x@example.org").unwrap();
-        assert_eq!(
-            (r.user.as_str(), r.folder.as_deref()),
-            ("carol@example.org", Some("x"))
-        );
-        assert!(matches!(
-            resolve(&d, "nobody@example.com"),
-            Err(ResolveError::UnknownUser)
-        ));
+        assert_eq!((r.user.as_str(), r.folder.as_deref()), ("carol@example.org", Some("x")));
+        assert!(matches!(resolve(&d, "nobody@example.com"), Err(ResolveError::UnknownUser)));
     }
 
     #[test]
     fn trace_headers_come_first() {
         let m = with_trace_headers(b"Subject: x\r\n\r\nbody\r\n", "a@b", "mx", "LMTP", "host");
         let text = String::from_utf8(m).unwrap();
-        assert!(text.starts_with(
-            "Return-Path: <a@b>\r\nReceived: from mx\r\n\tby host (Bushbuck) with LMTP;"
-        ));
+        assert!(
+            text.starts_with("Return-Path: <a@b>\r\nReceived: from mx\r\n\tby host (Bushbuck) with LMTP;")
+        );
         assert!(text.ends_with("Subject: x\r\n\r\nbody\r\n"));
     }
 }

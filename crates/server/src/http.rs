@@ -14,12 +14,9 @@ const MAX_REQUEST: usize = 8192;
 pub async fn serve(ctx: Arc<ServerContext>, mut tcp: TcpStream) {
     let mut request = Vec::new();
     let mut buf = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") && !request.windows(2).any(|w| w == b"\n\n")
-    {
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") && !request.windows(2).any(|w| w == b"\n\n") {
         if request.len() > MAX_REQUEST {
-            let _ = tcp
-                .write_all(&response(431, "text/plain", "request too large\n"))
-                .await;
+            let _ = tcp.write_all(&response(431, "text/plain", "request too large\n")).await;
             return;
         }
         match tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut buf)).await {

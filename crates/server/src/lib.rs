@@ -6,6 +6,7 @@
 pub mod config;
 pub mod context;
 pub mod delivery;
+pub mod duplicates;
 mod http;
 pub mod imap;
 mod limits;

@@ -20,10 +20,7 @@ pub struct Slot<K: Eq + Hash + Clone> {
 impl<K: Eq + Hash + Clone> Counter<K> {
     /// A counter allowing `max` holders per key.
     pub fn new(max: usize) -> Self {
-        Counter {
-            max,
-            counts: Arc::default(),
-        }
+        Counter { max, counts: Arc::default() }
     }
 
     /// Takes a slot for `key`, or `None` when the key already has `max` holders.
@@ -34,10 +31,7 @@ impl<K: Eq + Hash + Clone> Counter<K> {
             return None;
         }
         *n += 1;
-        Some(Slot {
-            key,
-            counts: self.counts.clone(),
-        })
+        Some(Slot { key, counts: self.counts.clone() })
     }
 }
 

@@ -29,12 +29,7 @@ pub struct LineConnection {
 impl LineConnection {
     /// Wraps a stream; lines longer than `max_line` octets are refused.
     pub fn new(stream: ClientStream, max_line: usize) -> LineConnection {
-        LineConnection {
-            stream,
-            inbuf: Vec::new(),
-            out: Vec::new(),
-            max_line,
-        }
+        LineConnection { stream, inbuf: Vec::new(), out: Vec::new(), max_line }
     }
 
     /// True when TLS protects the connection.

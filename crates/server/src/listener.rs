@@ -10,6 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::config::Config;
 use crate::context::ServerContext;
+use crate::duplicates::DuplicateLog;
 use crate::limits::{Counter, Limits};
 use crate::metrics::Protocol;
 use crate::stream::ClientStream;
@@ -35,36 +36,19 @@ impl Service {
 /// Opens the data directory, binds every configured listener and serves until SIGINT or
 /// SIGTERM. Errors say what to fix (a port in use, an unwritable directory).
 pub async fn run(config: Config) -> Result<(), String> {
-    let store = SqliteStore::open(&config.data).map_err(|e| {
-        format!(
-            "cannot open the mail store in {}: {e}",
-            config.data.display()
-        )
-    })?;
+    let store = SqliteStore::open(&config.data)
+        .map_err(|e| format!("cannot open the mail store in {}: {e}", config.data.display()))?;
     let directory = Directory::open(&config.data).map_err(|e| e.to_string())?;
-    let tls = crate::tls::acceptor(
-        &config.data,
-        config.tls_cert.as_deref(),
-        config.tls_key.as_deref(),
-    )?;
+    let duplicates = DuplicateLog::open(&config.data)?;
+    let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
     let limits = Limits {
         per_ip: Counter::new(config.max_connections_per_ip),
         per_user: Counter::new(config.max_connections_per_user),
     };
     let services: Vec<(String, Service)> = [
-        (
-            &config.imap,
-            Service::Imap {
-                implicit_tls: false,
-            },
-        ),
+        (&config.imap, Service::Imap { implicit_tls: false }),
         (&config.imaps, Service::Imap { implicit_tls: true }),
-        (
-            &config.pop3,
-            Service::Pop3 {
-                implicit_tls: false,
-            },
-        ),
+        (&config.pop3, Service::Pop3 { implicit_tls: false }),
         (&config.pop3s, Service::Pop3 { implicit_tls: true }),
         (&config.lmtp, Service::Lmtp),
         (&config.http, Service::Http),
@@ -81,12 +65,11 @@ pub async fn run(config: Config) -> Result<(), String> {
         limits,
         pop3_locks: Default::default(),
         metrics: Default::default(),
+        duplicates,
     });
     for (addr, service) in services {
         let listener = TcpListener::bind(&addr).await.map_err(|e| {
-            format!(
-                "cannot listen on {addr} for {service:?}: {e} (is another server using the port?)"
-            )
+            format!("cannot listen on {addr} for {service:?}: {e} (is another server using the port?)")
         })?;
         tracing::info!(address = %addr, ?service, "listening");
         tokio::spawn(accept_loop(ctx.clone(), listener, service));
@@ -128,12 +111,7 @@ async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener, service: Se
     }
 }
 
-async fn serve_connection(
-    ctx: Arc<ServerContext>,
-    mut tcp: TcpStream,
-    peer: SocketAddr,
-    service: Service,
-) {
+async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: SocketAddr, service: Service) {
     let protocol = match service {
         Service::Http => return crate::http::serve(ctx, tcp).await,
         Service::Imap { .. } => Protocol::Imap,

@@ -7,9 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
-const BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
-];
+const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
 /// A latency histogram.
 #[derive(Default, Clone)]
@@ -85,9 +83,7 @@ pub struct OpenConnection<'a> {
 
 impl Drop for OpenConnection<'_> {
     fn drop(&mut self) {
-        self.counters
-            .connections_open
-            .fetch_sub(1, Ordering::Relaxed);
+        self.counters.connections_open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -109,18 +105,14 @@ impl Metrics {
     /// Records one command and how long it took.
     pub fn command(&self, protocol: Protocol, name: &'static str, took: Duration) {
         let mut commands = self.commands.lock().unwrap_or_else(|p| p.into_inner());
-        commands
-            .entry((protocol.name(), name))
-            .or_default()
-            .observe(took.as_secs_f64());
+        commands.entry((protocol.name(), name)).or_default().observe(took.as_secs_f64());
     }
 
     /// Counts a delivery attempt for one recipient.
     pub fn delivery(&self, ok: bool, bytes: usize) {
         if ok {
             self.deliveries_ok.fetch_add(1, Ordering::Relaxed);
-            self.delivered_bytes
-                .fetch_add(bytes as u64, Ordering::Relaxed);
+            self.delivered_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         } else {
             self.deliveries_failed.fetch_add(1, Ordering::Relaxed);
         }
@@ -131,30 +123,10 @@ impl Metrics {
         let mut out = String::new();
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let families: [(&str, &str, &str, fn(&ProtocolCounters) -> &AtomicU64); 4] = [
-            (
-                "bushbuck_connections_total",
-                "counter",
-                "Connections accepted.",
-                |c| &c.connections_total,
-            ),
-            (
-                "bushbuck_connections_open",
-                "gauge",
-                "Connections open now.",
-                |c| &c.connections_open,
-            ),
-            (
-                "bushbuck_logins_total",
-                "counter",
-                "Successful logins.",
-                |c| &c.logins_ok,
-            ),
-            (
-                "bushbuck_login_failures_total",
-                "counter",
-                "Failed logins.",
-                |c| &c.logins_failed,
-            ),
+            ("bushbuck_connections_total", "counter", "Connections accepted.", |c| &c.connections_total),
+            ("bushbuck_connections_open", "gauge", "Connections open now.", |c| &c.connections_open),
+            ("bushbuck_logins_total", "counter", "Successful logins.", |c| &c.logins_ok),
+            ("bushbuck_login_failures_total", "counter", "Failed logins.", |c| &c.logins_failed),
         ];
         for (name, kind, help, field) in families {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -167,16 +139,9 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
-            out,
-            "# HELP bushbuck_command_duration_seconds Time to execute a command."
-        );
+        let _ = writeln!(out, "# HELP bushbuck_command_duration_seconds Time to execute a command.");
         let _ = writeln!(out, "# TYPE bushbuck_command_duration_seconds histogram");
-        let commands = self
-            .commands
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let commands = self.commands.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for ((protocol, command), h) in commands {
             let labels = format!("protocol=\"{protocol}\",command=\"{command}\"");
             for (bound, count) in BUCKETS.iter().zip(h.counts) {
@@ -185,47 +150,19 @@ impl Metrics {
                     "bushbuck_command_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
                 );
             }
-            let _ = writeln!(
-                out,
-                "bushbuck_command_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "bushbuck_command_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "bushbuck_command_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
+            let _ =
+                writeln!(out, "bushbuck_command_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(out, "bushbuck_command_duration_seconds_sum{{{labels}}} {}", h.sum);
+            let _ = writeln!(out, "bushbuck_command_duration_seconds_count{{{labels}}} {}", h.count);
         }
-        let _ = writeln!(
-            out,
-            "# HELP bushbuck_deliveries_total Deliveries to one recipient, by result."
-        );
+        let _ = writeln!(out, "# HELP bushbuck_deliveries_total Deliveries to one recipient, by result.");
         let _ = writeln!(out, "# TYPE bushbuck_deliveries_total counter");
-        let _ = writeln!(
-            out,
-            "bushbuck_deliveries_total{{result=\"ok\"}} {}",
-            get(&self.deliveries_ok)
-        );
-        let _ = writeln!(
-            out,
-            "bushbuck_deliveries_total{{result=\"failed\"}} {}",
-            get(&self.deliveries_failed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP bushbuck_delivered_bytes_total Octets delivered."
-        );
+        let _ = writeln!(out, "bushbuck_deliveries_total{{result=\"ok\"}} {}", get(&self.deliveries_ok));
+        let _ =
+            writeln!(out, "bushbuck_deliveries_total{{result=\"failed\"}} {}", get(&self.deliveries_failed));
+        let _ = writeln!(out, "# HELP bushbuck_delivered_bytes_total Octets delivered.");
         let _ = writeln!(out, "# TYPE bushbuck_delivered_bytes_total counter");
-        let _ = writeln!(
-            out,
-            "bushbuck_delivered_bytes_total {}",
-            get(&self.delivered_bytes)
-        );
+        let _ = writeln!(out, "bushbuck_delivered_bytes_total {}", get(&self.delivered_bytes));
         out
     }
 }
@@ -246,12 +183,14 @@ mod tests {
         assert!(text.contains("bushbuck_connections_open{protocol=\"imap\"} 1"));
         assert!(text.contains("bushbuck_logins_total{protocol=\"imap\"} 1"));
         assert!(text.contains("bushbuck_login_failures_total{protocol=\"pop3\"} 1"));
-        assert!(text.contains("bushbuck_command_duration_seconds_bucket{protocol=\"imap\",command=\"FETCH\",le=\"0.0025\"} 0"));
-        assert!(text.contains("bushbuck_command_duration_seconds_bucket{protocol=\"imap\",command=\"FETCH\",le=\"0.005\"} 1"));
+        assert!(text.contains(
+            "bushbuck_command_duration_seconds_bucket{protocol=\"imap\",command=\"FETCH\",le=\"0.0025\"} 0"
+        ));
+        assert!(text.contains(
+            "bushbuck_command_duration_seconds_bucket{protocol=\"imap\",command=\"FETCH\",le=\"0.005\"} 1"
+        ));
         assert!(text.contains("bushbuck_delivered_bytes_total 100"));
         drop(open);
-        assert!(m
-            .render()
-            .contains("bushbuck_connections_open{protocol=\"imap\"} 0"));
+        assert!(m.render().contains("bushbuck_connections_open{protocol=\"imap\"} 0"));
     }
 }

@@ -35,28 +35,18 @@ impl ClientStream {
             }
             other => {
                 *self = other;
-                Err(io::Error::new(
-                    io::ErrorKind::Other,
-                    "TLS is already active",
-                ))
+                Err(io::Error::new(io::ErrorKind::Other, "TLS is already active"))
             }
         }
     }
 }
 
 fn upgrading() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotConnected,
-        "connection is being upgraded to TLS",
-    )
+    io::Error::new(io::ErrorKind::NotConnected, "connection is being upgraded to TLS")
 }
 
 impl AsyncRead for ClientStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             ClientStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -66,11 +56,7 @@ impl AsyncRead for ClientStream {
 }
 
 impl AsyncWrite for ClientStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             ClientStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),

@@ -9,11 +9,7 @@ use tokio_rustls::TlsAcceptor;
 
 /// Builds the TLS acceptor. Without a configured certificate, uses (creating on first start)
 /// `tls/cert.pem` and `tls/key.pem` in the data directory, self-signed for localhost.
-pub fn acceptor(
-    data: &Path,
-    cert: Option<&Path>,
-    key: Option<&Path>,
-) -> Result<TlsAcceptor, String> {
+pub fn acceptor(data: &Path, cert: Option<&Path>, key: Option<&Path>) -> Result<TlsAcceptor, String> {
     let (cert_path, key_path) = match (cert, key) {
         (Some(c), Some(k)) => (c.to_path_buf(), k.to_path_buf()),
         (None, None) => self_signed(data)?,
@@ -38,16 +34,11 @@ fn self_signed(data: &Path) -> Result<(PathBuf, PathBuf), String> {
         return Ok((cert, key));
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let names = vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-        "::1".to_string(),
-    ];
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
     let made = rcgen::generate_simple_self_signed(names)
         .map_err(|e| format!("cannot generate a self-signed certificate: {e}"))?;
     write_private(&key, made.key_pair.serialize_pem().as_bytes())?;
-    std::fs::write(&cert, made.cert.pem())
-        .map_err(|e| format!("cannot write {}: {e}", cert.display()))?;
+    std::fs::write(&cert, made.cert.pem()).map_err(|e| format!("cannot write {}: {e}", cert.display()))?;
     tracing::info!(cert = %cert.display(), "generated a self-signed TLS certificate");
     Ok((cert, key))
 }
@@ -67,8 +58,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let certs = rustls_pemfile::certs(&mut BufReader::new(file))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{} is not a PEM certificate chain: {e}", path.display()))?;
@@ -79,8 +69,7 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     rustls_pemfile::private_key(&mut BufReader::new(file))
         .map_err(|e| format!("{} is not a PEM private key: {e}", path.display()))?
         .ok_or_else(|| format!("{} holds no private key", path.display()))

@@ -241,4 +241,10 @@ pub trait Store: Send + Sync {
     /// sessions wake up. Sessions must still poll [`Store::changes`] now and then for changes
     /// made by other processes.
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64>;
+
+    /// Makes `data`, already stored for `from_user`, available to `to_user` without a second
+    /// copy, so that a following [`Store::append`] of the same octets shares it (one message
+    /// delivered to many recipients is stored once). Returns false when nothing was shared;
+    /// append then stores its own copy.
+    fn share_content(&self, from_user: &str, to_user: &str, data: &[u8]) -> Result<bool>;
 }

@@ -25,11 +25,7 @@ impl Session {
                 Ok(f) => f,
                 Err(why) => return Outcome::Bad(why),
             };
-            new.push(NewMessage {
-                data: &m.data,
-                flags,
-                internal_date: m.internal_date,
-            });
+            new.push(NewMessage { data: &m.data, flags, internal_date: m.internal_date });
         }
         let user = self.user();
         let placed = match self.blocking(|s| s.append(&user, &target, &new)) {

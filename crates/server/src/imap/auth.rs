@@ -11,8 +11,7 @@ impl Session {
         if self.conn.is_tls() {
             return (Outcome::Bad("TLS is already active".into()), Flow::Continue);
         }
-        self.conn
-            .write(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes());
+        self.conn.write(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes());
         if self.conn.flush().await.is_err() {
             return (Outcome::AlreadySent, Flow::Close);
         }
@@ -29,7 +28,10 @@ impl Session {
     pub(super) async fn login(&mut self, user: &[u8], password: &[u8]) -> (Outcome, Flow) {
         if !self.plaintext_allowed() {
             return (
-                Outcome::No("[PRIVACYREQUIRED] Plaintext login is not allowed here; use STARTTLS or port 993 first".into()),
+                Outcome::No(
+                    "[PRIVACYREQUIRED] Plaintext login is not allowed here; use STARTTLS or port 993 first"
+                        .into(),
+                ),
                 Flow::Continue,
             );
         }
@@ -37,11 +39,7 @@ impl Session {
         (self.check_password(&user, password), Flow::Continue)
     }
 
-    pub(super) async fn authenticate(
-        &mut self,
-        mechanism: &str,
-        initial: Option<String>,
-    ) -> (Outcome, Flow) {
+    pub(super) async fn authenticate(&mut self, mechanism: &str, initial: Option<String>) -> (Outcome, Flow) {
         let mechanism = mechanism.to_ascii_uppercase();
         if mechanism != "PLAIN" && mechanism != "LOGIN" {
             return (
@@ -51,7 +49,10 @@ impl Session {
         }
         if !self.plaintext_allowed() {
             return (
-                Outcome::No("[PRIVACYREQUIRED] Plaintext authentication is not allowed here; use STARTTLS first".into()),
+                Outcome::No(
+                    "[PRIVACYREQUIRED] Plaintext authentication is not allowed here; use STARTTLS first"
+                        .into(),
+                ),
                 Flow::Continue,
             );
         }
@@ -62,10 +63,9 @@ impl Session {
         };
         match result {
             Ok((user, password)) => (self.check_password(&user, &password), Flow::Continue),
-            Err(Some(SaslError::Cancelled)) => (
-                Outcome::Bad("Authentication cancelled".into()),
-                Flow::Continue,
-            ),
+            Err(Some(SaslError::Cancelled)) => {
+                (Outcome::Bad("Authentication cancelled".into()), Flow::Continue)
+            }
             Err(Some(e)) => (Outcome::Bad(e.to_string()), Flow::Continue),
             Err(None) => (Outcome::done("AUTHENTICATE"), Flow::Close),
         }
@@ -81,10 +81,7 @@ impl Session {
         sasl::decode_response(&text).map_err(Some)
     }
 
-    async fn sasl_plain(
-        &mut self,
-        initial: Option<String>,
-    ) -> Result<(String, Vec<u8>), Option<SaslError>> {
+    async fn sasl_plain(&mut self, initial: Option<String>) -> Result<(String, Vec<u8>), Option<SaslError>> {
         let message = match initial {
             Some(text) => sasl::decode_response(&text).map_err(Some)?,
             None => self.sasl_response(b"").await?,
@@ -96,10 +93,7 @@ impl Session {
         Ok((creds.authcid, creds.password))
     }
 
-    async fn sasl_login(
-        &mut self,
-        initial: Option<String>,
-    ) -> Result<(String, Vec<u8>), Option<SaslError>> {
+    async fn sasl_login(&mut self, initial: Option<String>) -> Result<(String, Vec<u8>), Option<SaslError>> {
         let user = match initial {
             Some(text) => sasl::decode_response(&text).map_err(Some)?,
             None => self.sasl_response(b"Username:").await?,
@@ -117,9 +111,7 @@ impl Session {
                 return Outcome::No("[AUTHENTICATIONFAILED] Authentication failed".into());
             }
             Err(LoginError::Unavailable) => {
-                return Outcome::No(
-                    "[UNAVAILABLE] User directory unavailable; try again later".into(),
-                )
+                return Outcome::No("[UNAVAILABLE] User directory unavailable; try again later".into())
             }
             Err(LoginError::TooManySessions) => {
                 return Outcome::No(

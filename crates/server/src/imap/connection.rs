@@ -85,9 +85,7 @@ impl Connection {
                         self.flush().await?;
                     }
                     FrameEvent::LiteralTooLarge { tag, .. } => {
-                        return Ok(Incoming::LiteralTooLarge {
-                            tag: tag.unwrap_or_else(|| "*".into()),
-                        })
+                        return Ok(Incoming::LiteralTooLarge { tag: tag.unwrap_or_else(|| "*".into()) })
                     }
                     FrameEvent::LineTooLong => return Ok(Incoming::LineTooLong),
                     FrameEvent::Fatal(why) => return Ok(Incoming::Fatal(why)),
@@ -104,9 +102,7 @@ impl Connection {
         loop {
             match self.framer.next_line() {
                 Some(Ok(line)) => return Ok(Some(line)),
-                Some(Err(_)) => {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"))
-                }
+                Some(Err(_)) => return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long")),
                 None => {}
             }
             if !self.fill().await? {

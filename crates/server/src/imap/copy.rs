@@ -8,13 +8,7 @@ use super::sequence::{uids_from_sequence, uids_from_uid_set};
 use super::session::{Outcome, Session};
 
 impl Session {
-    pub(super) fn copy(
-        &mut self,
-        uid_cmd: bool,
-        set: &SequenceSet,
-        raw: &[u8],
-        is_move: bool,
-    ) -> Outcome {
+    pub(super) fn copy(&mut self, uid_cmd: bool, set: &SequenceSet, raw: &[u8], is_move: bool) -> Outcome {
         let Some(view) = self.selected.as_ref() else {
             return Outcome::Bad("No mailbox selected".into());
         };

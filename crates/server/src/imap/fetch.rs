@@ -20,11 +20,7 @@ struct Needs {
 }
 
 fn needs(items: &[FetchAttribute]) -> Needs {
-    let mut n = Needs {
-        header: false,
-        full: false,
-        sets_seen: false,
-    };
+    let mut n = Needs { header: false, full: false, sets_seen: false };
     for item in items {
         match item {
             FetchAttribute::Rfc822Header => n.header = true,
@@ -90,16 +86,11 @@ impl Session {
             let unseen: Vec<u32> = uids
                 .iter()
                 .copied()
-                .filter(|u| {
-                    view.get(*u)
-                        .is_some_and(|m| !m.flags.iter().any(|f| f == "\\Seen"))
-                })
+                .filter(|u| view.get(*u).is_some_and(|m| !m.flags.iter().any(|f| f == "\\Seen")))
                 .collect();
             if !unseen.is_empty() {
                 let flags = vec!["\\Seen".to_string()];
-                match self
-                    .blocking(|s| s.store_flags(&user, id, &unseen, FlagChange::Add, &flags, None))
-                {
+                match self.blocking(|s| s.store_flags(&user, id, &unseen, FlagChange::Add, &flags, None)) {
                     Ok(update) => {
                         let view = self.selected.as_mut().expect("selected");
                         for state in &update.updated {
@@ -199,14 +190,11 @@ impl Session {
                     literal_item("RFC822.HEADER", header)
                 }
                 FetchAttribute::Rfc822Text => {
-                    let text =
-                        bushbuck_mime::section(body.unwrap_or_default(), &[], SectionPart::Text)
-                            .unwrap_or_default();
+                    let text = bushbuck_mime::section(body.unwrap_or_default(), &[], SectionPart::Text)
+                        .unwrap_or_default();
                     literal_item("RFC822.TEXT", &text)
                 }
-                FetchAttribute::BodySection {
-                    section, partial, ..
-                } => {
+                FetchAttribute::BodySection { section, partial, .. } => {
                     let source = body.or(meta.header.as_deref()).unwrap_or_default();
                     section_item(section, *partial, source)
                 }
@@ -217,24 +205,16 @@ impl Session {
                             partial_item(&name, &data, *partial, true)
                         }
                         Err(BinaryError::UnknownEncoding) => {
-                            return Err(Outcome::No(
-                                "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into(),
-                            ))
+                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
                         }
-                        Err(BinaryError::NoSuchPart) => {
-                            format!("BINARY[{}] NIL", dotted(part)).into_bytes()
-                        }
+                        Err(BinaryError::NoSuchPart) => format!("BINARY[{}] NIL", dotted(part)).into_bytes(),
                     }
                 }
                 FetchAttribute::BinarySize { part } => {
                     match bushbuck_mime::binary(body.unwrap_or_default(), part) {
-                        Ok(data) => {
-                            format!("BINARY.SIZE[{}] {}", dotted(part), data.len()).into_bytes()
-                        }
+                        Ok(data) => format!("BINARY.SIZE[{}] {}", dotted(part), data.len()).into_bytes(),
                         Err(BinaryError::UnknownEncoding) => {
-                            return Err(Outcome::No(
-                                "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into(),
-                            ))
+                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
                         }
                         Err(BinaryError::NoSuchPart) => {
                             format!("BINARY.SIZE[{}] NIL", dotted(part)).into_bytes()
@@ -289,10 +269,7 @@ fn partial_item(name: &str, data: &[u8], partial: Option<(u32, u32)>, binary: bo
 }
 
 fn dotted(part: &[u32]) -> String {
-    part.iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
+    part.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(".")
 }
 
 /// The section specification as echoed in the response, e.g. `1.HEADER.FIELDS (From)`.
@@ -316,11 +293,7 @@ fn section_spec(section: &Section) -> String {
 }
 
 fn field_names(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| response::astring(n.to_ascii_uppercase().as_bytes()))
-        .collect::<Vec<_>>()
-        .join(" ")
+    names.iter().map(|n| response::astring(n.to_ascii_uppercase().as_bytes())).collect::<Vec<_>>().join(" ")
 }
 
 fn section_item(section: &Section, partial: Option<(u32, u32)>, message: &[u8]) -> Vec<u8> {
@@ -333,14 +306,7 @@ fn section_item(section: &Section, partial: Option<(u32, u32)>, message: &[u8]) 
         Some(SectionText::HeaderFields(n)) => SectionPart::HeaderFields(n),
         Some(SectionText::HeaderFieldsNot(n)) => SectionPart::HeaderFieldsNot(n),
     };
-    match bushbuck_mime::section(message, &section.part, kind) {
-        Some(data) => partial_item(&name, &data, partial, false),
-        None => {
-            let name = match partial {
-                Some((offset, _)) => format!("{name}<{offset}>"),
-                None => name,
-            };
-            format!("{name} NIL").into_bytes()
-        }
-    }
+    // A part that does not exist is answered with an empty string, as Dovecot does.
+    let data = bushbuck_mime::section(message, &section.part, kind).unwrap_or_default();
+    partial_item(&name, &data, partial, false)
 }

@@ -66,8 +66,7 @@ impl Session {
             StoreMode::Remove => FlagChange::Remove,
         };
         let (user, id) = (self.user(), view.id);
-        let update = match self
-            .blocking(|s| s.store_flags(&user, id, &uids, change, &flags, unchanged_since))
+        let update = match self.blocking(|s| s.store_flags(&user, id, &uids, change, &flags, unchanged_since))
         {
             Ok(u) => u,
             Err(e) => return e.into(),
@@ -110,11 +109,7 @@ impl Session {
         let mut numbers: Vec<u32> = if uid_cmd {
             update.modified.clone()
         } else {
-            update
-                .modified
-                .iter()
-                .filter_map(|u| view.seq_of(*u))
-                .collect()
+            update.modified.iter().filter_map(|u| view.seq_of(*u)).collect()
         };
         numbers.sort_unstable();
         Outcome::Ok(format!(
@@ -130,15 +125,8 @@ mod tests {
 
     #[test]
     fn flags_are_normalised() {
-        let given = vec![
-            "\\seen".to_string(),
-            "\\RECENT".to_string(),
-            "$Junk".to_string(),
-        ];
-        assert_eq!(
-            normalize(&given).unwrap(),
-            vec!["\\Seen".to_string(), "$Junk".to_string()]
-        );
+        let given = vec!["\\seen".to_string(), "\\RECENT".to_string(), "$Junk".to_string()];
+        assert_eq!(normalize(&given).unwrap(), vec!["\\Seen".to_string(), "$Junk".to_string()]);
         assert!(normalize(&["\\Bogus".to_string()]).is_err());
     }
 }

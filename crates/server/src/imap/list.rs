@@ -40,11 +40,7 @@ impl Session {
         let want_subscribed = subscribed_only || cmd.return_options.subscribed;
         let loaded = self.blocking(|s| {
             let boxes = s.list_mailboxes(&user)?;
-            let subs = if want_subscribed {
-                s.subscriptions(&user)?
-            } else {
-                Vec::new()
-            };
+            let subs = if want_subscribed { s.subscriptions(&user)? } else { Vec::new() };
             Ok::<_, bushbuck_store::StoreError>((boxes, subs))
         });
         let (boxes, subs) = match loaded {
@@ -52,11 +48,8 @@ impl Session {
             Err(e) => return e.into(),
         };
         let mut found: BTreeMap<String, Listed> = BTreeMap::new();
-        let names: Vec<String> = if subscribed_only {
-            subs.clone()
-        } else {
-            boxes.iter().map(|b| b.name.clone()).collect()
-        };
+        let names: Vec<String> =
+            if subscribed_only { subs.clone() } else { boxes.iter().map(|b| b.name.clone()).collect() };
         for name in names {
             if !patterns.iter().any(|p| pattern::matches(p, &name)) {
                 continue;
@@ -125,10 +118,7 @@ impl Session {
         }
         for (name, subscribed) in found {
             let attrs = if subscribed { "" } else { "\\Noselect" };
-            self.untagged(&format!(
-                "LSUB ({attrs}) \"/\" {}",
-                response::mailbox(&name, self.rev2)
-            ));
+            self.untagged(&format!("LSUB ({attrs}) \"/\" {}", response::mailbox(&name, self.rev2)));
         }
         Outcome::done("LSUB")
     }
@@ -153,14 +143,6 @@ fn describe(name: &str, info: Option<&MailboxInfo>, all: &[MailboxInfo]) -> List
         Some(i) if !i.selectable => attributes.push("\\Noselect"),
         Some(_) => {}
     }
-    attributes.push(if has_children {
-        "\\HasChildren"
-    } else {
-        "\\HasNoChildren"
-    });
-    Listed {
-        attributes,
-        selectable,
-        special_use: info.and_then(|i| i.special_use.clone()),
-    }
+    attributes.push(if has_children { "\\HasChildren" } else { "\\HasNoChildren" });
+    Listed { attributes, selectable, special_use: info.and_then(|i| i.special_use.clone()) }
 }

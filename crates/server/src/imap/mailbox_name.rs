@@ -7,8 +7,7 @@ use bushbuck_proto::imap::mutf7;
 /// names are UTF-8; otherwise modified UTF-7.
 pub fn decode(raw: &[u8], utf8: bool) -> Result<String, String> {
     let name = if utf8 {
-        String::from_utf8(raw.to_vec())
-            .map_err(|_| "Mailbox name is not valid UTF-8".to_string())?
+        String::from_utf8(raw.to_vec()).map_err(|_| "Mailbox name is not valid UTF-8".to_string())?
     } else {
         mutf7::decode(raw).map_err(|e| format!("Mailbox name is not valid modified UTF-7: {e}"))?
     };
@@ -40,9 +39,6 @@ mod tests {
     fn decodes_modified_utf7() {
         assert_eq!(decode(b"Entw&APw-rfe", false).unwrap(), "Entw\u{fc}rfe");
         assert!(decode(b"bad&-x&", false).is_err());
-        assert_eq!(
-            decode("Entwürfe".as_bytes(), true).unwrap(),
-            "Entw\u{fc}rfe"
-        );
+        assert_eq!(decode("Entwürfe".as_bytes(), true).unwrap(), "Entw\u{fc}rfe");
     }
 }

@@ -8,15 +8,8 @@ use super::mailbox_name;
 use super::session::{Outcome, Session};
 
 /// SPECIAL-USE attributes a client may ask for at CREATE (RFC 6154).
-const SPECIAL_USES: [&str; 7] = [
-    "\\All",
-    "\\Archive",
-    "\\Drafts",
-    "\\Flagged",
-    "\\Junk",
-    "\\Sent",
-    "\\Trash",
-];
+const SPECIAL_USES: [&str; 7] =
+    ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
 
 impl Session {
     /// Decodes a mailbox argument, or the NO answer explaining why it is unusable.
@@ -118,9 +111,5 @@ pub fn status_line(name: &str, status: &MailboxStatus, items: &[StatusItem], utf
             StatusItem::Deleted => format!("DELETED {}", status.deleted),
         });
     }
-    format!(
-        "STATUS {} ({})",
-        response::mailbox(name, utf8),
-        parts.join(" ")
-    )
+    format!("STATUS {} ({})", response::mailbox(name, utf8), parts.join(" "))
 }

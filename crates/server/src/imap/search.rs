@@ -49,9 +49,7 @@ fn transcode(key: &mut SearchKey, charset: &'static encoding_rs::Encoding) {
             transcode(a, charset);
             transcode(b, charset);
         }
-        Bcc(s) | Body(s) | Cc(s) | From(s) | Subject(s) | Text(s) | To(s) | Header(_, s) => {
-            convert(s)
-        }
+        Bcc(s) | Body(s) | Cc(s) | From(s) | Subject(s) | Text(s) | To(s) | Header(_, s) => convert(s),
         _ => {}
     }
 }
@@ -92,9 +90,7 @@ fn header_matches(c: &Candidate, field: &str, needle: &[u8]) -> bool {
     if needle.is_empty() {
         return !values.is_empty();
     }
-    values
-        .iter()
-        .any(|v| bushbuck_mime::contains_folded(v, &needle))
+    values.iter().any(|v| bushbuck_mime::contains_folded(v, &needle))
 }
 
 fn sent_date(c: &Candidate) -> Option<NaiveDate> {
@@ -106,9 +102,7 @@ fn sent_date(c: &Candidate) -> Option<NaiveDate> {
 
 impl Candidate<'_> {
     fn meta_sent(&self) -> Option<(i64, i32)> {
-        bushbuck_mime::header_values(self.header, "Date")
-            .first()
-            .and_then(|d| bushbuck_mime::parse_date(d))
+        bushbuck_mime::header_values(self.header, "Date").first().and_then(|d| bushbuck_mime::parse_date(d))
     }
 }
 
@@ -140,16 +134,11 @@ fn matches(key: &SearchKey, c: &Candidate, cx: &Context) -> bool {
         To(s) => header_matches(c, "To", s),
         Subject(s) => header_matches(c, "Subject", s),
         Header(field, s) => header_matches(c, field, s),
-        Body(s) => c
-            .body_text
-            .as_deref()
-            .is_some_and(|b| bushbuck_mime::contains_folded(b, &text(s))),
+        Body(s) => c.body_text.as_deref().is_some_and(|b| bushbuck_mime::contains_folded(b, &text(s))),
         Text(s) => {
             let needle = text(s);
             bushbuck_mime::contains_folded(&bushbuck_mime::header_text(c.header), &needle)
-                || c.body_text
-                    .as_deref()
-                    .is_some_and(|b| bushbuck_mime::contains_folded(b, &needle))
+                || c.body_text.as_deref().is_some_and(|b| bushbuck_mime::contains_folded(b, &needle))
         }
         Larger(n) => c.meta.size > *n,
         Smaller(n) => c.meta.size < *n,
@@ -190,16 +179,11 @@ impl Session {
         let mut key = criteria.clone();
         if let Some(cs) = charset {
             match encoding_rs::Encoding::for_label(cs.as_bytes()) {
-                Some(enc)
-                    if !cs.eq_ignore_ascii_case("UTF-8")
-                        && !cs.eq_ignore_ascii_case("US-ASCII") =>
-                {
+                Some(enc) if !cs.eq_ignore_ascii_case("UTF-8") && !cs.eq_ignore_ascii_case("US-ASCII") => {
                     transcode(&mut key, enc)
                 }
                 Some(_) => {}
-                None => {
-                    return Outcome::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into())
-                }
+                None => return Outcome::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into()),
             }
         }
         let mut need = Needs::default();
@@ -251,10 +235,7 @@ impl Session {
                 }
             }
         }
-        let numbers: Vec<u32> = hits
-            .iter()
-            .map(|(seq, uid, _)| if uid_cmd { *uid } else { *seq })
-            .collect();
+        let numbers: Vec<u32> = hits.iter().map(|(seq, uid, _)| if uid_cmd { *uid } else { *seq }).collect();
         let max_modseq = hits.iter().map(|h| h.2).max();
         let ret = match ret {
             None if self.rev2 => Some(&[][..]),
@@ -271,11 +252,7 @@ impl Session {
             self.untagged(&line);
             return Outcome::done(if uid_cmd { "UID SEARCH" } else { "SEARCH" });
         };
-        let ret: Vec<SearchReturn> = if ret.is_empty() {
-            vec![SearchReturn::All]
-        } else {
-            ret.to_vec()
-        };
+        let ret: Vec<SearchReturn> = if ret.is_empty() { vec![SearchReturn::All] } else { ret.to_vec() };
         if ret.contains(&SearchReturn::Save) {
             let uids: Vec<u32> = hits.iter().map(|h| h.1).collect();
             let saved = if ret.len() == 1 {

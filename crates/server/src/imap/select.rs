@@ -25,11 +25,7 @@ impl Session {
         let user = self.user();
         let opened = self.blocking(|s| {
             let snapshot = s.select(&user, &name)?;
-            let recent = if read_only {
-                Vec::new()
-            } else {
-                s.claim_recent(&user, snapshot.id)?
-            };
+            let recent = if read_only { Vec::new() } else { s.claim_recent(&user, snapshot.id)? };
             Ok::<_, bushbuck_store::StoreError>((snapshot, recent))
         });
         let (snapshot, recent) = match opened {
@@ -51,26 +47,13 @@ impl Session {
             self.untagged(&format!("LIST () \"/\" {}", response::mailbox(&name, true)));
         } else {
             self.untagged(&format!("{} RECENT", recent.len()));
-            if let Some(i) = snapshot
-                .messages
-                .iter()
-                .position(|m| !m.flags.iter().any(|f| f == "\\Seen"))
-            {
+            if let Some(i) = snapshot.messages.iter().position(|m| !m.flags.iter().any(|f| f == "\\Seen")) {
                 self.untagged(&format!("OK [UNSEEN {}] First unseen message", i + 1));
             }
         }
-        self.untagged(&format!(
-            "OK [UIDVALIDITY {}] UIDs valid",
-            snapshot.uid_validity
-        ));
-        self.untagged(&format!(
-            "OK [UIDNEXT {}] Predicted next UID",
-            snapshot.uid_next
-        ));
-        self.untagged(&format!(
-            "OK [HIGHESTMODSEQ {}] Highest",
-            snapshot.highest_modseq
-        ));
+        self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", snapshot.uid_validity));
+        self.untagged(&format!("OK [UIDNEXT {}] Predicted next UID", snapshot.uid_next));
+        self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", snapshot.highest_modseq));
         let recent: HashSet<u32> = recent.into_iter().collect();
         self.selected = Some(SelectedMailbox {
             id: snapshot.id,
@@ -82,15 +65,8 @@ impl Session {
             pending_expunges: Vec::new(),
             saved_search: Vec::new(),
         });
-        let mode = if read_only {
-            "[READ-ONLY]"
-        } else {
-            "[READ-WRITE]"
-        };
-        Outcome::Ok(format!(
-            "{mode} {} completed",
-            if read_only { "EXAMINE" } else { "SELECT" }
-        ))
+        let mode = if read_only { "[READ-ONLY]" } else { "[READ-WRITE]" };
+        Outcome::Ok(format!("{mode} {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
     }
 
     /// CLOSE (`expunge` true: removes \Deleted messages silently) or UNSELECT.
@@ -126,10 +102,6 @@ impl Session {
                 self.conn.write(format!("* {seq} EXPUNGE\r\n").as_bytes());
             }
         }
-        Outcome::done(if set.is_some() {
-            "UID EXPUNGE"
-        } else {
-            "EXPUNGE"
-        })
+        Outcome::done(if set.is_some() { "UID EXPUNGE" } else { "EXPUNGE" })
     }
 }

@@ -48,18 +48,12 @@ impl SelectedMailbox {
 
     /// Sequence number (1-based) of a UID in the view.
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.messages
-            .binary_search_by_key(&uid, |m| m.uid)
-            .ok()
-            .map(|i| i as u32 + 1)
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| i as u32 + 1)
     }
 
     /// The message with this UID.
     pub fn get(&self, uid: u32) -> Option<&MessageState> {
-        self.messages
-            .binary_search_by_key(&uid, |m| m.uid)
-            .ok()
-            .map(|i| &self.messages[i])
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| &self.messages[i])
     }
 
     /// Records a state this session caused itself (STORE), so the next update does not
@@ -88,12 +82,7 @@ impl SelectedMailbox {
     /// Takes in changes from the store. Expunges are only applied when `expunge_ok`;
     /// otherwise they wait in `pending_expunges`. `recent` lists UIDs this session has just
     /// claimed as \Recent.
-    pub fn apply(
-        &mut self,
-        changes: MailboxChanges,
-        recent: &[u32],
-        expunge_ok: bool,
-    ) -> ViewUpdate {
+    pub fn apply(&mut self, changes: MailboxChanges, recent: &[u32], expunge_ok: bool) -> ViewUpdate {
         let mut update = ViewUpdate::default();
         for uid in changes.expunged {
             if self.get(uid).is_some() && !self.pending_expunges.contains(&uid) {
@@ -146,11 +135,7 @@ mod tests {
     use super::*;
 
     fn state(uid: u32, modseq: u64, flags: &[&str]) -> MessageState {
-        MessageState {
-            uid,
-            modseq,
-            flags: flags.iter().map(|s| s.to_string()).collect(),
-        }
+        MessageState { uid, modseq, flags: flags.iter().map(|s| s.to_string()).collect() }
     }
 
     fn view(uids: &[u32]) -> SelectedMailbox {
@@ -169,42 +154,23 @@ mod tests {
     #[test]
     fn expunges_are_numbered_after_previous_removals() {
         let mut v = view(&[10, 11, 12, 13]);
-        let changes = MailboxChanges {
-            expunged: vec![11, 12],
-            highest_modseq: 5,
-            uid_next: 14,
-            ..Default::default()
-        };
+        let changes =
+            MailboxChanges { expunged: vec![11, 12], highest_modseq: 5, uid_next: 14, ..Default::default() };
         let u = v.apply(changes, &[], true);
         assert_eq!(u.expunged, vec![(2, 11), (2, 12)]);
         assert_eq!(u.exists, Some(2));
-        assert_eq!(
-            v.messages.iter().map(|m| m.uid).collect::<Vec<_>>(),
-            vec![10, 13]
-        );
+        assert_eq!(v.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![10, 13]);
     }
 
     #[test]
     fn expunges_wait_while_not_allowed() {
         let mut v = view(&[1, 2]);
-        let changes = MailboxChanges {
-            expunged: vec![1],
-            highest_modseq: 3,
-            uid_next: 3,
-            ..Default::default()
-        };
+        let changes =
+            MailboxChanges { expunged: vec![1], highest_modseq: 3, uid_next: 3, ..Default::default() };
         let u = v.apply(changes, &[], false);
         assert!(u.expunged.is_empty());
         assert_eq!(v.messages.len(), 2);
-        let u = v.apply(
-            MailboxChanges {
-                highest_modseq: 3,
-                uid_next: 3,
-                ..Default::default()
-            },
-            &[],
-            true,
-        );
+        let u = v.apply(MailboxChanges { highest_modseq: 3, uid_next: 3, ..Default::default() }, &[], true);
         assert_eq!(u.expunged, vec![(1, 1)]);
     }
 

@@ -9,10 +9,7 @@ pub const INVALID_SEQUENCE: &str = "Invalid message sequence number: no such mes
 
 /// UIDs named by a set of message sequence numbers, ascending and unique. A number above the
 /// message count is an error (RFC 9051 6.4.*: the client's view is out of date).
-pub fn uids_from_sequence(
-    set: &SequenceSet,
-    view: &SelectedMailbox,
-) -> Result<Vec<u32>, &'static str> {
+pub fn uids_from_sequence(set: &SequenceSet, view: &SelectedMailbox) -> Result<Vec<u32>, &'static str> {
     let count = view.messages.len() as u32;
     let ranges = match set {
         SequenceSet::Saved => return Ok(saved(view)),
@@ -29,10 +26,7 @@ pub fn uids_from_sequence(
     }
     seqs.sort_unstable();
     seqs.dedup();
-    Ok(seqs
-        .into_iter()
-        .map(|s| view.messages[s as usize - 1].uid)
-        .collect())
+    Ok(seqs.into_iter().map(|s| view.messages[s as usize - 1].uid).collect())
 }
 
 /// UIDs named by a UID set that exist in the view, ascending and unique. `*` is the largest
@@ -77,9 +71,5 @@ fn number(n: SeqNumber, largest: u32) -> u32 {
 }
 
 fn saved(view: &SelectedMailbox) -> Vec<u32> {
-    view.saved_search
-        .iter()
-        .copied()
-        .filter(|u| view.get(*u).is_some())
-        .collect()
+    view.saved_search.iter().copied().filter(|u| view.get(*u).is_some()).collect()
 }

@@ -40,16 +40,11 @@ impl From<StoreError> for Outcome {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchMailbox => Outcome::No("[NONEXISTENT] Mailbox does not exist".into()),
-            StoreError::MailboxExists => {
-                Outcome::No("[ALREADYEXISTS] Mailbox already exists".into())
-            }
-            StoreError::InvalidName(why) => {
-                Outcome::No(format!("[CANNOT] Invalid mailbox name: {why}"))
-            }
+            StoreError::MailboxExists => Outcome::No("[ALREADYEXISTS] Mailbox already exists".into()),
+            StoreError::InvalidName(why) => Outcome::No(format!("[CANNOT] Invalid mailbox name: {why}")),
             StoreError::NotPossible(why) => Outcome::No(format!("[CANNOT] {why}")),
             StoreError::NoSuchUser => Outcome::No(
-                "[SERVERBUG] Mail store of this user is missing; ask the admin to run reconstruct"
-                    .into(),
+                "[SERVERBUG] Mail store of this user is missing; ask the admin to run reconstruct".into(),
             ),
             StoreError::UserExists => Outcome::No("[ALREADYEXISTS] User exists".into()),
             StoreError::Io(why) => {
@@ -92,11 +87,7 @@ pub struct Session {
 impl Session {
     /// Serves one connection to its end.
     pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, peer: SocketAddr) {
-        let conn = Connection::new(
-            stream,
-            ctx.config.max_line_length,
-            ctx.config.max_literal_size,
-        );
+        let conn = Connection::new(stream, ctx.config.max_line_length, ctx.config.max_literal_size);
         let mut session = Session {
             ctx,
             conn,
@@ -109,10 +100,7 @@ impl Session {
             tag: String::new(),
             rev2: false,
         };
-        let greeting = format!(
-            "* OK [CAPABILITY {}] Bushbuck IMAP ready\r\n",
-            session.capabilities()
-        );
+        let greeting = format!("* OK [CAPABILITY {}] Bushbuck IMAP ready\r\n", session.capabilities());
         session.conn.write(greeting.as_bytes());
         if session.conn.flush().await.is_err() {
             return;
@@ -131,9 +119,7 @@ impl Session {
                 self.ctx.config.login_timeout_secs
             };
             let incoming =
-                match tokio::time::timeout(Duration::from_secs(timeout), self.conn.read_command())
-                    .await
-                {
+                match tokio::time::timeout(Duration::from_secs(timeout), self.conn.read_command()).await {
                     Err(_) => {
                         self.conn.write(b"* BYE Autologout; idle for too long\r\n");
                         let _ = self.conn.flush().await;
@@ -177,16 +163,14 @@ impl Session {
             Ok(c) => c,
             Err(e) => {
                 let tag = e.tag.clone().unwrap_or_else(|| "*".to_string());
-                self.conn
-                    .write(format!("{tag} BAD {}\r\n", e.message).as_bytes());
+                self.conn.write(format!("{tag} BAD {}\r\n", e.message).as_bytes());
                 return Flow::Continue;
             }
         };
         self.tag = tag.clone();
         let name = command_name(&command);
         if let Some(why) = self.not_allowed_in_state(&command) {
-            self.conn
-                .write(format!("{tag} BAD {name} {why}\r\n").as_bytes());
+            self.conn.write(format!("{tag} BAD {name} {why}\r\n").as_bytes());
             return Flow::Continue;
         }
         let expunge_ok = !matches!(
@@ -197,9 +181,7 @@ impl Session {
         );
         let started = std::time::Instant::now();
         let (outcome, flow) = self.dispatch(&tag, command).await;
-        self.ctx
-            .metrics
-            .command(Protocol::Imap, name, started.elapsed());
+        self.ctx.metrics.command(Protocol::Imap, name, started.elapsed());
         if flow == Flow::Close {
             return Flow::Close;
         }
@@ -214,8 +196,7 @@ impl Session {
         };
         self.conn.write(line.as_bytes());
         if self.auth_failures >= self.ctx.config.max_auth_failures {
-            self.conn
-                .write(b"* BYE Too many failed authentication attempts\r\n");
+            self.conn.write(b"* BYE Too many failed authentication attempts\r\n");
             return Flow::Close;
         }
         Flow::Continue
@@ -263,8 +244,7 @@ impl Session {
             Check => Outcome::done("CHECK"),
             Logout => {
                 self.conn.write(b"* BYE Bushbuck logging out\r\n");
-                self.conn
-                    .write(format!("{tag} OK LOGOUT completed\r\n").as_bytes());
+                self.conn.write(format!("{tag} OK LOGOUT completed\r\n").as_bytes());
                 return (Outcome::done("LOGOUT"), Flow::Close);
             }
             Id(_) => {
@@ -276,9 +256,7 @@ impl Session {
             }
             StartTls => return self.starttls(tag).await,
             Login { user, password } => return self.login(&user, &password).await,
-            Authenticate { mechanism, initial } => {
-                return self.authenticate(&mechanism, initial).await
-            }
+            Authenticate { mechanism, initial } => return self.authenticate(&mechanism, initial).await,
             Enable(caps) => self.enable(&caps),
             Namespace => {
                 self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
@@ -286,10 +264,7 @@ impl Session {
             }
             Select { mailbox, params } => self.select(&mailbox, params.condstore, false),
             Examine { mailbox, params } => self.select(&mailbox, params.condstore, true),
-            Create {
-                mailbox,
-                special_use,
-            } => self.create(&mailbox, &special_use),
+            Create { mailbox, special_use } => self.create(&mailbox, &special_use),
             Delete(mailbox) => self.delete(&mailbox),
             Rename { from, to } => self.rename(&from, &to),
             Subscribe(mailbox) => self.subscribe(&mailbox, true),
@@ -303,27 +278,15 @@ impl Session {
             Unselect => self.close(false),
             Expunge => self.expunge(None),
             UidExpunge(set) => self.expunge(Some(&set)),
-            Search {
-                uid,
-                charset,
-                ret,
-                criteria,
-            } => self.search(uid, charset.as_deref(), ret.as_deref(), &criteria),
-            Fetch {
-                uid,
-                set,
-                items,
-                changed_since,
-                vanished: _,
-            } => self.fetch(uid, &set, &items, changed_since),
-            Store {
-                uid,
-                set,
-                mode,
-                silent,
-                flags,
-                unchanged_since,
-            } => self.store(uid, &set, mode, silent, &flags, unchanged_since),
+            Search { uid, charset, ret, criteria } => {
+                self.search(uid, charset.as_deref(), ret.as_deref(), &criteria)
+            }
+            Fetch { uid, set, items, changed_since, vanished: _ } => {
+                self.fetch(uid, &set, &items, changed_since)
+            }
+            Store { uid, set, mode, silent, flags, unchanged_since } => {
+                self.store(uid, &set, mode, silent, &flags, unchanged_since)
+            }
             Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox, false),
             Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox, true),
         };
@@ -339,11 +302,7 @@ impl Session {
 
     /// Whether \Recent is shown for a message (never once IMAP4rev2 is enabled).
     pub(super) fn shows_recent(&self, uid: u32) -> bool {
-        !self.rev2
-            && self
-                .selected
-                .as_ref()
-                .is_some_and(|v| v.recent.contains(&uid))
+        !self.rev2 && self.selected.as_ref().is_some_and(|v| v.recent.contains(&uid))
     }
 
     /// Tag of the command in progress.
@@ -384,15 +343,7 @@ impl Session {
 
     /// The CAPABILITY list for the current state.
     pub(super) fn capabilities(&self) -> String {
-        let mut caps = vec![
-            "IMAP4rev1",
-            "IMAP4rev2",
-            "LITERAL+",
-            "SASL-IR",
-            "ID",
-            "ENABLE",
-            "IDLE",
-        ];
+        let mut caps = vec!["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
         if self.user.is_none() {
             if !self.conn.is_tls() {
                 caps.push("STARTTLS");
@@ -425,10 +376,7 @@ impl Session {
             "WITHIN",
         ]);
         let mut text = caps.join(" ");
-        text.push_str(&format!(
-            " APPENDLIMIT={}",
-            self.ctx.config.max_literal_size
-        ));
+        text.push_str(&format!(" APPENDLIMIT={}", self.ctx.config.max_literal_size));
         text
     }
 
@@ -448,13 +396,8 @@ impl Session {
         let Some(view) = self.selected.as_ref() else {
             return;
         };
-        let (user, id, since, known, read_only) = (
-            self.user(),
-            view.id,
-            view.highest_modseq,
-            view.max_uid(),
-            view.read_only,
-        );
+        let (user, id, since, known, read_only) =
+            (self.user(), view.id, view.highest_modseq, view.max_uid(), view.read_only);
         let result = self.blocking(|s| {
             let changes = s.changes(&user, id, since, known)?;
             let recent = if read_only || changes.new_messages.is_empty() {
@@ -467,8 +410,7 @@ impl Session {
         let (changes, recent) = match result {
             Ok(r) => r,
             Err(StoreError::NoSuchMailbox) => {
-                self.conn
-                    .write(b"* BYE Selected mailbox was deleted; please reconnect\r\n");
+                self.conn.write(b"* BYE Selected mailbox was deleted; please reconnect\r\n");
                 self.selected = None;
                 return;
             }
@@ -493,10 +435,7 @@ impl Session {
             lines.push(format!("{n} RECENT"));
         }
         for (seq, state) in &update.flag_changes {
-            let flags = super::wire::flag_list(
-                &state.flags,
-                !self.rev2 && view.recent.contains(&state.uid),
-            );
+            let flags = super::wire::flag_list(&state.flags, !self.rev2 && view.recent.contains(&state.uid));
             let mut line = format!("{seq} FETCH (UID {} FLAGS {flags}", state.uid);
             if condstore {
                 line.push_str(&format!(" MODSEQ ({})", state.modseq));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bushbuck_proto::lmtp::{parse_command, DataReader, LmtpCommand, MAX_LINE};
 
 use crate::context::ServerContext;
-use crate::delivery::{self, Recipient, ResolveError};
+use crate::delivery::{self, Delivery, Duplicates, Filed, Recipient, ResolveError};
 use crate::line_reader::{Line, LineConnection};
 use crate::stream::ClientStream;
 
@@ -34,14 +34,7 @@ impl LmtpSession {
     pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, client: String) {
         let host = delivery::host_name();
         let conn = LineConnection::new(stream, MAX_DATA_LINE);
-        let mut s = LmtpSession {
-            ctx,
-            conn,
-            client,
-            helo: None,
-            transaction: Transaction::default(),
-            host,
-        };
+        let mut s = LmtpSession { ctx, conn, client, helo: None, transaction: Transaction::default(), host };
         let greeting = format!("220 {} LMTP Bushbuck ready\r\n", s.host);
         s.conn.write(greeting.as_bytes());
         if s.conn.flush().await.is_err() {
@@ -70,8 +63,7 @@ impl LmtpSession {
     }
 
     fn reply(&mut self, code: u16, status: &str, text: &str) {
-        self.conn
-            .write(format!("{code} {status} {text}\r\n").as_bytes());
+        self.conn.write(format!("{code} {status} {text}\r\n").as_bytes());
     }
 
     async fn command(&mut self, line: &[u8]) -> bool {
@@ -135,9 +127,7 @@ impl LmtpSession {
                 self.transaction.recipients.push(r);
                 self.reply(250, "2.1.5", "OK");
             }
-            Err(ResolveError::UnknownUser) => {
-                self.reply(550, "5.1.1", &format!("<{address}> User unknown"))
-            }
+            Err(ResolveError::UnknownUser) => self.reply(550, "5.1.1", &format!("<{address}> User unknown")),
             Err(ResolveError::Unavailable(why)) => {
                 tracing::error!(error = %why, "user directory failure");
                 self.reply(451, "4.3.0", "Temporary directory failure; try again later");
@@ -146,8 +136,7 @@ impl LmtpSession {
     }
 
     async fn data(&mut self) -> bool {
-        self.conn
-            .write(b"354 Start mail input; end with <CRLF>.<CRLF>\r\n");
+        self.conn.write(b"354 Start mail input; end with <CRLF>.<CRLF>\r\n");
         if self.conn.flush().await.is_err() {
             return false;
         }
@@ -174,19 +163,25 @@ impl LmtpSession {
             return true;
         };
         let from = transaction.from.unwrap_or_default();
-        let helo = format!(
-            "{} ({})",
-            self.helo.as_deref().unwrap_or("unknown"),
-            self.client
-        );
+        let helo = format!("{} ({})", self.helo.as_deref().unwrap_or("unknown"), self.client);
         let stored = delivery::with_trace_headers(&message, &from, &helo, "LMTP", &self.host);
-        let store = self.ctx.store.clone();
+        let ctx = self.ctx.clone();
+        let days = ctx.config.duplicate_suppression_days;
+        let duplicates = Duplicates { log: &ctx.duplicates, window_secs: i64::from(days) * 86_400 };
+        let duplicates = (days > 0).then_some(&duplicates);
+        let mut delivery = Delivery::new(ctx.store.as_ref(), &stored, duplicates);
         for r in &transaction.recipients {
-            let result = tokio::task::block_in_place(|| {
-                delivery::file(store.as_ref(), r, None, &stored, &[])
-            });
+            let result = tokio::task::block_in_place(|| delivery.file(r, None, &[]));
             match result {
-                Ok(mailbox) => {
+                Ok(Filed::Duplicate(mailbox)) => {
+                    tracing::info!(protocol = "lmtp", user = %r.user, mailbox = %mailbox, "duplicate suppressed");
+                    self.reply(
+                        250,
+                        "2.0.0",
+                        &format!("<{}> already delivered (duplicate suppressed)", r.address),
+                    );
+                }
+                Ok(Filed::Stored(mailbox)) => {
                     self.ctx.metrics.delivery(true, stored.len());
                     tracing::info!(protocol = "lmtp", user = %r.user, mailbox = %mailbox, size = stored.len(), "delivered");
                     self.reply(250, "2.0.0", &format!("<{}> delivered", r.address));
@@ -197,10 +192,7 @@ impl LmtpSession {
                     self.reply(
                         451,
                         "4.3.0",
-                        &format!(
-                            "<{}> temporary failure storing the message; try again",
-                            r.address
-                        ),
+                        &format!("<{}> temporary failure storing the message; try again", r.address),
                     );
                 }
             }

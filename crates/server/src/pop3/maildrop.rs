@@ -31,33 +31,20 @@ impl Maildrop {
         let mut messages = Vec::with_capacity(uids.len());
         for chunk in uids.chunks(1024) {
             for meta in store.fetch_meta(user, snapshot.id, chunk, false)? {
-                messages.push(DropMessage {
-                    uid: meta.uid,
-                    size: meta.size,
-                    deleted: false,
-                });
+                messages.push(DropMessage { uid: meta.uid, size: meta.size, deleted: false });
             }
         }
-        Ok(Maildrop {
-            mailbox: snapshot.id,
-            uid_validity: snapshot.uid_validity,
-            messages,
-        })
+        Ok(Maildrop { mailbox: snapshot.id, uid_validity: snapshot.uid_validity, messages })
     }
 
     /// The message with this number, unless deleted.
     pub fn get(&self, number: u32) -> Option<&DropMessage> {
-        self.messages
-            .get((number as usize).checked_sub(1)?)
-            .filter(|m| !m.deleted)
+        self.messages.get((number as usize).checked_sub(1)?).filter(|m| !m.deleted)
     }
 
     /// Marks a message deleted; false if there is no such (undeleted) message.
     pub fn delete(&mut self, number: u32) -> bool {
-        match (number as usize)
-            .checked_sub(1)
-            .and_then(|i| self.messages.get_mut(i))
-        {
+        match (number as usize).checked_sub(1).and_then(|i| self.messages.get_mut(i)) {
             Some(m) if !m.deleted => {
                 m.deleted = true;
                 true
@@ -73,10 +60,7 @@ impl Maildrop {
 
     /// (count, octets) of undeleted messages.
     pub fn stat(&self) -> (usize, u64) {
-        self.messages
-            .iter()
-            .filter(|m| !m.deleted)
-            .fold((0, 0), |(n, s), m| (n + 1, s + m.size))
+        self.messages.iter().filter(|m| !m.deleted).fold((0, 0), |(n, s), m| (n + 1, s + m.size))
     }
 
     /// The UIDL of a message: the same for IMAP's view (UIDVALIDITY and UID).
@@ -86,10 +70,6 @@ impl Maildrop {
 
     /// UIDs marked deleted.
     pub fn deleted_uids(&self) -> Vec<u32> {
-        self.messages
-            .iter()
-            .filter(|m| m.deleted)
-            .map(|m| m.uid)
-            .collect()
+        self.messages.iter().filter(|m| m.deleted).map(|m| m.uid).collect()
     }
 }

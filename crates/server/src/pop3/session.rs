@@ -29,12 +29,7 @@ struct LockGuard {
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        self.ctx
-            .pop3_locks
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.user);
+        self.ctx.pop3_locks.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.user);
     }
 }
 
@@ -66,14 +61,8 @@ impl Pop3Session {
     /// Serves one connection to its end.
     pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, peer: SocketAddr) {
         let conn = LineConnection::new(stream, MAX_LINE);
-        let mut session = Pop3Session {
-            ctx,
-            conn,
-            peer,
-            pending_user: None,
-            transaction: None,
-            auth_failures: 0,
-        };
+        let mut session =
+            Pop3Session { ctx, conn, peer, pending_user: None, transaction: None, auth_failures: 0 };
         session.conn.write(b"+OK Bushbuck POP3 ready\r\n");
         if session.conn.flush().await.is_err() {
             return;
@@ -86,9 +75,7 @@ impl Pop3Session {
             });
             let line = match tokio::time::timeout(timeout, session.conn.read_line()).await {
                 Err(_) => {
-                    session
-                        .conn
-                        .write(b"-ERR Autologout; idle for too long\r\n");
+                    session.conn.write(b"-ERR Autologout; idle for too long\r\n");
                     let _ = session.conn.flush().await;
                     return;
                 }
@@ -149,11 +136,7 @@ impl Pop3Session {
                     self.conn.write(format!("{cap}\r\n").as_bytes());
                 }
                 self.conn.write(
-                    format!(
-                        "IMPLEMENTATION Bushbuck-{}\r\n.\r\n",
-                        env!("CARGO_PKG_VERSION")
-                    )
-                    .as_bytes(),
+                    format!("IMPLEMENTATION Bushbuck-{}\r\n.\r\n", env!("CARGO_PKG_VERSION")).as_bytes(),
                 );
                 Next::Continue
             }
@@ -200,17 +183,11 @@ impl Pop3Session {
                     Next::Continue
                 }
             },
-            Auth {
-                mechanism: None, ..
-            } => {
-                self.conn
-                    .write(b"+OK Mechanisms follow\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+            Auth { mechanism: None, .. } => {
+                self.conn.write(b"+OK Mechanisms follow\r\nPLAIN\r\nLOGIN\r\n.\r\n");
                 Next::Continue
             }
-            Auth {
-                mechanism: Some(mechanism),
-                initial,
-            } => self.auth(&mechanism, initial).await,
+            Auth { mechanism: Some(mechanism), initial } => self.auth(&mechanism, initial).await,
             _ if self.transaction.is_none() => {
                 self.err("Log in first");
                 Next::Continue
@@ -236,9 +213,7 @@ impl Pop3Session {
                         None => return Next::Close,
                     },
                 };
-                message
-                    .and_then(|m| sasl::parse_plain(&m))
-                    .map(|c| (c.authcid, c.password))
+                message.and_then(|m| sasl::parse_plain(&m)).map(|c| (c.authcid, c.password))
             }
             "LOGIN" => {
                 let user = match initial {
@@ -269,8 +244,7 @@ impl Pop3Session {
     }
 
     async fn challenge(&mut self, text: &[u8]) -> Option<Result<Vec<u8>, sasl::SaslError>> {
-        self.conn
-            .write(format!("+ {}\r\n", sasl::encode_challenge(text)).as_bytes());
+        self.conn.write(format!("+ {}\r\n", sasl::encode_challenge(text)).as_bytes());
         self.conn.flush().await.ok()?;
         match self.conn.read_line().await.ok()? {
             Line::Text(line) => Some(sasl::decode_response(&String::from_utf8_lossy(&line))),
@@ -299,32 +273,20 @@ impl Pop3Session {
                 return Next::Continue;
             }
         };
-        let inserted = self
-            .ctx
-            .pop3_locks
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(logged_in.user.clone());
+        let inserted =
+            self.ctx.pop3_locks.0.lock().unwrap_or_else(|p| p.into_inner()).insert(logged_in.user.clone());
         if !inserted {
             self.err("[IN-USE] Mailbox is locked by another POP3 session");
             return Next::Continue;
         }
-        let lock = LockGuard {
-            ctx: self.ctx.clone(),
-            user: logged_in.user.clone(),
-        };
+        let lock = LockGuard { ctx: self.ctx.clone(), user: logged_in.user.clone() };
         let store = self.ctx.store.clone();
         let name = logged_in.user.clone();
         match tokio::task::block_in_place(|| Maildrop::open(store.as_ref(), &name)) {
             Ok(maildrop) => {
                 let (count, size) = maildrop.stat();
-                self.transaction = Some(Transaction {
-                    user: logged_in.user,
-                    maildrop,
-                    _lock: lock,
-                    _slot: logged_in.slot,
-                });
+                self.transaction =
+                    Some(Transaction { user: logged_in.user, maildrop, _lock: lock, _slot: logged_in.slot });
                 self.ok(&format!("Logged in, {count} messages ({size} octets)"));
             }
             Err(e) => {
@@ -352,13 +314,7 @@ impl Pop3Session {
             Pop3Command::List(None) => {
                 let (count, size) = t.maildrop.stat();
                 out.extend(format!("+OK {count} messages ({size} octets)\r\n").into_bytes());
-                for (i, m) in t
-                    .maildrop
-                    .messages
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| !m.deleted)
-                {
+                for (i, m) in t.maildrop.messages.iter().enumerate().filter(|(_, m)| !m.deleted) {
                     out.extend(format!("{} {}\r\n", i + 1, m.size).into_bytes());
                 }
                 out.extend(b".\r\n");
@@ -369,13 +325,7 @@ impl Pop3Session {
             },
             Pop3Command::Uidl(None) => {
                 out.extend(b"+OK Unique-ID listing follows\r\n");
-                for (i, m) in t
-                    .maildrop
-                    .messages
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| !m.deleted)
-                {
+                for (i, m) in t.maildrop.messages.iter().enumerate().filter(|(_, m)| !m.deleted) {
                     out.extend(format!("{} {}\r\n", i + 1, t.maildrop.uidl(m)).into_bytes());
                 }
                 out.extend(b".\r\n");
@@ -390,9 +340,7 @@ impl Pop3Session {
             Pop3Command::Rset => {
                 t.maildrop.reset();
                 let (n, size) = t.maildrop.stat();
-                out.extend(
-                    format!("+OK Maildrop has {n} messages ({size} octets)\r\n").into_bytes(),
-                );
+                out.extend(format!("+OK Maildrop has {n} messages ({size} octets)\r\n").into_bytes());
             }
             Pop3Command::Noop => out.extend(b"+OK\r\n"),
             Pop3Command::Retr(n) => retrieve(&self.ctx, t, n, None, &mut out),
@@ -416,21 +364,11 @@ impl Pop3Session {
         let store = self.ctx.store.clone();
         let flags = vec!["\\Deleted".to_string()];
         let result = tokio::task::block_in_place(|| {
-            store.store_flags(
-                &t.user,
-                t.maildrop.mailbox,
-                &deleted,
-                FlagChange::Add,
-                &flags,
-                None,
-            )?;
+            store.store_flags(&t.user, t.maildrop.mailbox, &deleted, FlagChange::Add, &flags, None)?;
             store.expunge(&t.user, t.maildrop.mailbox, Some(&deleted))
         });
         match result {
-            Ok(gone) => self.ok(&format!(
-                "Bushbuck POP3 signing off ({} messages deleted)",
-                gone.len()
-            )),
+            Ok(gone) => self.ok(&format!("Bushbuck POP3 signing off ({} messages deleted)", gone.len())),
             Err(e) => {
                 tracing::error!(user = %t.user, error = %e, "POP3 update failed");
                 self.err("[SYS/TEMP] Some messages could not be deleted");
@@ -440,22 +378,14 @@ impl Pop3Session {
 }
 
 /// RETR (all of it) or TOP (header and `lines` body lines); RETR also sets \Seen.
-fn retrieve(
-    ctx: &ServerContext,
-    t: &mut Transaction,
-    n: u32,
-    lines: Option<u32>,
-    out: &mut Vec<u8>,
-) {
+fn retrieve(ctx: &ServerContext, t: &mut Transaction, n: u32, lines: Option<u32>, out: &mut Vec<u8>) {
     let Some(m) = t.maildrop.get(n) else {
         out.extend(b"-ERR No such message\r\n");
         return;
     };
     let (uid, size) = (m.uid, m.size);
     let store = ctx.store.clone();
-    let data = match tokio::task::block_in_place(|| {
-        store.read_message(&t.user, t.maildrop.mailbox, uid)
-    }) {
+    let data = match tokio::task::block_in_place(|| store.read_message(&t.user, t.maildrop.mailbox, uid)) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(user = %t.user, uid, error = %e, "cannot read message");
@@ -467,14 +397,7 @@ fn retrieve(
         None => {
             let flags = vec!["\\Seen".to_string()];
             let _ = tokio::task::block_in_place(|| {
-                store.store_flags(
-                    &t.user,
-                    t.maildrop.mailbox,
-                    &[uid],
-                    FlagChange::Add,
-                    &flags,
-                    None,
-                )
+                store.store_flags(&t.user, t.maildrop.mailbox, &[uid], FlagChange::Add, &flags, None)
             });
             out.extend(format!("+OK {size} octets\r\n").into_bytes());
             &data[..]
@@ -489,12 +412,8 @@ fn retrieve(
 
 /// Length of the header plus the first `lines` lines of the body.
 fn top_len(data: &[u8], lines: u32) -> usize {
-    let next_line = |pos: usize| {
-        data[pos..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(data.len(), |i| pos + i + 1)
-    };
+    let next_line =
+        |pos: usize| data[pos..].iter().position(|b| *b == b'\n').map_or(data.len(), |i| pos + i + 1);
     let mut pos = 0;
     loop {
         if pos >= data.len() {

@@ -402,4 +402,8 @@ impl Store for SqliteStore {
             .unwrap_or(0);
         self.notifier.subscribe(user, mailbox, current)
     }
+
+    fn share_content(&self, from_user: &str, to_user: &str, data: &[u8]) -> Result<bool> {
+        self.link_blob_from(from_user, to_user, data)
+    }
 }
