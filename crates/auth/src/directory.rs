@@ -24,9 +24,8 @@ pub struct Directory {
 impl Directory {
     /// Opens (creating if needed) the directory in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Directory> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            AuthError::Storage(format!("cannot create {}: {e}", data_dir.display()))
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| AuthError::Storage(format!("cannot create {}: {e}", data_dir.display())))?;
         let conn = Connection::open(data_dir.join("directory.sqlite3"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -38,9 +37,7 @@ impl Directory {
                 created INTEGER NOT NULL
             );",
         )?;
-        Ok(Directory {
-            conn: Mutex::new(conn),
-        })
+        Ok(Directory { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -68,10 +65,8 @@ impl Directory {
     /// Replaces a user's password.
     pub fn set_password(&self, name: &str, password: &[u8]) -> Result<()> {
         let hash = password::hash(password)?;
-        let changed = self.conn().execute(
-            "UPDATE users SET password = ?2 WHERE name = ?1",
-            params![name, hash],
-        )?;
+        let changed =
+            self.conn().execute("UPDATE users SET password = ?2 WHERE name = ?1", params![name, hash])?;
         if changed == 0 {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
@@ -80,9 +75,7 @@ impl Directory {
 
     /// Removes a user from the directory (their mail is removed by the store).
     pub fn delete_user(&self, name: &str) -> Result<()> {
-        let changed = self
-            .conn()
-            .execute("DELETE FROM users WHERE name = ?1", params![name])?;
+        let changed = self.conn().execute("DELETE FROM users WHERE name = ?1", params![name])?;
         if changed == 0 {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
@@ -93,9 +86,7 @@ impl Directory {
     pub fn exists(&self, name: &str) -> Result<bool> {
         Ok(self
             .conn()
-            .query_row("SELECT 1 FROM users WHERE name = ?1", params![name], |_| {
-                Ok(())
-            })
+            .query_row("SELECT 1 FROM users WHERE name = ?1", params![name], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -104,9 +95,7 @@ impl Directory {
     pub fn list_users(&self) -> Result<Vec<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name FROM users ORDER BY name")?;
-        let names = stmt
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let names = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(names)
     }
 
@@ -117,11 +106,7 @@ impl Directory {
         let name = name.to_ascii_lowercase();
         let stored: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT password FROM users WHERE name = ?1",
-                params![name],
-                |row| row.get(0),
-            )
+            .query_row("SELECT password FROM users WHERE name = ?1", params![name], |row| row.get(0))
             .optional()?;
         Ok(match stored {
             Some(hash) if password::verify(password, &hash) => Some(name),
@@ -143,10 +128,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = Directory::open(dir.path()).unwrap();
         d.add_user("alice", b"pw1").unwrap();
-        assert!(matches!(
-            d.add_user("alice", b"x"),
-            Err(AuthError::UserExists(_))
-        ));
+        assert!(matches!(d.add_user("alice", b"x"), Err(AuthError::UserExists(_))));
         assert_eq!(d.verify("ALICE", b"pw1").unwrap().as_deref(), Some("alice"));
         assert_eq!(d.verify("alice", b"nope").unwrap(), None);
         assert_eq!(d.verify("nobody", b"pw1").unwrap(), None);
@@ -156,19 +138,13 @@ mod tests {
         assert_eq!(d.list_users().unwrap(), vec!["alice".to_string()]);
         d.delete_user("alice").unwrap();
         assert!(!d.exists("alice").unwrap());
-        assert!(matches!(
-            d.delete_user("alice"),
-            Err(AuthError::NoSuchUser(_))
-        ));
+        assert!(matches!(d.delete_user("alice"), Err(AuthError::NoSuchUser(_))));
     }
 
     #[test]
     fn survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        Directory::open(dir.path())
-            .unwrap()
-            .add_user("bob", b"pw")
-            .unwrap();
+        Directory::open(dir.path()).unwrap().add_user("bob", b"pw").unwrap();
         let d = Directory::open(dir.path()).unwrap();
         assert!(d.verify("bob", b"pw").unwrap().is_some());
     }

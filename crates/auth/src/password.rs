@@ -1,8 +1,6 @@
 //! Argon2id password hashing in PHC string form.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::error::{AuthError, Result};
@@ -13,9 +11,7 @@ const MAX_PASSWORD: usize = 1024;
 /// Hashes a password with Argon2id and a fresh random salt.
 pub fn hash(password: &[u8]) -> Result<String> {
     if password.is_empty() || password.len() > MAX_PASSWORD {
-        return Err(AuthError::InvalidPassword(format!(
-            "must be 1 to {MAX_PASSWORD} bytes long"
-        )));
+        return Err(AuthError::InvalidPassword(format!("must be 1 to {MAX_PASSWORD} bytes long")));
     }
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

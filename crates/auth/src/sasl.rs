@@ -33,40 +33,25 @@ pub fn decode_response(line: &str) -> Result<Vec<u8>, SaslError> {
     match line {
         "*" => Err(SaslError::Cancelled),
         "=" | "" => Ok(Vec::new()),
-        _ => base64::engine::general_purpose::STANDARD
-            .decode(line)
-            .map_err(|_| SaslError::Base64),
+        _ => base64::engine::general_purpose::STANDARD.decode(line).map_err(|_| SaslError::Base64),
     }
 }
 
 /// Parses a decoded PLAIN message `authzid NUL authcid NUL password` (RFC 4616).
 pub fn parse_plain(message: &[u8]) -> Result<Credentials, SaslError> {
     let mut parts = message.splitn(3, |b| *b == 0);
-    let authzid = parts
-        .next()
-        .ok_or(SaslError::Malformed("PLAIN needs three fields"))?;
-    let authcid = parts
-        .next()
-        .ok_or(SaslError::Malformed("PLAIN needs three fields"))?;
-    let password = parts
-        .next()
-        .ok_or(SaslError::Malformed("PLAIN needs three fields"))?;
+    let authzid = parts.next().ok_or(SaslError::Malformed("PLAIN needs three fields"))?;
+    let authcid = parts.next().ok_or(SaslError::Malformed("PLAIN needs three fields"))?;
+    let password = parts.next().ok_or(SaslError::Malformed("PLAIN needs three fields"))?;
     if authcid.is_empty() {
-        return Err(SaslError::Malformed(
-            "PLAIN authentication identity is empty",
-        ));
+        return Err(SaslError::Malformed("PLAIN authentication identity is empty"));
     }
     if password.contains(&0) {
         return Err(SaslError::Malformed("PLAIN has more than three fields"));
     }
-    let text = |b: &[u8]| {
-        String::from_utf8(b.to_vec()).map_err(|_| SaslError::Malformed("identity is not UTF-8"))
-    };
-    Ok(Credentials {
-        authzid: text(authzid)?,
-        authcid: text(authcid)?,
-        password: password.to_vec(),
-    })
+    let text =
+        |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| SaslError::Malformed("identity is not UTF-8"));
+    Ok(Credentials { authzid: text(authzid)?, authcid: text(authcid)?, password: password.to_vec() })
 }
 
 /// Base64 encodes a server challenge.
@@ -82,11 +67,7 @@ mod tests {
     fn plain_with_and_without_authzid() {
         let c = parse_plain(b"\0alice\0pw").unwrap();
         assert_eq!(
-            (
-                c.authzid.as_str(),
-                c.authcid.as_str(),
-                c.password.as_slice()
-            ),
+            (c.authzid.as_str(), c.authcid.as_str(), c.password.as_slice()),
             ("", "alice", &b"pw"[..])
         );
         let c = parse_plain(b"admin\0alice\0pw").unwrap();
