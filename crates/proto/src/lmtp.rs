@@ -42,11 +42,7 @@ pub struct LmtpError {
 }
 
 fn syntax(text: impl Into<String>) -> LmtpError {
-    LmtpError {
-        code: 501,
-        status: "5.5.4",
-        text: text.into(),
-    }
+    LmtpError { code: 501, status: "5.5.4", text: text.into() }
 }
 
 /// Parses one command line (with or without CRLF).
@@ -70,11 +66,8 @@ pub fn parse_command(line: &[u8]) -> Result<LmtpCommand, LmtpError> {
             for p in params {
                 let (key, value) = p.split_once('=').unwrap_or((p, ""));
                 match key.to_ascii_uppercase().as_str() {
-                    "SIZE" => {
-                        size = Some(value.parse().map_err(|_| syntax("SIZE needs a number"))?)
-                    }
-                    "BODY"
-                        if ["7BIT", "8BITMIME"].contains(&value.to_ascii_uppercase().as_str()) => {}
+                    "SIZE" => size = Some(value.parse().map_err(|_| syntax("SIZE needs a number"))?),
+                    "BODY" if ["7BIT", "8BITMIME"].contains(&value.to_ascii_uppercase().as_str()) => {}
                     _ => {
                         return Err(LmtpError {
                             code: 555,
@@ -105,17 +98,11 @@ pub fn parse_command(line: &[u8]) -> Result<LmtpCommand, LmtpError> {
         "NOOP" => Ok(LmtpCommand::Noop),
         "QUIT" if upper.trim_end() == "QUIT" => Ok(LmtpCommand::Quit),
         "VRFY" => Ok(LmtpCommand::Vrfy),
-        "HELO" | "EHLO" => Err(LmtpError {
-            code: 500,
-            status: "5.5.1",
-            text: "This is LMTP; use LHLO".into(),
-        }),
+        "HELO" | "EHLO" => {
+            Err(LmtpError { code: 500, status: "5.5.1", text: "This is LMTP; use LHLO".into() })
+        }
         "MAIL" | "RCPT" | "DATA" | "RSET" | "QUIT" => Err(syntax("Syntax error in parameters")),
-        _ => Err(LmtpError {
-            code: 500,
-            status: "5.5.2",
-            text: "Unknown command".into(),
-        }),
+        _ => Err(LmtpError { code: 500, status: "5.5.2", text: "Unknown command".into() }),
     }
 }
 
@@ -131,10 +118,7 @@ fn path_and_params(rest: &str) -> Result<(String, Vec<&str>), LmtpError> {
     let path = &inner[..end];
     // A source route (@a,@b:user@host) is obsolete; keep the mailbox part.
     let path = path.rsplit_once(':').map_or(path, |(_, mailbox)| mailbox);
-    let params = inner[end + 1..]
-        .split(' ')
-        .filter(|p| !p.is_empty())
-        .collect();
+    let params = inner[end + 1..].split(' ').filter(|p| !p.is_empty()).collect();
     Ok((path.to_string(), params))
 }
 
@@ -150,11 +134,7 @@ pub struct DataReader {
 impl DataReader {
     /// A reader that refuses (but keeps consuming) messages larger than `max` octets.
     pub fn new(max: usize) -> DataReader {
-        DataReader {
-            message: Vec::new(),
-            too_large: false,
-            max,
-        }
+        DataReader { message: Vec::new(), too_large: false, max }
     }
 
     /// Takes one line without its line ending; true when it was the final `.`.
@@ -188,28 +168,16 @@ mod tests {
 
     #[test]
     fn commands() {
-        assert_eq!(
-            parse_command(b"LHLO mx.example\r\n").unwrap(),
-            LmtpCommand::Lhlo("mx.example".into())
-        );
+        assert_eq!(parse_command(b"LHLO mx.example\r\n").unwrap(), LmtpCommand::Lhlo("mx.example".into()));
         assert_eq!(
             parse_command(b"MAIL FROM:<a@b.c> SIZE=100 BODY=8BITMIME").unwrap(),
-            LmtpCommand::MailFrom {
-                from: "a@b.c".into(),
-                size: Some(100)
-            }
+            LmtpCommand::MailFrom { from: "a@b.c".into(), size: Some(100) }
         );
         assert_eq!(
             parse_command(b"MAIL FROM:<>").unwrap(),
-            LmtpCommand::MailFrom {
-                from: String::new(),
-                size: None
-            }
+            LmtpCommand::MailFrom { from: String::new(), size: None }
         );
-        assert_eq!(
-            parse_command(b"rcpt to: <bob@x>").unwrap(),
-            LmtpCommand::RcptTo("bob@x".into())
-        );
+        assert_eq!(parse_command(b"rcpt to: <bob@x>").unwrap(), LmtpCommand::RcptTo("bob@x".into()));
         assert_eq!(parse_command(b"DATA").unwrap(), LmtpCommand::Data);
     }
 
@@ -217,10 +185,7 @@ mod tests {
     fn refusals() {
         assert_eq!(parse_command(b"EHLO x").unwrap_err().code, 500);
         assert_eq!(parse_command(b"MAIL FROM:a@b").unwrap_err().code, 501);
-        assert_eq!(
-            parse_command(b"MAIL FROM:<a@b> FOO=1").unwrap_err().code,
-            555
-        );
+        assert_eq!(parse_command(b"MAIL FROM:<a@b> FOO=1").unwrap_err().code, 555);
         assert_eq!(parse_command(b"RCPT TO:<>").unwrap_err().code, 501);
         assert_eq!(parse_command(b"BOGUS").unwrap_err().code, 500);
         assert_eq!(parse_command(b"\xff").unwrap_err().code, 501);

@@ -52,9 +52,8 @@ pub fn parse_command(line: &[u8]) -> Result<Pop3Command, String> {
         Some(i) => (&line[..i], &line[i + 1..]),
         None => (line, &b""[..]),
     };
-    let keyword = std::str::from_utf8(keyword)
-        .map_err(|_| "Command is not ASCII".to_string())?
-        .to_ascii_uppercase();
+    let keyword =
+        std::str::from_utf8(keyword).map_err(|_| "Command is not ASCII".to_string())?.to_ascii_uppercase();
     let text = String::from_utf8_lossy(rest).into_owned();
     let args: Vec<&str> = text.split(' ').filter(|a| !a.is_empty()).collect();
     let arity = |n: usize| {
@@ -101,12 +100,7 @@ pub fn parse_command(line: &[u8]) -> Result<Pop3Command, String> {
         "CAPA" => arity(0).map(|_| Pop3Command::Capa)?,
         "STLS" => arity(0).map(|_| Pop3Command::Stls)?,
         "" => return Err("Empty command".into()),
-        other => {
-            return Err(format!(
-                "Unknown command {}",
-                other.chars().take(16).collect::<String>()
-            ))
-        }
+        other => return Err(format!("Unknown command {}", other.chars().take(16).collect::<String>())),
     })
 }
 
@@ -122,10 +116,7 @@ fn optional_number(args: &[&str], keyword: &str) -> Result<Option<u32>, String> 
 fn number(arg: &str) -> Result<u32, String> {
     match arg.parse::<u32>() {
         Ok(n) if n > 0 && arg.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => Err(format!(
-            "Invalid message number {}",
-            arg.chars().take(16).collect::<String>()
-        )),
+        _ => Err(format!("Invalid message number {}", arg.chars().take(16).collect::<String>())),
     }
 }
 
@@ -133,10 +124,7 @@ fn number(arg: &str) -> Result<u32, String> {
 fn lines(arg: &str) -> Result<u32, String> {
     match arg.parse::<u32>() {
         Ok(n) if arg.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => Err(format!(
-            "Invalid line count {}",
-            arg.chars().take(16).collect::<String>()
-        )),
+        _ => Err(format!("Invalid line count {}", arg.chars().take(16).collect::<String>())),
     }
 }
 
@@ -168,54 +156,24 @@ mod tests {
 
     #[test]
     fn commands() {
-        assert_eq!(
-            parse_command(b"user alice\r\n").unwrap(),
-            Pop3Command::User("alice".into())
-        );
-        assert_eq!(
-            parse_command(b"PASS my secret\r\n").unwrap(),
-            Pop3Command::Pass(b"my secret".to_vec())
-        );
+        assert_eq!(parse_command(b"user alice\r\n").unwrap(), Pop3Command::User("alice".into()));
+        assert_eq!(parse_command(b"PASS my secret\r\n").unwrap(), Pop3Command::Pass(b"my secret".to_vec()));
         assert_eq!(parse_command(b"LIST\r\n").unwrap(), Pop3Command::List(None));
-        assert_eq!(
-            parse_command(b"list 3").unwrap(),
-            Pop3Command::List(Some(3))
-        );
+        assert_eq!(parse_command(b"list 3").unwrap(), Pop3Command::List(Some(3)));
         assert_eq!(parse_command(b"TOP 1 0").unwrap(), Pop3Command::Top(1, 0));
         assert_eq!(
             parse_command(b"AUTH plain AGEAYg==").unwrap(),
-            Pop3Command::Auth {
-                mechanism: Some("PLAIN".into()),
-                initial: Some("AGEAYg==".into())
-            }
+            Pop3Command::Auth { mechanism: Some("PLAIN".into()), initial: Some("AGEAYg==".into()) }
         );
-        assert_eq!(
-            parse_command(b"AUTH").unwrap(),
-            Pop3Command::Auth {
-                mechanism: None,
-                initial: None
-            }
-        );
+        assert_eq!(parse_command(b"AUTH").unwrap(), Pop3Command::Auth { mechanism: None, initial: None });
     }
 
     #[test]
     fn bad_commands() {
-        for bad in [
-            &b"RETR"[..],
-            b"RETR 0",
-            b"RETR -1",
-            b"RETR x",
-            b"DELE 1 2",
-            b"FOO",
-            b"",
-            b"TOP 1",
-            b"PASS",
-        ] {
-            assert!(
-                parse_command(bad).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
+        for bad in
+            [&b"RETR"[..], b"RETR 0", b"RETR -1", b"RETR x", b"DELE 1 2", b"FOO", b"", b"TOP 1", b"PASS"]
+        {
+            assert!(parse_command(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
     }
 

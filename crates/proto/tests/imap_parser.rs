@@ -18,10 +18,7 @@ fn err(input: &[u8]) -> ParseError {
 }
 
 fn r(a: u32, b: u32) -> SeqRange {
-    SeqRange {
-        start: SeqNumber::Value(a),
-        end: SeqNumber::Value(b),
-    }
+    SeqRange { start: SeqNumber::Value(a), end: SeqNumber::Value(b) }
 }
 
 fn set(ranges: &[SeqRange]) -> SequenceSet {
@@ -53,40 +50,23 @@ fn simple_commands() {
 fn authentication() {
     assert_eq!(
         ok("a AUTHENTICATE plain\r\n"),
-        Command::Authenticate {
-            mechanism: "PLAIN".into(),
-            initial: None
-        }
+        Command::Authenticate { mechanism: "PLAIN".into(), initial: None }
     );
     assert_eq!(
         ok("a AUTHENTICATE PLAIN AGZvbwBiYXI=\r\n"),
-        Command::Authenticate {
-            mechanism: "PLAIN".into(),
-            initial: Some("AGZvbwBiYXI=".into())
-        }
+        Command::Authenticate { mechanism: "PLAIN".into(), initial: Some("AGZvbwBiYXI=".into()) }
     );
     assert_eq!(
         ok("a AUTHENTICATE PLAIN =\r\n"),
-        Command::Authenticate {
-            mechanism: "PLAIN".into(),
-            initial: Some("=".into())
-        }
+        Command::Authenticate { mechanism: "PLAIN".into(), initial: Some("=".into()) }
     );
     assert_eq!(
         ok("a LOGIN fred \"pa ss\\\"w\"\r\n"),
-        Command::Login {
-            user: b"fred".to_vec(),
-            password: b"pa ss\"w".to_vec()
-        }
+        Command::Login { user: b"fred".to_vec(), password: b"pa ss\"w".to_vec() }
     );
     assert_eq!(
-        ok("a LOGIN {4}\r\nfr\0d {2+}\r\npw\r\n"
-            .replace('\0', "e")
-            .as_str()),
-        Command::Login {
-            user: b"fred".to_vec(),
-            password: b"pw".to_vec()
-        }
+        ok("a LOGIN {4}\r\nfr\0d {2+}\r\npw\r\n".replace('\0', "e").as_str()),
+        Command::Login { user: b"fred".to_vec(), password: b"pw".to_vec() }
     );
     assert_eq!(
         ok("a ENABLE condstore UTF8=ACCEPT\r\n"),
@@ -95,10 +75,7 @@ fn authentication() {
     assert_eq!(ok("a ID NIL\r\n"), Command::Id(None));
     assert_eq!(
         ok("a ID (\"name\" \"sodr\" \"version\" NIL)\r\n"),
-        Command::Id(Some(vec![
-            ("name".into(), Some("sodr".into())),
-            ("version".into(), None)
-        ]))
+        Command::Id(Some(vec![("name".into(), Some("sodr".into())), ("version".into(), None)]))
     );
     assert_eq!(ok("a ID ()\r\n"), Command::Id(Some(vec![])));
 }
@@ -107,19 +84,13 @@ fn authentication() {
 fn mailbox_commands() {
     assert_eq!(
         ok("a SELECT inbox\r\n"),
-        Command::Select {
-            mailbox: b"inbox".to_vec(),
-            params: SelectParams::default()
-        }
+        Command::Select { mailbox: b"inbox".to_vec(), params: SelectParams::default() }
     );
     assert_eq!(
         ok("a EXAMINE \"Sent Items\" (CONDSTORE)\r\n"),
         Command::Examine {
             mailbox: b"Sent Items".to_vec(),
-            params: SelectParams {
-                condstore: true,
-                qresync: None
-            }
+            params: SelectParams { condstore: true, qresync: None }
         }
     );
     assert_eq!(
@@ -156,20 +127,13 @@ fn mailbox_commands() {
             mailbox: b"INBOX".to_vec(),
             params: SelectParams {
                 condstore: false,
-                qresync: Some(QresyncParams {
-                    uid_validity: 1,
-                    mod_seq: 2,
-                    known_uids: None
-                })
+                qresync: Some(QresyncParams { uid_validity: 1, mod_seq: 2, known_uids: None })
             }
         }
     );
     assert_eq!(
         ok("a CREATE foo/bar\r\n"),
-        Command::Create {
-            mailbox: b"foo/bar".to_vec(),
-            special_use: vec![]
-        }
+        Command::Create { mailbox: b"foo/bar".to_vec(), special_use: vec![] }
     );
     assert_eq!(
         ok("a CREATE MySent (USE (\\sent \\X-Thing))\r\n"),
@@ -178,22 +142,10 @@ fn mailbox_commands() {
             special_use: vec!["\\Sent".into(), "\\X-Thing".into()]
         }
     );
-    assert_eq!(
-        ok("a DELETE &AOk-t&AOk-\r\n"),
-        Command::Delete(b"&AOk-t&AOk-".to_vec())
-    );
-    assert_eq!(
-        ok("a RENAME a {1}\r\nb\r\n"),
-        Command::Rename {
-            from: b"a".to_vec(),
-            to: b"b".to_vec()
-        }
-    );
+    assert_eq!(ok("a DELETE &AOk-t&AOk-\r\n"), Command::Delete(b"&AOk-t&AOk-".to_vec()));
+    assert_eq!(ok("a RENAME a {1}\r\nb\r\n"), Command::Rename { from: b"a".to_vec(), to: b"b".to_vec() });
     assert_eq!(ok("a SUBSCRIBE \"\"\r\n"), Command::Subscribe(vec![]));
-    assert_eq!(
-        ok("a UNSUBSCRIBE x]y\r\n"),
-        Command::Unsubscribe(b"x]y".to_vec())
-    );
+    assert_eq!(ok("a UNSUBSCRIBE x]y\r\n"), Command::Unsubscribe(b"x]y".to_vec()));
     assert_eq!(
         ok("a STATUS blurdybloop (UIDNEXT MESSAGES unseen HIGHESTMODSEQ SIZE DELETED RECENT UIDVALIDITY)\r\n"),
         Command::Status {
@@ -212,10 +164,7 @@ fn mailbox_commands() {
     );
     assert_eq!(
         ok("a LSUB \"#news.\" comp.%\r\n"),
-        Command::Lsub {
-            reference: b"#news.".to_vec(),
-            pattern: b"comp.%".to_vec()
-        }
+        Command::Lsub { reference: b"#news.".to_vec(), pattern: b"comp.%".to_vec() }
     );
 }
 
@@ -223,11 +172,7 @@ fn mailbox_commands() {
 fn list_commands() {
     assert_eq!(
         ok("a LIST \"\" *\r\n"),
-        Command::List(ListCommand {
-            reference: vec![],
-            patterns: vec![b"*".to_vec()],
-            ..Default::default()
-        })
+        Command::List(ListCommand { reference: vec![], patterns: vec![b"*".to_vec()], ..Default::default() })
     );
     assert_eq!(
         ok("a LIST ~/Mail/ %\r\n"),
@@ -254,19 +199,11 @@ fn list_commands() {
     );
     assert_eq!(
         ok("a LIST () \"\" %\r\n"),
-        Command::List(ListCommand {
-            patterns: vec![b"%".to_vec()],
-            extended: true,
-            ..Default::default()
-        })
+        Command::List(ListCommand { patterns: vec![b"%".to_vec()], extended: true, ..Default::default() })
     );
     assert_eq!(
         ok("a list \"\" % return ()\r\n"),
-        Command::List(ListCommand {
-            patterns: vec![b"%".to_vec()],
-            extended: true,
-            ..Default::default()
-        })
+        Command::List(ListCommand { patterns: vec![b"%".to_vec()], extended: true, ..Default::default() })
     );
 }
 
@@ -291,7 +228,12 @@ fn append() {
             messages: vec![
                 AppendMessage { flags: vec![], internal_date: None, data: b"hi".to_vec(), binary: false },
                 AppendMessage { flags: vec![], internal_date: None, data: b"\0\r\n".to_vec(), binary: true },
-                AppendMessage { flags: vec![], internal_date: Some((836_707_465, 0)), data: b"x".to_vec(), binary: false },
+                AppendMessage {
+                    flags: vec![],
+                    internal_date: Some((836_707_465, 0)),
+                    data: b"x".to_vec(),
+                    binary: false
+                },
             ]
         }
     );
@@ -301,27 +243,14 @@ fn append() {
 fn fetch() {
     use FetchAttribute::*;
     let fetch = |input: &str| match ok(input) {
-        Command::Fetch {
-            uid,
-            set,
-            items,
-            changed_since,
-            vanished,
-        } => (uid, set, items, changed_since, vanished),
+        Command::Fetch { uid, set, items, changed_since, vanished } => {
+            (uid, set, items, changed_since, vanished)
+        }
         other => panic!("{other:?}"),
     };
-    assert_eq!(
-        fetch("a FETCH 1 ALL\r\n").2,
-        vec![Flags, InternalDate, Rfc822Size, Envelope]
-    );
-    assert_eq!(
-        fetch("a FETCH 1 fast\r\n").2,
-        vec![Flags, InternalDate, Rfc822Size]
-    );
-    assert_eq!(
-        fetch("a FETCH 1 FULL\r\n").2,
-        vec![Flags, InternalDate, Rfc822Size, Envelope, Body]
-    );
+    assert_eq!(fetch("a FETCH 1 ALL\r\n").2, vec![Flags, InternalDate, Rfc822Size, Envelope]);
+    assert_eq!(fetch("a FETCH 1 fast\r\n").2, vec![Flags, InternalDate, Rfc822Size]);
+    assert_eq!(fetch("a FETCH 1 FULL\r\n").2, vec![Flags, InternalDate, Rfc822Size, Envelope, Body]);
     assert_eq!(fetch("a FETCH 2:4 body\r\n").2, vec![Body]);
     let (uid, s, items, cs, v) = fetch(
         "a UID FETCH 1:*,$ (FLAGS BODY.PEEK[HEADER.FIELDS (From \"Subject\")] BODY[]<0.2048> BODY[1.2.MIME] \
@@ -335,10 +264,7 @@ fn fetch() {
     assert_eq!(cs, Some(12345));
     assert_eq!(
         s,
-        SequenceSet::Ranges(vec![SeqRange {
-            start: SeqNumber::Value(1),
-            end: SeqNumber::Largest
-        }])
+        SequenceSet::Ranges(vec![SeqRange { start: SeqNumber::Value(1), end: SeqNumber::Largest }])
     );
     let sec = |part: Vec<u32>, text: Option<SectionText>| Section { part, text };
     assert_eq!(
@@ -347,53 +273,20 @@ fn fetch() {
             Flags,
             BodySection {
                 peek: true,
-                section: sec(
-                    vec![],
-                    Some(SectionText::HeaderFields(vec![
-                        "From".into(),
-                        "Subject".into()
-                    ]))
-                ),
+                section: sec(vec![], Some(SectionText::HeaderFields(vec!["From".into(), "Subject".into()]))),
                 partial: None
             },
+            BodySection { peek: false, section: sec(vec![], None), partial: Some((0, 2048)) },
+            BodySection { peek: false, section: sec(vec![1, 2], Some(SectionText::Mime)), partial: None },
+            BodySection { peek: false, section: sec(vec![3], Some(SectionText::Text)), partial: None },
+            BodySection { peek: false, section: sec(vec![2], None), partial: None },
             BodySection {
                 peek: false,
-                section: sec(vec![], None),
-                partial: Some((0, 2048))
-            },
-            BodySection {
-                peek: false,
-                section: sec(vec![1, 2], Some(SectionText::Mime)),
+                section: sec(vec![], Some(SectionText::HeaderFieldsNot(vec!["X-A".into()]))),
                 partial: None
             },
-            BodySection {
-                peek: false,
-                section: sec(vec![3], Some(SectionText::Text)),
-                partial: None
-            },
-            BodySection {
-                peek: false,
-                section: sec(vec![2], None),
-                partial: None
-            },
-            BodySection {
-                peek: false,
-                section: sec(
-                    vec![],
-                    Some(SectionText::HeaderFieldsNot(vec!["X-A".into()]))
-                ),
-                partial: None
-            },
-            Binary {
-                peek: false,
-                part: vec![1, 2],
-                partial: Some((5, 10))
-            },
-            Binary {
-                peek: true,
-                part: vec![],
-                partial: None
-            },
+            Binary { peek: false, part: vec![1, 2], partial: Some((5, 10)) },
+            Binary { peek: true, part: vec![], partial: None },
             BinarySize { part: vec![4] },
             ModSeq,
             SaveDate,
@@ -409,17 +302,10 @@ fn fetch() {
             BodyStructure,
         ]
     );
-    assert_eq!(
-        fetch("a FETCH $ (UID) (CHANGEDSINCE 1)\r\n").1,
-        SequenceSet::Saved
-    );
+    assert_eq!(fetch("a FETCH $ (UID) (CHANGEDSINCE 1)\r\n").1, SequenceSet::Saved);
     assert_eq!(
         fetch("a FETCH 1 BODY[HEADER]\r\n").2,
-        vec![BodySection {
-            peek: false,
-            section: sec(vec![], Some(SectionText::Header)),
-            partial: None
-        }]
+        vec![BodySection { peek: false, section: sec(vec![], Some(SectionText::Header)), partial: None }]
     );
 }
 
@@ -460,41 +346,27 @@ fn store_copy_move_expunge() {
     );
     assert_eq!(
         ok("a COPY 2:4 MEETING\r\n"),
-        Command::Copy {
-            uid: false,
-            set: set(&[r(2, 4)]),
-            mailbox: b"MEETING".to_vec()
-        }
+        Command::Copy { uid: false, set: set(&[r(2, 4)]), mailbox: b"MEETING".to_vec() }
     );
     assert_eq!(
         ok("a UID MOVE 42 \"x y\"\r\n"),
-        Command::Move {
-            uid: true,
-            set: set(&[r(42, 42)]),
-            mailbox: b"x y".to_vec()
-        }
+        Command::Move { uid: true, set: set(&[r(42, 42)]), mailbox: b"x y".to_vec() }
     );
-    assert_eq!(
-        ok("a uid expunge 3000:3002\r\n"),
-        Command::UidExpunge(set(&[r(3000, 3002)]))
-    );
+    assert_eq!(ok("a uid expunge 3000:3002\r\n"), Command::UidExpunge(set(&[r(3000, 3002)])));
 }
 
 #[test]
 fn search() {
     use SearchKey::*;
     let search = |input: &str| match ok(input) {
-        Command::Search {
-            uid,
-            charset,
-            ret,
-            criteria,
-        } => (uid, charset, ret, criteria),
+        Command::Search { uid, charset, ret, criteria } => (uid, charset, ret, criteria),
         other => panic!("{other:?}"),
     };
     assert_eq!(search("a SEARCH ALL\r\n"), (false, None, None, All));
     assert_eq!(
-        search("a UID SEARCH RETURN (MIN count) CHARSET utf-8 FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"\r\n"),
+        search(
+            "a UID SEARCH RETURN (MIN count) CHARSET utf-8 FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"\r\n"
+        ),
         (
             true,
             Some("UTF-8".into()),
@@ -502,17 +374,10 @@ fn search() {
             And(vec![Flagged, Since((1994, 2, 1)), Not(Box::new(From(b"Smith".to_vec())))])
         )
     );
-    assert_eq!(
-        search("a SEARCH RETURN () UNSEEN\r\n").2,
-        Some(vec![SearchReturn::All])
-    );
+    assert_eq!(search("a SEARCH RETURN () UNSEEN\r\n").2, Some(vec![SearchReturn::All]));
     assert_eq!(
         search("a SEARCH RETURN (SAVE MAX ALL) UNSEEN\r\n").2,
-        Some(vec![
-            SearchReturn::Save,
-            SearchReturn::Max,
-            SearchReturn::All
-        ])
+        Some(vec![SearchReturn::Save, SearchReturn::Max, SearchReturn::All])
     );
     let all_keys = "a SEARCH ANSWERED BCC b BEFORE \"1-Jan-2000\" BODY {3}\r\nx y CC c DELETED DRAFT \
         HEADER X-Spam yes KEYWORD $Junk LARGER 100 NEW OLD ON 31-Dec-1999 OR SEEN (RECENT 1:5) \
@@ -536,10 +401,7 @@ fn search() {
             New,
             Old,
             On((1999, 12, 31)),
-            Or(
-                Box::new(Seen),
-                Box::new(And(vec![Recent, Sequence(set(&[r(1, 5)]))]))
-            ),
+            Or(Box::new(Seen), Box::new(And(vec![Recent, Sequence(set(&[r(1, 5)]))]))),
             SentBefore((2001, 3, 2)),
             SentOn((2002, 4, 3)),
             SentSince((2003, 5, 4)),
@@ -547,10 +409,7 @@ fn search() {
             Subject(b"s".to_vec()),
             Text(b"t".to_vec()),
             To(b"u".to_vec()),
-            Uid(SequenceSet::Ranges(vec![SeqRange {
-                start: SeqNumber::Value(5),
-                end: SeqNumber::Largest
-            }])),
+            Uid(SequenceSet::Ranges(vec![SeqRange { start: SeqNumber::Value(5), end: SeqNumber::Largest }])),
             Unanswered,
             Undeleted,
             Undraft,
@@ -571,11 +430,7 @@ fn search() {
     assert!(err(deep.as_bytes()).message.contains("deep"));
     let deep_not = format!("a SEARCH {}ALL\r\n", "NOT ".repeat(100));
     assert!(parse_command(deep_not.as_bytes()).is_err());
-    let huge = format!(
-        "a SEARCH {}ALL{}\r\n",
-        "(".repeat(100_000),
-        ")".repeat(100_000)
-    );
+    let huge = format!("a SEARCH {}ALL{}\r\n", "(".repeat(100_000), ")".repeat(100_000));
     assert!(parse_command(huge.as_bytes()).is_err());
 }
 
@@ -591,148 +446,55 @@ fn errors() {
         (b"a NOOP extra\r\n", Some("a"), "end of command"),
         (b"a SELECT\r\n", Some("a"), "Missing argument: mailbox"),
         (b"a SELECT \r\n", Some("a"), "Missing argument: mailbox"),
-        (
-            b"a SELECT INBOX (FOO)\r\n",
-            Some("a"),
-            "Unknown select parameter FOO",
-        ),
+        (b"a SELECT INBOX (FOO)\r\n", Some("a"), "Unknown select parameter FOO"),
         (b"a FETCH 0 FLAGS\r\n", Some("a"), "Invalid sequence set"),
         (b"a FETCH 1:0 FLAGS\r\n", Some("a"), "Invalid sequence set"),
         (b"a FETCH x FLAGS\r\n", Some("a"), "Invalid sequence set"),
-        (
-            b"a FETCH 1\r\n",
-            Some("a"),
-            "Missing argument: fetch attributes",
-        ),
-        (
-            b"a FETCH 1 (FLAGS\r\n",
-            Some("a"),
-            "Invalid fetch attribute list",
-        ),
-        (
-            b"a FETCH 1 FOO\r\n",
-            Some("a"),
-            "Unknown fetch attribute FOO",
-        ),
-        (
-            b"a FETCH 1 BODY[FOO]\r\n",
-            Some("a"),
-            "Invalid body section",
-        ),
-        (
-            b"a FETCH 1 BODY[MIME]\r\n",
-            Some("a"),
-            "Invalid body section",
-        ),
+        (b"a FETCH 1\r\n", Some("a"), "Missing argument: fetch attributes"),
+        (b"a FETCH 1 (FLAGS\r\n", Some("a"), "Invalid fetch attribute list"),
+        (b"a FETCH 1 FOO\r\n", Some("a"), "Unknown fetch attribute FOO"),
+        (b"a FETCH 1 BODY[FOO]\r\n", Some("a"), "Invalid body section"),
+        (b"a FETCH 1 BODY[MIME]\r\n", Some("a"), "Invalid body section"),
         (b"a FETCH 1 BODY[0]\r\n", Some("a"), "section part"),
         (b"a FETCH 1 BODY[]<1.0>\r\n", Some("a"), "partial length"),
         (b"a FETCH 1 (ALL)\r\n", Some("a"), "fetch attribute"),
         (b"a FETCH 1 FLAGS (VANISHED)\r\n", Some("a"), "VANISHED"),
-        (
-            b"a UID FETCH 1 FLAGS (VANISHED)\r\n",
-            Some("a"),
-            "VANISHED requires CHANGEDSINCE",
-        ),
-        (
-            b"a STORE 1 FLAGS.LOUD (\\Seen)\r\n",
-            Some("a"),
-            "Invalid store item",
-        ),
-        (
-            b"a STORE 1 +FLAGS\r\n",
-            Some("a"),
-            "Missing argument: flags",
-        ),
+        (b"a UID FETCH 1 FLAGS (VANISHED)\r\n", Some("a"), "VANISHED requires CHANGEDSINCE"),
+        (b"a STORE 1 FLAGS.LOUD (\\Seen)\r\n", Some("a"), "Invalid store item"),
+        (b"a STORE 1 +FLAGS\r\n", Some("a"), "Missing argument: flags"),
         (b"a STORE 1 +FLAGS (\\*)\r\n", Some("a"), "Invalid flag"),
         (b"a SEARCH\r\n", Some("a"), "Missing argument: search key"),
         (b"a SEARCH FOO\r\n", Some("a"), "Unknown search key FOO"),
         (b"a SEARCH SINCE 30-Feb-2000\r\n", Some("a"), "Invalid date"),
-        (
-            b"a SEARCH OR SEEN\r\n",
-            Some("a"),
-            "Missing argument: search key",
-        ),
+        (b"a SEARCH OR SEEN\r\n", Some("a"), "Missing argument: search key"),
         (b"a SEARCH (SEEN\r\n", Some("a"), "Invalid search key list"),
-        (
-            b"a SEARCH RETURN (FOO) ALL\r\n",
-            Some("a"),
-            "Unknown RETURN option FOO",
-        ),
-        (
-            b"a SEARCH LARGER 99999999999999999999\r\n",
-            Some("a"),
-            "Invalid size",
-        ),
+        (b"a SEARCH RETURN (FOO) ALL\r\n", Some("a"), "Unknown RETURN option FOO"),
+        (b"a SEARCH LARGER 99999999999999999999\r\n", Some("a"), "Invalid size"),
         (b"a LOGIN user\r\n", Some("a"), "Missing argument: password"),
-        (
-            b"a LOGIN \"user pass\r\n",
-            Some("a"),
-            "Unterminated quoted string",
-        ),
-        (
-            b"a LOGIN {10}\r\nuser\r\n",
-            Some("a"),
-            "Literal data truncated",
-        ),
+        (b"a LOGIN \"user pass\r\n", Some("a"), "Unterminated quoted string"),
+        (b"a LOGIN {10}\r\nuser\r\n", Some("a"), "Literal data truncated"),
         (b"a LOGIN {4}\r\nu\0er p\r\n", Some("a"), "NUL"),
-        (
-            b"a APPEND INBOX \"1-Jan-2000\" {1}\r\nx\r\n",
-            Some("a"),
-            "Invalid date-time",
-        ),
-        (
-            b"a APPEND INBOX (\\Seen)\r\n",
-            Some("a"),
-            "Missing argument: message",
-        ),
+        (b"a APPEND INBOX \"1-Jan-2000\" {1}\r\nx\r\n", Some("a"), "Invalid date-time"),
+        (b"a APPEND INBOX (\\Seen)\r\n", Some("a"), "Missing argument: message"),
         (b"a APPEND INBOX hello\r\n", Some("a"), "expected a literal"),
-        (
-            b"a APPEND INBOX CATENATE (TEXT {1}\r\nx)\r\n",
-            Some("a"),
-            "CATENATE",
-        ),
-        (
-            b"a LIST (RECURSIVEMATCH) \"\" %\r\n",
-            Some("a"),
-            "RECURSIVEMATCH",
-        ),
-        (
-            b"a LIST (FOO) \"\" %\r\n",
-            Some("a"),
-            "Unknown LIST selection option FOO",
-        ),
-        (
-            b"a LIST \"\" % RETURN (FOO)\r\n",
-            Some("a"),
-            "Unknown LIST RETURN option FOO",
-        ),
+        (b"a APPEND INBOX CATENATE (TEXT {1}\r\nx)\r\n", Some("a"), "CATENATE"),
+        (b"a LIST (RECURSIVEMATCH) \"\" %\r\n", Some("a"), "RECURSIVEMATCH"),
+        (b"a LIST (FOO) \"\" %\r\n", Some("a"), "Unknown LIST selection option FOO"),
+        (b"a LIST \"\" % RETURN (FOO)\r\n", Some("a"), "Unknown LIST RETURN option FOO"),
         (b"a LIST \"\" % FOO\r\n", Some("a"), "Expected RETURN"),
         (b"a STATUS INBOX ()\r\n", Some("a"), "status item"),
-        (
-            b"a STATUS INBOX (FOO)\r\n",
-            Some("a"),
-            "Unknown status item FOO",
-        ),
+        (b"a STATUS INBOX (FOO)\r\n", Some("a"), "Unknown status item FOO"),
         (b"a CREATE x (USE (Sent))\r\n", Some("a"), "special-use"),
         (b"a ENABLE\r\n", Some("a"), "Missing argument: capability"),
         (b"a ID (\"a\")\r\n", Some("a"), "ID value"),
         (b"a  NOOP\r\n", Some("a"), "command"),
         (b"a COPY 1\r\n", Some("a"), "Missing argument: mailbox"),
         (b"a UID EXPUNGE\r\n", Some("a"), "Missing argument: UID set"),
-        (
-            b"a SELECT INBOX (QRESYNC (0 1))\r\n",
-            Some("a"),
-            "UIDVALIDITY",
-        ),
+        (b"a SELECT INBOX (QRESYNC (0 1))\r\n", Some("a"), "UIDVALIDITY"),
     ];
     for (input, tag, needle) in table {
         let e = err(input);
-        assert_eq!(
-            e.tag.as_deref(),
-            *tag,
-            "{:?}",
-            String::from_utf8_lossy(input)
-        );
+        assert_eq!(e.tag.as_deref(), *tag, "{:?}", String::from_utf8_lossy(input));
         assert!(
             e.message.contains(needle),
             "{:?}: message {:?} lacks {needle:?}",
@@ -747,9 +509,6 @@ fn errors() {
 fn inbox_stays_as_sent() {
     assert_eq!(
         ok("a SELECT iNbOx\r\n"),
-        Command::Select {
-            mailbox: b"iNbOx".to_vec(),
-            params: SelectParams::default()
-        }
+        Command::Select { mailbox: b"iNbOx".to_vec(), params: SelectParams::default() }
     );
 }

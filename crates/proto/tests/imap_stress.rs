@@ -125,11 +125,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
 }
 
 fn exercise(rng: &mut Rng, input: &[u8]) {
-    let mut framer = Framer::with_config(FramerConfig {
-        max_line: 256,
-        max_literal: 512,
-        max_command: 4096,
-    });
+    let mut framer = Framer::with_config(FramerConfig { max_line: 256, max_literal: 512, max_command: 4096 });
     let mut pos = 0;
     while pos < input.len() {
         let n = (1 + rng.below(24)).min(input.len() - pos);
@@ -153,11 +149,7 @@ fn exercise(rng: &mut Rng, input: &[u8]) {
         let _ = set.max_value(largest);
     }
     if let Ok(name) = mutf7::decode(input) {
-        assert_eq!(
-            mutf7::encode(&name).as_bytes(),
-            input,
-            "non-canonical mUTF-7 accepted"
-        );
+        assert_eq!(mutf7::encode(&name).as_bytes(), input, "non-canonical mUTF-7 accepted");
     }
     let _ = response::astring(input);
 }
@@ -182,13 +174,7 @@ fn no_panics_on_random_bytes() {
     for _ in 0..100_000 {
         let len = rng.below(64);
         let input: Vec<u8> = (0..len)
-            .map(|_| {
-                if rng.below(4) == 0 {
-                    rng.next() as u8
-                } else {
-                    ALPHABET[rng.below(ALPHABET.len())]
-                }
-            })
+            .map(|_| if rng.below(4) == 0 { rng.next() as u8 } else { ALPHABET[rng.below(ALPHABET.len())] })
             .collect();
         exercise(&mut rng, &input);
         let mut tagged = b"a ".to_vec();

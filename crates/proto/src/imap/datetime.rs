@@ -2,9 +2,8 @@
 //! and the month names IMAP uses. No time-zone database: IMAP carries numeric offsets.
 
 /// Month abbreviations as IMAP writes them (`Jan` ... `Dec`).
-pub const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+pub const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Days since 1970-01-01 of the civil date (year, month 1-12, day 1-31).
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -49,10 +48,7 @@ pub fn days_in_month(year: i64, month: u32) -> u32 {
 
 /// The month number (1-12) of an abbreviation like `jan`, compared case-insensitively.
 pub fn month_from_name(name: &[u8]) -> Option<u32> {
-    MONTHS
-        .iter()
-        .position(|m| m.as_bytes().eq_ignore_ascii_case(name))
-        .map(|i| i as u32 + 1)
+    MONTHS.iter().position(|m| m.as_bytes().eq_ignore_ascii_case(name)).map(|i| i as u32 + 1)
 }
 
 #[cfg(test)]

@@ -23,10 +23,7 @@ pub(crate) fn read_fetch_items(c: &mut Cursor<'_>) -> PResult<Vec<FetchAttribute
     for (name, expanded) in [
         ("ALL", &[Flags, InternalDate, Rfc822Size, Envelope][..]),
         ("FAST", &[Flags, InternalDate, Rfc822Size][..]),
-        (
-            "FULL",
-            &[Flags, InternalDate, Rfc822Size, Envelope, Body][..],
-        ),
+        ("FULL", &[Flags, InternalDate, Rfc822Size, Envelope, Body][..]),
     ] {
         if c.eat_keyword(name) {
             return Ok(expanded.to_vec());
@@ -68,24 +65,14 @@ fn read_attribute(c: &mut Cursor<'_>) -> PResult<FetchAttribute> {
         "BODY" | "BODY.PEEK" => {
             let section = read_section(c)?;
             let partial = read_partial(c)?;
-            Ok(BodySection {
-                peek: name == "BODY.PEEK",
-                section,
-                partial,
-            })
+            Ok(BodySection { peek: name == "BODY.PEEK", section, partial })
         }
         "BINARY" | "BINARY.PEEK" => {
             let part = read_binary_section(c)?;
             let partial = read_partial(c)?;
-            Ok(Binary {
-                peek: name == "BINARY.PEEK",
-                part,
-                partial,
-            })
+            Ok(Binary { peek: name == "BINARY.PEEK", part, partial })
         }
-        "BINARY.SIZE" => Ok(BinarySize {
-            part: read_binary_section(c)?,
-        }),
+        "BINARY.SIZE" => Ok(BinarySize { part: read_binary_section(c)? }),
         "" => Err("Invalid fetch attribute".into()),
         other => Err(format!("Unknown fetch attribute {other}")),
     }
@@ -138,10 +125,7 @@ fn read_section(c: &mut Cursor<'_>) -> PResult<Section> {
         _ => return Err(BAD.into()),
     };
     c.expect(b']', BAD)?;
-    Ok(Section {
-        part,
-        text: Some(text),
-    })
+    Ok(Section { part, text: Some(text) })
 }
 
 fn read_header_list(c: &mut Cursor<'_>) -> PResult<Vec<String>> {

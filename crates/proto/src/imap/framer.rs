@@ -36,11 +36,7 @@ impl FramerConfig {
     /// plus 16 maximal lines.
     pub fn new(max_line: usize, max_literal: u64) -> Self {
         let max_command = max_literal.saturating_add((max_line as u64).saturating_mul(16));
-        FramerConfig {
-            max_line,
-            max_literal,
-            max_command,
-        }
+        FramerConfig { max_line, max_literal, max_command }
     }
 }
 
@@ -192,8 +188,7 @@ impl Framer {
                         return None;
                     }
                     let n = remaining.min(avail) as usize;
-                    self.cmd
-                        .extend_from_slice(&self.buf[self.start..self.start + n]);
+                    self.cmd.extend_from_slice(&self.buf[self.start..self.start + n]);
                     self.start += n;
                     let left = remaining - n as u64;
                     if left > 0 {
@@ -274,8 +269,7 @@ impl Framer {
         let Some((size, sync)) = marker else {
             return Some(FrameEvent::Command(std::mem::take(&mut self.cmd)));
         };
-        let fits = size <= self.config.max_literal
-            && total.saturating_add(size) <= self.config.max_command;
+        let fits = size <= self.config.max_literal && total.saturating_add(size) <= self.config.max_command;
         match (fits, sync) {
             (true, true) => {
                 self.state = State::Literal(size);
@@ -313,17 +307,12 @@ fn literal_marker(line: &[u8]) -> Option<(u64, bool)> {
         Some(b) => (b, false),
         None => (body, true),
     };
-    let digits_start = body
-        .iter()
-        .rposition(|b| !b.is_ascii_digit())
-        .map_or(0, |i| i + 1);
+    let digits_start = body.iter().rposition(|b| !b.is_ascii_digit()).map_or(0, |i| i + 1);
     let digits = &body[digits_start..];
     if digits.is_empty() || body[..digits_start].last() != Some(&b'{') {
         return None;
     }
-    let size = digits.iter().fold(0u64, |acc, &d| {
-        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    });
+    let size = digits.iter().fold(0u64, |acc, &d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0')));
     Some((size, sync))
 }
 
@@ -352,10 +341,7 @@ mod tests {
     fn simple_lines() {
         let mut f = Framer::default();
         f.push(b"a NOOP\r\nb CAPABILITY\nc LOG");
-        assert_eq!(
-            drain(&mut f),
-            vec![cmd(b"a NOOP\r\n"), cmd(b"b CAPABILITY\n")]
-        );
+        assert_eq!(drain(&mut f), vec![cmd(b"a NOOP\r\n"), cmd(b"b CAPABILITY\n")]);
         f.push(b"OUT\r");
         assert_eq!(drain(&mut f), vec![]);
         f.push(b"\n");
@@ -377,13 +363,7 @@ mod tests {
         f.push(b"er {3}\r\n");
         assert_eq!(drain(&mut f), vec![FrameEvent::NeedContinuation]);
         f.push(b"p\r\n\r\nb NOOP\r\n");
-        assert_eq!(
-            drain(&mut f),
-            vec![
-                cmd(b"a LOGIN {4}\r\nuser {3}\r\np\r\n\r\n"),
-                cmd(b"b NOOP\r\n")
-            ]
-        );
+        assert_eq!(drain(&mut f), vec![cmd(b"a LOGIN {4}\r\nuser {3}\r\np\r\n\r\n"), cmd(b"b NOOP\r\n")]);
     }
 
     #[test]
@@ -409,13 +389,7 @@ mod tests {
     fn zero_literal() {
         let mut f = Framer::default();
         f.push(b"a LOGIN {0+}\r\n {0}\r\n\r\n");
-        assert_eq!(
-            drain(&mut f),
-            vec![
-                FrameEvent::NeedContinuation,
-                cmd(b"a LOGIN {0+}\r\n {0}\r\n\r\n")
-            ]
-        );
+        assert_eq!(drain(&mut f), vec![FrameEvent::NeedContinuation, cmd(b"a LOGIN {0+}\r\n {0}\r\n\r\n")]);
     }
 
     #[test]
@@ -424,22 +398,10 @@ mod tests {
         f.push(b"A1 APPEND INBOX {11}\r\nA2 NOOP\r\n");
         assert_eq!(
             drain(&mut f),
-            vec![
-                FrameEvent::LiteralTooLarge {
-                    tag: Some("A1".into()),
-                    size: 11
-                },
-                cmd(b"A2 NOOP\r\n")
-            ]
+            vec![FrameEvent::LiteralTooLarge { tag: Some("A1".into()), size: 11 }, cmd(b"A2 NOOP\r\n")]
         );
         f.push(b"+bad {99999999999999999999999}\r\n");
-        assert_eq!(
-            drain(&mut f),
-            vec![FrameEvent::LiteralTooLarge {
-                tag: None,
-                size: u64::MAX
-            }]
-        );
+        assert_eq!(drain(&mut f), vec![FrameEvent::LiteralTooLarge { tag: None, size: u64::MAX }]);
         assert!(!f.is_stopped());
     }
 
@@ -470,34 +432,17 @@ mod tests {
         // Literal octets do not count towards the line length.
         let mut f = Framer::new(10, 100);
         f.push(b"a X {20+}\r\n01234567890123456789\r\n");
-        assert_eq!(
-            drain(&mut f),
-            vec![cmd(b"a X {20+}\r\n01234567890123456789\r\n")]
-        );
+        assert_eq!(drain(&mut f), vec![cmd(b"a X {20+}\r\n01234567890123456789\r\n")]);
     }
 
     #[test]
     fn whole_command_is_bounded() {
-        let mut f = Framer::with_config(FramerConfig {
-            max_line: 100,
-            max_literal: 10,
-            max_command: 40,
-        });
+        let mut f = Framer::with_config(FramerConfig { max_line: 100, max_literal: 10, max_command: 40 });
         f.push(b"a X {0+}\r\n {0+}\r\n {0+}\r\n {0+}\r\n {0+}\r\n {0+}\r\n");
         assert!(matches!(drain(&mut f).as_slice(), [FrameEvent::Fatal(_)]));
-        let mut f = Framer::with_config(FramerConfig {
-            max_line: 100,
-            max_literal: 10,
-            max_command: 19,
-        });
+        let mut f = Framer::with_config(FramerConfig { max_line: 100, max_literal: 10, max_command: 19 });
         f.push(b"a X {10}\r\n");
-        assert_eq!(
-            drain(&mut f),
-            vec![FrameEvent::LiteralTooLarge {
-                tag: Some("a".into()),
-                size: 10
-            }]
-        );
+        assert_eq!(drain(&mut f), vec![FrameEvent::LiteralTooLarge { tag: Some("a".into()), size: 10 }]);
     }
 
     #[test]

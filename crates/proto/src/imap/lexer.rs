@@ -176,8 +176,7 @@ impl<'a> Cursor<'a> {
 
     /// True when a literal (`{`) or, if `allow8`, a literal8 (`~{`) comes next.
     pub(crate) fn at_literal(&self, allow8: bool) -> bool {
-        self.peek() == Some(b'{')
-            || (allow8 && self.peek() == Some(b'~') && self.peek2() == Some(b'{'))
+        self.peek() == Some(b'{') || (allow8 && self.peek() == Some(b'~') && self.peek2() == Some(b'{'))
     }
 
     /// Reads `{n}` / `{n+}` (or `~{n}` when `allow8`) with its line end and octets; returns
@@ -287,11 +286,7 @@ impl<'a> Cursor<'a> {
             return Err("Invalid flag".into());
         }
         let name = String::from_utf8_lossy(a);
-        Ok(if backslash {
-            format!("\\{name}")
-        } else {
-            name.into_owned()
-        })
+        Ok(if backslash { format!("\\{name}") } else { name.into_owned() })
     }
 
     /// Reads `(flag *(SP flag))` or `()`.
@@ -395,8 +390,7 @@ impl<'a> Cursor<'a> {
         self.expect(b'"', BAD)?;
         let offset = (zh * 60 + zm) as i32 * if negative { -1 } else { 1 };
         let days = days_from_civil(i64::from(year), month, day);
-        let secs =
-            days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - i64::from(offset) * 60;
+        let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - i64::from(offset) * 60;
         Ok((secs, offset))
     }
 }
@@ -432,9 +426,7 @@ mod tests {
         assert_eq!(c.astring("x").unwrap(), b"atom]");
         assert!(c.at_eol());
         assert!(Cursor::new(b"{5}\r\nab").literal(false).is_err());
-        assert!(Cursor::new(b"{99999999999999999999}\r\n")
-            .literal(false)
-            .is_err());
+        assert!(Cursor::new(b"{99999999999999999999}\r\n").literal(false).is_err());
         assert!(Cursor::new(b"\"abc").quoted().is_err());
         assert!(Cursor::new(b"\"a\\bc\"").quoted().is_err());
     }
@@ -442,33 +434,14 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(Cursor::new(b"1-Feb-2024").date().unwrap(), (2024, 2, 1));
-        assert_eq!(
-            Cursor::new(b"\"29-feb-2024\"").date().unwrap(),
-            (2024, 2, 29)
-        );
+        assert_eq!(Cursor::new(b"\"29-feb-2024\"").date().unwrap(), (2024, 2, 29));
         assert!(Cursor::new(b"29-Feb-2023").date().is_err());
         assert!(Cursor::new(b"001-Feb-2023").date().is_err());
         assert!(Cursor::new(b"1-Fob-2023").date().is_err());
-        assert_eq!(
-            Cursor::new(b"\"14-Nov-2023 23:13:20 +0100\"")
-                .date_time()
-                .unwrap(),
-            (1_700_000_000, 60)
-        );
-        assert_eq!(
-            Cursor::new(b"\" 1-Jan-1970 00:00:00 -0130\"")
-                .date_time()
-                .unwrap(),
-            (5400, -90)
-        );
-        assert!(Cursor::new(b"\"14-Nov-2023 24:13:20 +0100\"")
-            .date_time()
-            .is_err());
-        assert!(Cursor::new(b"\"14-Nov-2023 23:13:20 0100\"")
-            .date_time()
-            .is_err());
-        assert!(Cursor::new(b"\"1-Nov-2023 23:13:20 +0100\"")
-            .date_time()
-            .is_err());
+        assert_eq!(Cursor::new(b"\"14-Nov-2023 23:13:20 +0100\"").date_time().unwrap(), (1_700_000_000, 60));
+        assert_eq!(Cursor::new(b"\" 1-Jan-1970 00:00:00 -0130\"").date_time().unwrap(), (5400, -90));
+        assert!(Cursor::new(b"\"14-Nov-2023 24:13:20 +0100\"").date_time().is_err());
+        assert!(Cursor::new(b"\"14-Nov-2023 23:13:20 0100\"").date_time().is_err());
+        assert!(Cursor::new(b"\"1-Nov-2023 23:13:20 +0100\"").date_time().is_err());
     }
 }

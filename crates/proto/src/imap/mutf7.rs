@@ -206,14 +206,7 @@ mod tests {
             assert_eq!(decode(e.as_bytes()).unwrap(), s);
         }
         // Every single code point class boundary.
-        for c in [
-            '\u{80}',
-            '\u{7ff}',
-            '\u{800}',
-            '\u{ffff}',
-            '\u{10000}',
-            '\u{10ffff}',
-        ] {
+        for c in ['\u{80}', '\u{7ff}', '\u{800}', '\u{ffff}', '\u{10000}', '\u{10ffff}'] {
             let s = c.to_string();
             assert_eq!(decode(encode(&s).as_bytes()).unwrap(), s);
         }

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use super::command::{
-    AppendMessage, Command, ListCommand, ListReturn, QresyncParams, SelectParams, SequenceSet,
-    StatusItem, StoreMode, TaggedCommand,
+    AppendMessage, Command, ListCommand, ListReturn, QresyncParams, SelectParams, SequenceSet, StatusItem,
+    StoreMode, TaggedCommand,
 };
 use super::fetch_parser::{read_fetch_items, read_fetch_modifiers, FetchModifiers};
 use super::lexer::{is_tag_char, Cursor, PResult};
@@ -27,12 +27,7 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} BAD {}",
-            self.tag.as_deref().unwrap_or("*"),
-            self.message
-        )
+        write!(f, "{} BAD {}", self.tag.as_deref().unwrap_or("*"), self.message)
     }
 }
 
@@ -44,24 +39,15 @@ pub fn parse_command(input: &[u8]) -> Result<TaggedCommand, ParseError> {
     let mut c = Cursor::new(input);
     let tag = c.take_while(is_tag_char);
     if tag.is_empty() || !matches!(c.peek(), Some(b' ')) {
-        let message = if !tag.is_empty() && c.at_eol() {
-            "Missing command"
-        } else {
-            "Missing or invalid tag"
-        };
-        return Err(ParseError {
-            tag: None,
-            message: message.into(),
-        });
+        let message =
+            if !tag.is_empty() && c.at_eol() { "Missing command" } else { "Missing or invalid tag" };
+        return Err(ParseError { tag: None, message: message.into() });
     }
     let tag = String::from_utf8_lossy(tag).into_owned();
     c.eat(b' ');
     match read_command(&mut c).and_then(|command| c.end().map(|()| command)) {
         Ok(command) => Ok(TaggedCommand { tag, command }),
-        Err(message) => Err(ParseError {
-            tag: Some(tag),
-            message,
-        }),
+        Err(message) => Err(ParseError { tag: Some(tag), message }),
     }
 }
 
@@ -111,10 +97,7 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
         "CREATE" => {
             let mailbox = mailbox(c)?;
             let special_use = read_create_params(c)?;
-            Command::Create {
-                mailbox,
-                special_use,
-            }
+            Command::Create { mailbox, special_use }
         }
         "DELETE" => Command::Delete(mailbox(c)?),
         "SUBSCRIBE" => Command::Subscribe(mailbox(c)?),
@@ -147,9 +130,7 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
                     c.sp("UID set")?;
                     Command::UidExpunge(read_sequence_set(c)?)
                 }
-                "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => {
-                    read_message_command(c, &sub, true)?
-                }
+                "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => read_message_command(c, &sub, true)?,
                 _ => return Err(format!("Unknown UID command {}", shorten(&sub))),
             }
         }
@@ -257,11 +238,7 @@ fn read_qresync(c: &mut Cursor<'_>) -> PResult<QresyncParams> {
         }
     }
     c.expect(b')', BAD)?;
-    Ok(QresyncParams {
-        uid_validity,
-        mod_seq,
-        known_uids,
-    })
+    Ok(QresyncParams { uid_validity, mod_seq, known_uids })
 }
 
 /// Reads and discards QRESYNC seq-match-data `(seqs SP uids)`.
@@ -299,19 +276,8 @@ fn read_create_params(c: &mut Cursor<'_>) -> PResult<Vec<String>> {
 
 /// Spells the RFC 6154 attributes canonically; others stay as sent.
 fn canonical_special_use(flag: String) -> String {
-    const KNOWN: [&str; 7] = [
-        "\\All",
-        "\\Archive",
-        "\\Drafts",
-        "\\Flagged",
-        "\\Junk",
-        "\\Sent",
-        "\\Trash",
-    ];
-    KNOWN
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(&flag))
-        .map_or(flag, |k| k.to_string())
+    const KNOWN: [&str; 7] = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
+    KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&flag)).map_or(flag, |k| k.to_string())
 }
 
 fn read_list(c: &mut Cursor<'_>) -> PResult<ListCommand> {
@@ -322,10 +288,7 @@ fn read_list(c: &mut Cursor<'_>) -> PResult<ListCommand> {
         if !c.eat(b')') {
             loop {
                 let opt = c.keyword("selection option")?;
-                if !matches!(
-                    opt.as_str(),
-                    "SUBSCRIBED" | "REMOTE" | "RECURSIVEMATCH" | "SPECIAL-USE"
-                ) {
+                if !matches!(opt.as_str(), "SUBSCRIBED" | "REMOTE" | "RECURSIVEMATCH" | "SPECIAL-USE") {
                     return Err(format!("Unknown LIST selection option {}", shorten(&opt)));
                 }
                 if !list.select_options.contains(&opt) {
@@ -442,12 +405,7 @@ fn read_append(c: &mut Cursor<'_>) -> PResult<Command> {
             return Err("Invalid message: expected a literal".into());
         }
         let (data, binary) = c.literal(true)?;
-        messages.push(AppendMessage {
-            flags,
-            internal_date,
-            data,
-            binary,
-        });
+        messages.push(AppendMessage { flags, internal_date, data, binary });
         if c.at_eol() {
             return Ok(Command::Append { mailbox, messages });
         }
@@ -491,12 +449,7 @@ fn read_search(c: &mut Cursor<'_>, uid: bool) -> PResult<Command> {
         c.sp("search key")?;
     }
     let criteria = read_search_program(c)?;
-    Ok(Command::Search {
-        uid,
-        charset,
-        ret,
-        criteria,
-    })
+    Ok(Command::Search { uid, charset, ret, criteria })
 }
 
 fn read_fetch(c: &mut Cursor<'_>, uid: bool, set: SequenceSet) -> PResult<Command> {
@@ -513,13 +466,7 @@ fn read_fetch(c: &mut Cursor<'_>, uid: bool, set: SequenceSet) -> PResult<Comman
     if m.vanished && m.changed_since.is_none() {
         return Err("VANISHED requires CHANGEDSINCE".into());
     }
-    Ok(Command::Fetch {
-        uid,
-        set,
-        items,
-        changed_since: m.changed_since,
-        vanished: m.vanished,
-    })
+    Ok(Command::Fetch { uid, set, items, changed_since: m.changed_since, vanished: m.vanished })
 }
 
 fn read_store(c: &mut Cursor<'_>, uid: bool, set: SequenceSet) -> PResult<Command> {
@@ -556,12 +503,5 @@ fn read_store(c: &mut Cursor<'_>, uid: bool, set: SequenceSet) -> PResult<Comman
         }
         flags
     };
-    Ok(Command::Store {
-        uid,
-        set,
-        mode,
-        silent,
-        flags,
-        unchanged_since,
-    })
+    Ok(Command::Store { uid, set, mode, silent, flags, unchanged_since })
 }

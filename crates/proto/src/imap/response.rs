@@ -10,9 +10,7 @@ use super::mutf7;
 
 /// True when `bytes` can be sent as a quoted string: 7-bit, no NUL, CR or LF.
 pub fn can_quote(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .all(|&b| b != 0 && b != b'\r' && b != b'\n' && b < 0x80)
+    bytes.iter().all(|&b| b != 0 && b != b'\r' && b != b'\n' && b < 0x80)
 }
 
 /// A quoted string `"..."` with `"` and `\` escaped, or `None` when `bytes` cannot be quoted
@@ -214,10 +212,7 @@ mod tests {
         assert_eq!(sequence_set(&[1, 2, 3, 5]), "1:3,5");
         assert_eq!(sequence_set(&[5, 3, 1, 2, 2]), "1:3,5");
         assert_eq!(sequence_set(&[7]), "7");
-        assert_eq!(
-            sequence_set(&[1, 3, 5, 6, u32::MAX - 1, u32::MAX]),
-            "1,3,5:6,4294967294:4294967295"
-        );
+        assert_eq!(sequence_set(&[1, 3, 5, 6, u32::MAX - 1, u32::MAX]), "1,3,5:6,4294967294:4294967295");
         assert_eq!(sequence_set_ordered(&[5, 6, 7, 1, 2, 9]), "5:7,1:2,9");
         assert_eq!(sequence_set_ordered(&[3, 2, 1]), "3,2,1");
     }

@@ -29,19 +29,13 @@ pub(crate) fn read_sequence_set(c: &mut Cursor<'_>) -> PResult<SequenceSet> {
     let mut ranges = Vec::new();
     loop {
         let start = read_seq_number(c).ok_or(BAD)?;
-        let end = if c.eat(b':') {
-            read_seq_number(c).ok_or(BAD)?
-        } else {
-            start
-        };
+        let end = if c.eat(b':') { read_seq_number(c).ok_or(BAD)? } else { start };
         ranges.push(SeqRange { start, end });
         if !c.eat(b',') {
             break;
         }
     }
-    if c.peek()
-        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'*' || b == b':')
-    {
+    if c.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'*' || b == b':') {
         return Err(BAD.into());
     }
     Ok(SequenceSet::Ranges(ranges))
@@ -101,10 +95,7 @@ impl SequenceSet {
     /// The highest number the set names (`*` standing for `largest`); 0 for `$`. For message
     /// sequence numbers, a value above the message count means the set is invalid.
     pub fn max_value(&self, largest: u32) -> u32 {
-        self.iter_ranges(largest)
-            .map(|(_, hi)| hi)
-            .max()
-            .unwrap_or(0)
+        self.iter_ranges(largest).map(|(_, hi)| hi).max().unwrap_or(0)
     }
 
     /// The ranges clamped to `1..=largest`, sorted and merged, so every number is named once
@@ -129,10 +120,7 @@ impl SequenceSet {
     /// The numbers the set names within `1..=largest`, ascending and unique. Allocates one
     /// entry per number: meant for message sequence numbers, where `largest` is the count.
     pub fn resolve(&self, largest: u32) -> Vec<u32> {
-        self.clamped_ranges(largest)
-            .into_iter()
-            .flat_map(|(lo, hi)| lo..=hi)
-            .collect()
+        self.clamped_ranges(largest).into_iter().flat_map(|(lo, hi)| lo..=hi).collect()
     }
 
     /// Filters ascending, unique `existing` numbers (e.g. the UIDs in a mailbox) down to those
@@ -165,48 +153,20 @@ mod tests {
         assert_eq!(
             set("1:3,5,*,7:*"),
             SequenceSet::Ranges(vec![
-                SeqRange {
-                    start: Value(1),
-                    end: Value(3)
-                },
-                SeqRange {
-                    start: Value(5),
-                    end: Value(5)
-                },
-                SeqRange {
-                    start: Largest,
-                    end: Largest
-                },
-                SeqRange {
-                    start: Value(7),
-                    end: Largest
-                },
+                SeqRange { start: Value(1), end: Value(3) },
+                SeqRange { start: Value(5), end: Value(5) },
+                SeqRange { start: Largest, end: Largest },
+                SeqRange { start: Value(7), end: Largest },
             ])
         );
         assert_eq!(set("$"), SequenceSet::Saved);
         assert_eq!(
             set("4294967295"),
-            SequenceSet::Ranges(vec![SeqRange {
-                start: Value(u32::MAX),
-                end: Value(u32::MAX)
-            }])
+            SequenceSet::Ranges(vec![SeqRange { start: Value(u32::MAX), end: Value(u32::MAX) }])
         );
-        for bad in [
-            "",
-            "0",
-            "1:0",
-            "1,",
-            ",1",
-            "1::2",
-            "a",
-            "1:a",
-            "4294967296",
-            "$,1",
-            "1,$",
-            "1 2",
-            "-1",
-            "1:*:2",
-        ] {
+        for bad in
+            ["", "0", "1:0", "1,", ",1", "1::2", "a", "1:a", "4294967296", "$,1", "1,$", "1 2", "-1", "1:*:2"]
+        {
             assert!(parse_sequence_set(bad.as_bytes()).is_none(), "{bad}");
         }
     }
@@ -214,14 +174,8 @@ mod tests {
     #[test]
     fn resolves() {
         let s = set("5:3,9,7:*,1");
-        assert_eq!(
-            s.iter_ranges(8).collect::<Vec<_>>(),
-            vec![(3, 5), (9, 9), (7, 8), (1, 1)]
-        );
-        assert_eq!(
-            s.iter_ranges(6).collect::<Vec<_>>(),
-            vec![(3, 5), (9, 9), (6, 7), (1, 1)]
-        );
+        assert_eq!(s.iter_ranges(8).collect::<Vec<_>>(), vec![(3, 5), (9, 9), (7, 8), (1, 1)]);
+        assert_eq!(s.iter_ranges(6).collect::<Vec<_>>(), vec![(3, 5), (9, 9), (6, 7), (1, 1)]);
         assert!(s.contains(4, 8));
         assert!(!s.contains(2, 8));
         assert!(s.contains(6, 6));
