@@ -16,6 +16,15 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| password::hash(b"decoy password nobody has").unwrap_or_default())
 }
 
+/// Quota limits of one user (RFC 9208 resources STORAGE, in KiB, and MESSAGE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QuotaLimits {
+    /// Most KiB of mail, or no limit.
+    pub storage_kb: Option<u64>,
+    /// Most messages, or no limit.
+    pub messages: Option<u64>,
+}
+
 /// Users and their Argon2id password hashes, in `directory.sqlite3` of the data directory.
 pub struct Directory {
     conn: Mutex<Connection>,
@@ -35,6 +44,11 @@ impl Directory {
                 name TEXT PRIMARY KEY,
                 password TEXT NOT NULL,
                 created INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS quotas (
+                user TEXT PRIMARY KEY,
+                storage_kb INTEGER,
+                messages INTEGER
             );",
         )?;
         Ok(Directory { conn: Mutex::new(conn) })
@@ -75,11 +89,36 @@ impl Directory {
 
     /// Removes a user from the directory (their mail is removed by the store).
     pub fn delete_user(&self, name: &str) -> Result<()> {
+        self.conn().execute("DELETE FROM quotas WHERE user = ?1", params![name])?;
         let changed = self.conn().execute("DELETE FROM users WHERE name = ?1", params![name])?;
         if changed == 0 {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
         Ok(())
+    }
+
+    /// Sets a user's quota limits (`None`: no limit on that resource).
+    pub fn set_quota(&self, name: &str, limits: QuotaLimits) -> Result<()> {
+        if !self.exists(name)? {
+            return Err(AuthError::NoSuchUser(name.to_string()));
+        }
+        let as_sql = |v: Option<u64>| v.map(|n| n.min(i64::MAX as u64) as i64);
+        self.conn().execute(
+            "INSERT OR REPLACE INTO quotas (user, storage_kb, messages) VALUES (?1, ?2, ?3)",
+            params![name, as_sql(limits.storage_kb), as_sql(limits.messages)],
+        )?;
+        Ok(())
+    }
+
+    /// A user's explicit quota limits, or `None` when none were set (defaults apply).
+    pub fn quota(&self, name: &str) -> Result<Option<QuotaLimits>> {
+        let row: Option<(Option<i64>, Option<i64>)> = self
+            .conn()
+            .query_row("SELECT storage_kb, messages FROM quotas WHERE user = ?1", params![name], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok(row.map(|(s, m)| QuotaLimits { storage_kb: s.map(|v| v as u64), messages: m.map(|v| v as u64) }))
     }
 
     /// True when the user exists.
@@ -136,6 +175,11 @@ mod tests {
         assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
         assert!(d.verify("alice", b"pw2").unwrap().is_some());
         assert_eq!(d.list_users().unwrap(), vec!["alice".to_string()]);
+        assert_eq!(d.quota("alice").unwrap(), None);
+        let limits = QuotaLimits { storage_kb: Some(100), messages: None };
+        d.set_quota("alice", limits).unwrap();
+        assert_eq!(d.quota("alice").unwrap(), Some(limits));
+        assert!(d.set_quota("nobody", limits).is_err());
         d.delete_user("alice").unwrap();
         assert!(!d.exists("alice").unwrap());
         assert!(matches!(d.delete_user("alice"), Err(AuthError::NoSuchUser(_))));

@@ -9,6 +9,6 @@ mod names;
 mod password;
 pub mod sasl;
 
-pub use directory::Directory;
+pub use directory::{Directory, QuotaLimits};
 pub use error::{AuthError, Result};
 pub use names::validate_user_name;

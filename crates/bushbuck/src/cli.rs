@@ -23,6 +23,41 @@ pub enum Command {
     User(UserArgs),
     /// Deliver one message from standard input to local users (an MDA for pipes).
     Deliver(DeliverArgs),
+    /// Show and set users' quotas.
+    Quota(QuotaArgs),
+}
+
+/// `bushbuck quota ...`
+#[derive(Args)]
+pub struct QuotaArgs {
+    /// The quota operation.
+    #[command(subcommand)]
+    pub action: QuotaAction,
+}
+
+/// Quota operations.
+#[derive(Subcommand)]
+pub enum QuotaAction {
+    /// Set a user's limits (omit a limit to remove it).
+    Set {
+        /// User name.
+        name: String,
+        /// STORAGE limit in KiB.
+        #[arg(long, value_name = "KIB")]
+        storage: Option<u64>,
+        /// MESSAGE limit.
+        #[arg(long, value_name = "COUNT")]
+        messages: Option<u64>,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Show usage and limits of every user (or of the named ones).
+    List {
+        /// User names; all users when none are given.
+        names: Vec<String>,
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
 /// `bushbuck deliver [-m folder] [--flag F] USER... < message`
@@ -39,6 +74,9 @@ pub struct DeliverArgs {
     /// Envelope sender for the Return-Path header.
     #[arg(short = 'f', long = "from", value_name = "ADDRESS")]
     pub from: Option<String>,
+    /// Deliver even when the recipient is over quota.
+    #[arg(long)]
+    pub ignore_quota: bool,
     /// Drop a message whose Message-ID this mailbox received within DAYS days (0: off;
     /// default: the configuration's duplicate_suppression_days).
     #[arg(long, value_name = "DAYS")]

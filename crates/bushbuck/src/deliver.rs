@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use bushbuck_auth::Directory;
-use bushbuck_server::delivery::{self, Delivery, Duplicates, Filed, ResolveError};
+use bushbuck_server::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, ResolveError};
 use bushbuck_server::duplicates::DuplicateLog;
 use bushbuck_store::SqliteStore;
 
@@ -36,7 +36,8 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     let from = args.from.clone().unwrap_or_default();
     let stored =
         delivery::with_trace_headers(&message, &from, "local", "local delivery", &delivery::host_name());
-    let mut delivery = Delivery::new(&store, &stored, duplicates);
+    let quota = (!args.ignore_quota).then_some(QuotaCheck { config: &config, directory: &directory });
+    let mut delivery = Delivery::new(&store, &stored, duplicates, quota);
     let mut failure = None;
     for address in &args.recipients {
         let recipient = match delivery::resolve(&directory, address) {
@@ -55,6 +56,11 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
             Ok(Filed::Stored(mailbox)) => println!("{address}: delivered to {mailbox}"),
             Ok(Filed::Duplicate(mailbox)) => {
                 println!("{address}: duplicate of a message in {mailbox}; dropped")
+            }
+            Ok(Filed::OverQuota) => failure = Some(CliError::TempFail(format!("{address}: mailbox is full"))),
+            Ok(Filed::TooBigForQuota) => {
+                failure =
+                    Some(CliError::Failed(format!("{address}: message is larger than the mailbox quota")))
             }
             Err(e) => failure = Some(CliError::TempFail(format!("{address}: {e}"))),
         }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod deliver;
+mod quota;
 mod serve;
 mod settings;
 mod user;
@@ -14,6 +15,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::User(args) => user::run(args),
         cli::Command::Deliver(args) => deliver::run(args),
+        cli::Command::Quota(args) => quota::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -512,3 +512,20 @@ fn inbox_stays_as_sent() {
         Command::Select { mailbox: b"iNbOx".to_vec(), params: SelectParams::default() }
     );
 }
+
+#[test]
+fn quota_commands() {
+    assert_eq!(ok("a GETQUOTA \"user/alice\"\r\n"), Command::GetQuota(b"user/alice".to_vec()));
+    assert_eq!(ok("a GETQUOTAROOT INBOX\r\n"), Command::GetQuotaRoot(b"INBOX".to_vec()));
+    assert_eq!(
+        ok("a SETQUOTA \"user/alice\" (storage 512 MESSAGE 100)\r\n"),
+        Command::SetQuota {
+            root: b"user/alice".to_vec(),
+            limits: vec![("STORAGE".into(), 512), ("MESSAGE".into(), 100)]
+        }
+    );
+    assert_eq!(ok("a SETQUOTA \"\" ()\r\n"), Command::SetQuota { root: Vec::new(), limits: Vec::new() });
+    for bad in [&b"a SETQUOTA x (STORAGE)\r\n"[..], b"a SETQUOTA x STORAGE 1\r\n", b"a GETQUOTA\r\n"] {
+        assert_eq!(err(bad).tag.as_deref(), Some("a"));
+    }
+}

@@ -62,6 +62,14 @@ pub struct Config {
     /// Days during which a second delivery of the same Message-ID to the same mailbox is
     /// dropped; 0 turns duplicate suppression off.
     pub duplicate_suppression_days: u32,
+    /// Users who may set quotas (SETQUOTA) and act as administrators.
+    pub admins: Vec<String>,
+    /// STORAGE limit in KiB for users without their own; 0 means unlimited.
+    pub default_quota_storage_kb: u64,
+    /// MESSAGE limit for users without their own; 0 means unlimited.
+    pub default_quota_messages: u64,
+    /// Percentage of a quota above which SELECT warns with an ALERT.
+    pub quota_warn_percent: u64,
 }
 
 impl Default for Config {
@@ -86,6 +94,10 @@ impl Default for Config {
             login_timeout_secs: 60,
             max_auth_failures: 3,
             duplicate_suppression_days: 0,
+            admins: Vec::new(),
+            default_quota_storage_kb: 0,
+            default_quota_messages: 0,
+            quota_warn_percent: 90,
         }
     }
 }

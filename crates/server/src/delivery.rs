@@ -4,7 +4,9 @@
 use bushbuck_auth::Directory;
 use bushbuck_store::{NewMessage, Store, StoreError};
 
+use crate::config::Config;
 use crate::duplicates::DuplicateLog;
+use crate::quota::{self, Verdict};
 
 /// A local recipient: whose store, and which folder plus-addressing asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +89,18 @@ pub enum Filed {
     Stored(String),
     /// Not stored: this mailbox already has a message with the same Message-ID.
     Duplicate(String),
+    /// Not stored: the recipient is over quota (temporary: try again later).
+    OverQuota,
+    /// Not stored: the message is larger than the recipient's whole quota (permanent).
+    TooBigForQuota,
+}
+
+/// What quota enforcement needs: limits come from the directory or the defaults.
+pub struct QuotaCheck<'a> {
+    /// Default limits.
+    pub config: &'a Config,
+    /// Per-user limits.
+    pub directory: &'a Directory,
 }
 
 /// Duplicate suppression settings for one delivery.
@@ -103,13 +117,20 @@ pub struct Delivery<'a> {
     store: &'a dyn Store,
     message: &'a [u8],
     duplicates: Option<&'a Duplicates<'a>>,
+    quota: Option<QuotaCheck<'a>>,
     stored_for: Option<String>,
 }
 
 impl<'a> Delivery<'a> {
-    /// Prepares the delivery of `message` (trace headers already added).
-    pub fn new(store: &'a dyn Store, message: &'a [u8], duplicates: Option<&'a Duplicates<'a>>) -> Self {
-        Delivery { store, message, duplicates, stored_for: None }
+    /// Prepares the delivery of `message` (trace headers already added); `quota` enforces
+    /// the recipients' quotas (`None` ignores them).
+    pub fn new(
+        store: &'a dyn Store,
+        message: &'a [u8],
+        duplicates: Option<&'a Duplicates<'a>>,
+        quota: Option<QuotaCheck<'a>>,
+    ) -> Self {
+        Delivery { store, message, duplicates, quota, stored_for: None }
     }
 
     /// Files the message for one recipient: into the plus-address folder (or
@@ -127,6 +148,15 @@ impl<'a> Delivery<'a> {
         if let Some((d, id)) = check {
             if d.log.seen(&recipient.user, &target, id, d.window_secs).map_err(StoreError::Io)? {
                 return Ok(Filed::Duplicate(target));
+            }
+        }
+        if let Some(q) = &self.quota {
+            let state =
+                quota::state(q.config, q.directory, self.store, &recipient.user).map_err(StoreError::Io)?;
+            match state.admits(self.message.len() as u64, 1) {
+                Verdict::Fits => {}
+                Verdict::Over => return Ok(Filed::OverQuota),
+                Verdict::NeverFits => return Ok(Filed::TooBigForQuota),
             }
         }
         if let Some(first) = self.stored_for.as_deref().filter(|u| *u != recipient.user) {

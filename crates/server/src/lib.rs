@@ -16,6 +16,7 @@ mod lmtp;
 mod login;
 pub mod metrics;
 pub mod pop3;
+pub mod quota;
 mod stream;
 mod tls;
 

@@ -29,6 +29,9 @@ impl Histogram {
     }
 }
 
+/// Picks one counter out of a protocol's counters.
+type CounterField = fn(&ProtocolCounters) -> &AtomicU64;
+
 /// Counters of one protocol.
 #[derive(Default)]
 struct ProtocolCounters {
@@ -122,7 +125,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let families: [(&str, &str, &str, fn(&ProtocolCounters) -> &AtomicU64); 4] = [
+        let families: [(&str, &str, &str, CounterField); 4] = [
             ("bushbuck_connections_total", "counter", "Connections accepted.", |c| &c.connections_total),
             ("bushbuck_connections_open", "gauge", "Connections open now.", |c| &c.connections_open),
             ("bushbuck_logins_total", "counter", "Successful logins.", |c| &c.logins_ok),

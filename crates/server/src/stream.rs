@@ -35,7 +35,7 @@ impl ClientStream {
             }
             other => {
                 *self = other;
-                Err(io::Error::new(io::ErrorKind::Other, "TLS is already active"))
+                Err(io::Error::other("TLS is already active"))
             }
         }
     }

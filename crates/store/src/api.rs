@@ -242,6 +242,9 @@ pub trait Store: Send + Sync {
     /// made by other processes.
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64>;
 
+    /// (octets, messages) the user's mailboxes hold, every copy counted (quota usage).
+    fn usage(&self, user: &str) -> Result<(u64, u64)>;
+
     /// Makes `data`, already stored for `from_user`, available to `to_user` without a second
     /// copy, so that a following [`Store::append`] of the same octets shares it (one message
     /// delivered to many recipients is stored once). Returns false when nothing was shared;

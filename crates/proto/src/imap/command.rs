@@ -162,6 +162,17 @@ pub enum Command {
         /// Destination mailbox, raw.
         mailbox: Vec<u8>,
     },
+    /// GETQUOTA root (RFC 9208)
+    GetQuota(Vec<u8>),
+    /// GETQUOTAROOT mailbox (RFC 9208)
+    GetQuotaRoot(Vec<u8>),
+    /// SETQUOTA root (resource limit ...) (RFC 9208); resource names upper-cased.
+    SetQuota {
+        /// Quota root name, raw.
+        root: Vec<u8>,
+        /// (resource, limit) pairs; an empty list removes every limit.
+        limits: Vec<(String, u64)>,
+    },
     /// MOVE / UID MOVE
     Move {
         /// True for UID MOVE.

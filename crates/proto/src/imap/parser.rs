@@ -122,6 +122,30 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
             Command::Status { mailbox, items }
         }
         "APPEND" => read_append(c)?,
+        "GETQUOTA" => {
+            c.sp("quota root")?;
+            Command::GetQuota(c.astring("quota root")?)
+        }
+        "GETQUOTAROOT" => Command::GetQuotaRoot(mailbox(c)?),
+        "SETQUOTA" => {
+            c.sp("quota root")?;
+            let root = c.astring("quota root")?;
+            c.sp("quota limits")?;
+            c.expect(b'(', "Expected ( before quota limits")?;
+            let mut limits = Vec::new();
+            while !c.eat(b')') {
+                if !limits.is_empty() {
+                    c.sp("quota limit")?;
+                }
+                let resource = c.keyword("quota resource")?;
+                c.sp("quota limit")?;
+                limits.push((resource, c.number64("quota limit")?));
+                if limits.len() > 16 {
+                    return Err("Too many quota resources".into());
+                }
+            }
+            Command::SetQuota { root, limits }
+        }
         "UID" => {
             c.sp("UID command")?;
             let sub = c.keyword("UID command")?;

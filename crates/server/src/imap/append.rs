@@ -27,6 +27,10 @@ impl Session {
             };
             new.push(NewMessage { data: &m.data, flags, internal_date: m.internal_date });
         }
+        let bytes: u64 = new.iter().map(|m| m.data.len() as u64).sum();
+        if let Err(o) = self.check_quota(bytes, new.len() as u64) {
+            return o;
+        }
         let user = self.user();
         let placed = match self.blocking(|s| s.append(&user, &target, &new)) {
             Ok(p) => p,

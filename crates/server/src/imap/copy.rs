@@ -32,6 +32,15 @@ impl Session {
             return Outcome::Ok(format!("No messages to {}", name.to_lowercase()));
         }
         let (user, id) = (self.user(), view.id);
+        if !is_move {
+            let sizes = match self.blocking(|s| s.fetch_meta(&user, id, &uids, false)) {
+                Ok(metas) => metas.iter().map(|m| m.size).sum::<u64>(),
+                Err(e) => return e.into(),
+            };
+            if let Err(o) = self.check_quota(sizes, uids.len() as u64) {
+                return o;
+            }
+        }
         let result = self.blocking(|s| {
             if is_move {
                 s.move_messages(&user, id, &uids, &target)

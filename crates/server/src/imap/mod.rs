@@ -11,6 +11,7 @@ mod list;
 mod mailbox_name;
 mod mailboxes;
 mod pattern;
+mod quota;
 mod search;
 mod select;
 mod selected;

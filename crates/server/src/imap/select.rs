@@ -54,6 +54,7 @@ impl Session {
         self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", snapshot.uid_validity));
         self.untagged(&format!("OK [UIDNEXT {}] Predicted next UID", snapshot.uid_next));
         self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", snapshot.highest_modseq));
+        self.quota_warning();
         let recent: HashSet<u32> = recent.into_iter().collect();
         self.selected = Some(SelectedMailbox {
             id: snapshot.id,

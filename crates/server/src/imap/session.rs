@@ -289,6 +289,9 @@ impl Session {
             }
             Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox, false),
             Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox, true),
+            GetQuota(root) => self.getquota(&root),
+            GetQuotaRoot(mailbox) => self.getquotaroot(&mailbox),
+            SetQuota { root, limits } => self.setquota(&root, &limits),
         };
         (outcome, Flow::Continue)
     }
@@ -371,6 +374,9 @@ impl Session {
             "BINARY",
             "MULTIAPPEND",
             "STATUS=SIZE",
+            "QUOTA",
+            "QUOTA=RES-STORAGE",
+            "QUOTA=RES-MESSAGE",
             "SAVEDATE",
             "OBJECTID",
             "WITHIN",
@@ -484,5 +490,8 @@ fn command_name(command: &Command) -> &'static str {
         Store { .. } => "STORE",
         Copy { .. } => "COPY",
         Move { .. } => "MOVE",
+        GetQuota(_) => "GETQUOTA",
+        GetQuotaRoot(_) => "GETQUOTAROOT",
+        SetQuota { .. } => "SETQUOTA",
     }
 }

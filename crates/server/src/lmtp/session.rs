@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bushbuck_proto::lmtp::{parse_command, DataReader, LmtpCommand, MAX_LINE};
 
 use crate::context::ServerContext;
-use crate::delivery::{self, Delivery, Duplicates, Filed, Recipient, ResolveError};
+use crate::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, Recipient, ResolveError};
 use crate::line_reader::{Line, LineConnection};
 use crate::stream::ClientStream;
 
@@ -169,7 +169,8 @@ impl LmtpSession {
         let days = ctx.config.duplicate_suppression_days;
         let duplicates = Duplicates { log: &ctx.duplicates, window_secs: i64::from(days) * 86_400 };
         let duplicates = (days > 0).then_some(&duplicates);
-        let mut delivery = Delivery::new(ctx.store.as_ref(), &stored, duplicates);
+        let quota = QuotaCheck { config: &ctx.config, directory: &ctx.directory };
+        let mut delivery = Delivery::new(ctx.store.as_ref(), &stored, duplicates, Some(quota));
         for r in &transaction.recipients {
             let result = tokio::task::block_in_place(|| delivery.file(r, None, &[]));
             match result {
@@ -179,6 +180,17 @@ impl LmtpSession {
                         250,
                         "2.0.0",
                         &format!("<{}> already delivered (duplicate suppressed)", r.address),
+                    );
+                }
+                Ok(Filed::OverQuota) => {
+                    tracing::info!(protocol = "lmtp", user = %r.user, "over quota; deferred");
+                    self.reply(452, "4.2.2", &format!("<{}> mailbox is full; try again later", r.address));
+                }
+                Ok(Filed::TooBigForQuota) => {
+                    self.reply(
+                        552,
+                        "5.2.2",
+                        &format!("<{}> message is larger than the mailbox quota", r.address),
                     );
                 }
                 Ok(Filed::Stored(mailbox)) => {

@@ -403,6 +403,10 @@ impl Store for SqliteStore {
         self.notifier.subscribe(user, mailbox, current)
     }
 
+    fn usage(&self, user: &str) -> Result<(u64, u64)> {
+        SqliteStore::usage(self, user)
+    }
+
     fn share_content(&self, from_user: &str, to_user: &str, data: &[u8]) -> Result<bool> {
         self.link_blob_from(from_user, to_user, data)
     }
