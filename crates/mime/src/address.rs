@@ -283,10 +283,7 @@ impl P<'_> {
         }
         self.i += 1;
         let mut ok = self.skip_cfws();
-        out.push(Address {
-            mailbox: Some(name),
-            ..Address::default()
-        });
+        out.push(Address { mailbox: Some(name), ..Address::default() });
         if ok && !self.at_end() && self.peek() != Some(b';') {
             loop {
                 if !self.mailbox(out) {
@@ -325,28 +322,23 @@ fn fill_missing(addr: &mut Address) {
     }
 }
 
-/// Parses an address-list header value. Empty values give an empty list; parsing stops at
-/// the first error, keeping what was read so far.
+/// Parses an address-list header value. Empty values give an empty list; after an invalid
+/// address parsing goes on when a comma follows, otherwise it stops, keeping what was read.
 pub fn parse_address_list(value: &[u8]) -> Vec<Address> {
-    let mut p = P {
-        s: value,
-        i: 0,
-        last_comment: Vec::new(),
-    };
+    let mut p = P { s: value, i: 0, last_comment: Vec::new() };
     let mut out = Vec::new();
     if !p.skip_cfws() || p.at_end() {
         return out;
     }
     loop {
         let start = p.i;
-        let ok = match p.group(&mut out) {
-            Some(ok) => ok,
-            None => {
-                p.i = start;
-                p.mailbox(&mut out)
-            }
-        };
-        if !ok || p.peek() != Some(b',') {
+        if p.group(&mut out).is_none() {
+            p.i = start;
+            p.mailbox(&mut out);
+        }
+        // Even after an invalid address Dovecot goes on when a comma follows
+        // (`a@b, , c@d` gives a, a MISSING_MAILBOX/MISSING_DOMAIN entry and c).
+        if p.peek() != Some(b',') {
             break;
         }
         p.i += 1;
@@ -383,22 +375,13 @@ mod tests {
     fn lists() {
         assert_eq!(
             parse_address_list(b"\"Doe, John\" <john@example.com>, jane@example.org (Jane D)"),
-            vec![
-                a(Some("Doe, John"), "john", "example.com"),
-                a(Some("Jane D"), "jane", "example.org")
-            ]
+            vec![a(Some("Doe, John"), "john", "example.com"), a(Some("Jane D"), "jane", "example.org")]
         );
         assert_eq!(parse_address_list(b"<x@y>"), vec![a(None, "x", "y")]);
-        assert_eq!(
-            parse_address_list(b"root"),
-            vec![a(None, "root", "MISSING_DOMAIN")]
-        );
+        assert_eq!(parse_address_list(b"root"), vec![a(None, "root", "MISSING_DOMAIN")]);
         let g = parse_address_list(b"undisclosed-recipients:;");
         assert_eq!(g.len(), 2);
-        assert_eq!(
-            g[0].mailbox.as_deref(),
-            Some(&b"undisclosed-recipients"[..])
-        );
+        assert_eq!(g[0].mailbox.as_deref(), Some(&b"undisclosed-recipients"[..]));
         assert_eq!(g[1], Address::default());
         let g = parse_address_list(b"Team: a@b, C <c@d>;, e@f");
         assert_eq!(g.len(), 5);
@@ -407,14 +390,11 @@ mod tests {
         let r = parse_address_list(b"Bob <@r1,@r2:bob@x>");
         assert_eq!(r[0].route.as_deref(), Some(&b"@r1,@r2"[..]));
         assert_eq!(
-            parse_address_list(b"=?utf-8?q?J=C3=B6rg?= <j@x>")[0]
-                .name
-                .as_deref(),
+            parse_address_list(b"=?utf-8?q?J=C3=B6rg?= <j@x>")[0].name.as_deref(),
             Some(&b"=?utf-8?q?J=C3=B6rg?="[..])
         );
-        assert_eq!(
-            parse_address_list(b"Broken <a@b")[0].domain.as_deref(),
-            Some(&b"SYNTAX_ERROR"[..])
-        );
+        assert_eq!(parse_address_list(b"Broken <a@b")[0].domain.as_deref(), Some(&b"SYNTAX_ERROR"[..]));
+        let missing = a(None, "MISSING_MAILBOX", "MISSING_DOMAIN");
+        assert_eq!(parse_address_list(b"a@b, , c@d"), vec![a(None, "a", "b"), missing, a(None, "c", "d")]);
     }
 }

@@ -74,11 +74,7 @@ pub(crate) fn write(out: &mut String, msg: &[u8], part: &Part, extended: bool) {
     match &part.kind {
         Kind::Multipart(children) => {
             if children.is_empty() {
-                out.push_str(if extended {
-                    EMPTY_BODYSTRUCTURE
-                } else {
-                    EMPTY_BODY
-                });
+                out.push_str(if extended { EMPTY_BODYSTRUCTURE } else { EMPTY_BODY });
             }
             for child in children {
                 write(out, msg, child, extended);

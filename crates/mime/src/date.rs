@@ -1,8 +1,7 @@
 //! Lenient RFC 5322 date-time parsing.
 
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
+const MONTHS: [&str; 12] =
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -72,9 +71,10 @@ pub fn parse_date(value: &str) -> Option<(i64, i32)> {
         month_tok = tokens.next()?;
     }
     let day: i64 = day_tok.parse().ok()?;
-    let month = MONTHS.iter().position(|m| {
-        month_tok.len() >= 3 && month_tok.as_bytes()[..3].eq_ignore_ascii_case(m.as_bytes())
-    })? as i64
+    let month = MONTHS
+        .iter()
+        .position(|m| month_tok.len() >= 3 && month_tok.as_bytes()[..3].eq_ignore_ascii_case(m.as_bytes()))?
+        as i64
         + 1;
     let year_tok = tokens.next()?;
     let mut year: i64 = year_tok.parse().ok()?;
@@ -102,23 +102,15 @@ pub fn parse_date(value: &str) -> Option<(i64, i32)> {
             zone = zone_offset(z).unwrap_or(0);
         }
     }
-    if !(1..=31).contains(&day)
-        || !(0..24).contains(&h)
-        || !(0..60).contains(&mi)
-        || !(0..=60).contains(&s)
-    {
+    if !(1..=31).contains(&day) || !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..=60).contains(&s) {
         return None;
     }
-    let secs =
-        days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + s - i64::from(zone) * 60;
+    let secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + s - i64::from(zone) * 60;
     Some((secs, zone))
 }
 
 fn is_month(t: &str) -> bool {
-    t.len() >= 3
-        && MONTHS
-            .iter()
-            .any(|m| t.as_bytes()[..3].eq_ignore_ascii_case(m.as_bytes()))
+    t.len() >= 3 && MONTHS.iter().any(|m| t.as_bytes()[..3].eq_ignore_ascii_case(m.as_bytes()))
 }
 
 #[cfg(test)]
@@ -128,22 +120,10 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(parse_date("Thu, 01 Jan 1970 00:00:00 +0000"), Some((0, 0)));
-        assert_eq!(
-            parse_date("Fri, 21 Nov 1997 09:55:06 -0600"),
-            Some((880_127_706, -360))
-        );
-        assert_eq!(
-            parse_date("21 Nov 97 09:55:06 CST"),
-            Some((880_127_706, -360))
-        );
-        assert_eq!(
-            parse_date("  Fri,  21   Nov 1997 15:55 (comment)"),
-            Some((880_127_700, 0))
-        );
-        assert_eq!(
-            parse_date("Tue, 1 Jan 2019 10:00:00 +0100 (CET)"),
-            Some((1_546_333_200, 60))
-        );
+        assert_eq!(parse_date("Fri, 21 Nov 1997 09:55:06 -0600"), Some((880_127_706, -360)));
+        assert_eq!(parse_date("21 Nov 97 09:55:06 CST"), Some((880_127_706, -360)));
+        assert_eq!(parse_date("  Fri,  21   Nov 1997 15:55 (comment)"), Some((880_127_700, 0)));
+        assert_eq!(parse_date("Tue, 1 Jan 2019 10:00:00 +0100 (CET)"), Some((1_546_333_200, 60)));
         assert_eq!(parse_date("garbage"), None);
         assert_eq!(parse_date(""), None);
         assert_eq!(parse_date("1 éé 2020"), None);

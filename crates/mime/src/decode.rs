@@ -49,10 +49,9 @@ pub(crate) fn quoted_printable(input: &[u8], header: bool) -> Vec<u8> {
         let b = input[i];
         match b {
             b'=' => {
-                if let (Some(h), Some(l)) = (
-                    input.get(i + 1).and_then(|&c| hex(c)),
-                    input.get(i + 2).and_then(|&c| hex(c)),
-                ) {
+                if let (Some(h), Some(l)) =
+                    (input.get(i + 1).and_then(|&c| hex(c)), input.get(i + 2).and_then(|&c| hex(c)))
+                {
                     out.push(h << 4 | l);
                     i += 3;
                     continue;
@@ -115,9 +114,7 @@ pub(crate) fn to_utf8(bytes: &[u8], charset: &str) -> String {
 
 /// Removes the Content-Transfer-Encoding `encoding` (None = 7bit). Err(()) when unknown.
 pub(crate) fn transfer(body: &[u8], encoding: Option<&[u8]>) -> Result<Vec<u8>, ()> {
-    let enc = encoding
-        .map(|e| String::from_utf8_lossy(e).to_ascii_lowercase())
-        .unwrap_or_default();
+    let enc = encoding.map(|e| String::from_utf8_lossy(e).to_ascii_lowercase()).unwrap_or_default();
     match enc.as_str() {
         "" | "7bit" | "8bit" | "binary" => Ok(body.to_vec()),
         "base64" => Ok(base64(body)),
@@ -134,10 +131,7 @@ mod tests {
     fn decoders() {
         assert_eq!(base64(b"aGVs\r\nbG8="), b"hello");
         assert_eq!(base64(b"!!"), b"");
-        assert_eq!(
-            quoted_printable(b"a=3Db=\r\nc  \r\nd=ZZ", false),
-            b"a=bc\r\nd=ZZ"
-        );
+        assert_eq!(quoted_printable(b"a=3Db=\r\nc  \r\nd=ZZ", false), b"a=bc\r\nd=ZZ");
         assert_eq!(quoted_printable(b"a_b=C3=A9", true), "a bé".as_bytes());
         assert_eq!(to_utf8(b"\xe9", "iso-8859-1"), "é");
         assert!(transfer(b"x", Some(b"x-uue")).is_err());

@@ -16,10 +16,7 @@ fn encoded_word(s: &[u8]) -> Option<(String, usize)> {
     let text_start = q1 + 3;
     let rel_end = s[text_start..].windows(2).position(|w| w == b"?=")?;
     let text = &s[text_start..text_start + rel_end];
-    if text
-        .iter()
-        .any(|&b| b == b' ' || b == b'\t' || b == b'\n' || b == b'\r')
-    {
+    if text.iter().any(|&b| b == b' ' || b == b'\t' || b == b'\n' || b == b'\r') {
         return None;
     }
     let bytes = match enc {
@@ -62,11 +59,7 @@ pub fn decode(value: &[u8]) -> String {
             while i < value.len() && matches!(value[i], b' ' | b'\t' | b'\r' | b'\n') {
                 i += 1;
             }
-            pending_ws = if last_was_word {
-                Some((start, i))
-            } else {
-                None
-            };
+            pending_ws = if last_was_word { Some((start, i)) } else { None };
             continue;
         }
         pending_ws = None;

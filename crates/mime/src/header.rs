@@ -26,11 +26,7 @@ pub(crate) fn line_at(data: &[u8], pos: usize) -> (usize, usize) {
     match data[pos..].iter().position(|&b| b == b'\n') {
         Some(i) => {
             let nl = pos + i;
-            let content_end = if nl > pos && data[nl - 1] == b'\r' {
-                nl - 1
-            } else {
-                nl
-            };
+            let content_end = if nl > pos && data[nl - 1] == b'\r' { nl - 1 } else { nl };
             (content_end, nl + 1)
         }
         None => (data.len(), data.len()),
@@ -76,12 +72,7 @@ pub(crate) fn parse(block: &[u8]) -> Vec<Field<'_>> {
         };
         let mut v = Vec::with_capacity(value.len());
         push_value(&mut v, value);
-        fields.push(Field {
-            name,
-            value: v,
-            start: pos,
-            end: next,
-        });
+        fields.push(Field { name, value: v, start: pos, end: next });
         pos = next;
     }
     fields
@@ -99,11 +90,7 @@ fn push_value(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// The value unfolded into one line: newlines removed (folding whitespace kept).
 pub(crate) fn unfold(value: &[u8]) -> Vec<u8> {
-    value
-        .iter()
-        .copied()
-        .filter(|&b| b != b'\n' && b != b'\r')
-        .collect()
+    value.iter().copied().filter(|&b| b != b'\n' && b != b'\r').collect()
 }
 
 #[cfg(test)]

@@ -64,11 +64,5 @@ pub fn summarize(message: &[u8]) -> MessageSummary {
         .find(|f| f.is("Date"))
         .and_then(|f| parse_date(&String::from_utf8_lossy(&header::unfold(&f.value))))
         .map(|(t, _)| t);
-    MessageSummary {
-        envelope: env,
-        body_structure,
-        body,
-        header_len: root.body_start,
-        sent_date,
-    }
+    MessageSummary { envelope: env, body_structure, body, header_len: root.body_start, sent_date }
 }

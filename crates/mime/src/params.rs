@@ -3,7 +3,7 @@
 
 use crate::header::Field;
 
-/// A parameter list: (lowercased name, value) pairs.
+/// A parameter list: (name as written, value) pairs.
 pub(crate) type Params = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// The Content-* data of a part (first occurrence of each field wins).
@@ -33,15 +33,11 @@ pub(crate) struct ContentInfo {
 
 impl ContentInfo {
     fn type_is(&self, t: &str) -> bool {
-        self.content_type
-            .as_ref()
-            .is_some_and(|(ty, _)| ty.eq_ignore_ascii_case(t.as_bytes()))
+        self.content_type.as_ref().is_some_and(|(ty, _)| ty.eq_ignore_ascii_case(t.as_bytes()))
     }
     /// Whether the subtype is `s` (case-insensitive).
     pub fn subtype_is(&self, s: &str) -> bool {
-        self.content_type
-            .as_ref()
-            .is_some_and(|(_, st)| st.eq_ignore_ascii_case(s.as_bytes()))
+        self.content_type.as_ref().is_some_and(|(_, st)| st.eq_ignore_ascii_case(s.as_bytes()))
     }
     /// multipart/*.
     pub fn is_multipart(&self) -> bool {
@@ -59,7 +55,7 @@ impl ContentInfo {
         (self.type_is("message") && self.subtype_is("rfc822"))
             || (self.content_type.is_none() && self.default_rfc822)
     }
-    /// A Content-Type parameter by (lowercase) name.
+    /// A Content-Type parameter by name (case-insensitive).
     pub fn param(&self, name: &str) -> Option<&[u8]> {
         self.type_params
             .iter()
@@ -68,9 +64,7 @@ impl ContentInfo {
     }
     /// The non-empty boundary parameter.
     pub fn boundary(&self) -> Option<Vec<u8>> {
-        self.param("boundary")
-            .filter(|b| !b.is_empty())
-            .map(<[u8]>::to_vec)
+        self.param("boundary").filter(|b| !b.is_empty()).map(<[u8]>::to_vec)
     }
 }
 
@@ -157,7 +151,7 @@ fn parse_params(c: &mut Cursor<'_>) -> Params {
             }
         }
         c.skip_cfws();
-        let name = c.token().to_ascii_lowercase();
+        let name = c.token();
         if name.is_empty() {
             continue;
         }
@@ -167,13 +161,21 @@ fn parse_params(c: &mut Cursor<'_>) -> Params {
         }
         c.i += 1;
         c.skip_cfws();
-        let value = if c.peek() == Some(b'"') {
-            match c.quoted() {
+        let value = match c.peek() {
+            Some(b'"') => match c.quoted() {
                 Some(v) => v,
                 None => break,
+            },
+            // Dovecot's workaround for broken input like `boundary==_abc` or
+            // `name==?utf-8?b?...?=`: the value runs to the next `;` or whitespace.
+            Some(b'=') => {
+                let start = c.i;
+                while c.peek().is_some_and(|b| !matches!(b, b';' | b' ' | b'\t' | b'\r' | b'\n')) {
+                    c.i += 1;
+                }
+                c.s[start..c.i].to_vec()
             }
-        } else {
-            c.token()
+            _ => c.token(),
         };
         match name.iter().position(|&b| b == b'*') {
             Some(star) => {
@@ -182,10 +184,8 @@ fn parse_params(c: &mut Cursor<'_>) -> Params {
                 // "name*" alone is an extended value (index 0); "name*N[*]" a continuation.
                 let lone_star = rest.is_empty();
                 let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-                let idx: u32 = std::str::from_utf8(&rest[..digits])
-                    .ok()
-                    .and_then(|d| d.parse().ok())
-                    .unwrap_or(0);
+                let idx: u32 =
+                    std::str::from_utf8(&rest[..digits]).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
                 rest = &rest[digits..];
                 let extended = lone_star || rest.first() == Some(&b'*');
                 if rest.first() == Some(&b'*') {
@@ -301,9 +301,7 @@ pub(crate) fn content_info(fields: &[Field<'_>]) -> ContentInfo {
             info.md5 = Some(v.clone());
         } else if f.is("Content-Location") && info.location.is_none() {
             info.location = Some(v.clone());
-        } else if f.is("Content-Disposition")
-            && info.disposition.as_ref().is_none_or(|d| d.1.is_empty())
-        {
+        } else if f.is("Content-Disposition") && info.disposition.as_ref().is_none_or(|d| d.1.is_empty()) {
             let mut c = Cursor { s: v, i: 0 };
             c.skip_cfws();
             let t = c.token();
@@ -317,9 +315,10 @@ pub(crate) fn content_info(fields: &[Field<'_>]) -> ContentInfo {
             c.skip_cfws();
             loop {
                 let start = c.i;
-                while c.peek().is_some_and(|b| {
-                    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
-                }) {
+                while c
+                    .peek()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b))
+                {
                     c.i += 1;
                 }
                 if c.i == start {
@@ -346,20 +345,19 @@ mod tests {
     use super::*;
 
     fn params(v: &str) -> Params {
-        parse_params(&mut Cursor {
-            s: v.as_bytes(),
-            i: 0,
-        })
+        parse_params(&mut Cursor { s: v.as_bytes(), i: 0 })
     }
 
     #[test]
     fn rfc2231() {
         assert_eq!(
             params("; Charset=\"utf-8\"; x=y"),
-            vec![
-                (b"charset".to_vec(), b"utf-8".to_vec()),
-                (b"x".to_vec(), b"y".to_vec())
-            ]
+            vec![(b"Charset".to_vec(), b"utf-8".to_vec()), (b"x".to_vec(), b"y".to_vec())]
+        );
+        // Unquoted values starting with '=' (invalid but common) run to ';' or whitespace.
+        assert_eq!(
+            params("; boundary==_b78_abc; x=y"),
+            vec![(b"boundary".to_vec(), b"=_b78_abc".to_vec()), (b"x".to_vec(), b"y".to_vec())]
         );
         assert_eq!(
             params("; name*0=\"long\"; name*1=\"file.txt\""),

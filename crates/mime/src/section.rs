@@ -22,9 +22,13 @@ pub enum SectionPart<'a> {
 }
 
 /// Header lines whose field name is (or is not) in `names`, newlines as CRLF, then CRLF.
+/// As in Dovecot, HEADER.FIELDS always ends with the blank line, HEADER.FIELDS.NOT only
+/// when the header has one (a message that is all header has none).
 fn filter_fields(block: &[u8], names: &[String], keep: bool) -> Vec<u8> {
     let mut out = Vec::new();
-    for f in header::parse(block) {
+    let fields = header::parse(block);
+    let has_blank_line = block.len() > fields.last().map_or(0, |f| f.end);
+    for f in fields {
         let listed = names.iter().any(|n| f.is(n));
         if listed != keep {
             continue;
@@ -38,7 +42,9 @@ fn filter_fields(block: &[u8], names: &[String], keep: bool) -> Vec<u8> {
             pos = next;
         }
     }
-    out.extend_from_slice(b"\r\n");
+    if keep || has_blank_line {
+        out.extend_from_slice(b"\r\n");
+    }
     out
 }
 
@@ -63,18 +69,14 @@ pub fn section(message: &[u8], part: &[u32], kind: SectionPart<'_>) -> Option<Ve
         SectionPart::Full => p.body(message).to_vec(),
         SectionPart::Mime if top => return None,
         SectionPart::Mime => p.header(message).to_vec(),
-        SectionPart::Header => message_of(p, top)
-            .map(|m| m.header(message).to_vec())
-            .unwrap_or_default(),
-        SectionPart::Text => message_of(p, top)
-            .map(|m| m.body(message).to_vec())
-            .unwrap_or_default(),
-        SectionPart::HeaderFields(names) => message_of(p, top)
-            .map(|m| filter_fields(m.header(message), names, true))
-            .unwrap_or_default(),
-        SectionPart::HeaderFieldsNot(names) => message_of(p, top)
-            .map(|m| filter_fields(m.header(message), names, false))
-            .unwrap_or_default(),
+        SectionPart::Header => message_of(p, top).map(|m| m.header(message).to_vec()).unwrap_or_default(),
+        SectionPart::Text => message_of(p, top).map(|m| m.body(message).to_vec()).unwrap_or_default(),
+        SectionPart::HeaderFields(names) => {
+            message_of(p, top).map(|m| filter_fields(m.header(message), names, true)).unwrap_or_default()
+        }
+        SectionPart::HeaderFieldsNot(names) => {
+            message_of(p, top).map(|m| filter_fields(m.header(message), names, false)).unwrap_or_default()
+        }
     };
     Some(data)
 }
@@ -89,16 +91,91 @@ pub enum BinaryError {
 }
 
 /// BINARY[part]: the part's content with its Content-Transfer-Encoding removed; the whole
-/// message unchanged for an empty part number; multipart and message/rfc822 bodies raw.
+/// message unchanged for an empty part number. A multipart or message/rfc822 part is served
+/// as Dovecot does: every base64 / quoted-printable part inside it decoded, with its
+/// Content-Transfer-Encoding field replaced by `Content-Transfer-Encoding: binary` at the
+/// end of its header; everything else (headers, boundaries) unchanged. The empty part 1
+/// that BODYSTRUCTURE shows for a multipart without parts is served as an empty string.
 pub fn binary(message: &[u8], part: &[u32]) -> Result<Vec<u8>, BinaryError> {
     if part.is_empty() {
         return Ok(message.to_vec());
     }
     let root = structure::parse(message);
-    let p = structure::find(&root, part).ok_or(BinaryError::NoSuchPart)?;
+    let Some(p) = structure::find(&root, part) else {
+        return if structure::is_phantom(&root, part) {
+            Ok(Vec::new())
+        } else {
+            Err(BinaryError::NoSuchPart)
+        };
+    };
     match p.kind {
         Kind::Leaf => decode::transfer(p.body(message), p.info.encoding.as_deref())
             .map_err(|()| BinaryError::UnknownEncoding),
-        _ => Ok(p.body(message).to_vec()),
+        _ => {
+            let mut conv = Converter { msg: message, out: Vec::new(), copied: p.body_start };
+            conv.children(p)?;
+            conv.copy_to(p.end);
+            Ok(conv.out)
+        }
+    }
+}
+
+/// Builds the BINARY form of a multipart or message/rfc822 body (Dovecot's
+/// index-mail-binary): raw bytes are copied up to each part that needs decoding.
+struct Converter<'a> {
+    msg: &'a [u8],
+    out: Vec<u8>,
+    /// Offset up to which the message has been written (or skipped).
+    copied: usize,
+}
+
+fn converted(encoding: Option<&[u8]>) -> bool {
+    encoding.is_some_and(|e| e.eq_ignore_ascii_case(b"base64") || e.eq_ignore_ascii_case(b"quoted-printable"))
+}
+
+impl Converter<'_> {
+    fn copy_to(&mut self, end: usize) {
+        if end > self.copied {
+            self.out.extend_from_slice(&self.msg[self.copied..end]);
+            self.copied = end;
+        }
+    }
+
+    fn children(&mut self, part: &Part) -> Result<(), BinaryError> {
+        match &part.kind {
+            Kind::Multipart(children) => children.iter().try_for_each(|c| self.entity(c)),
+            Kind::Message(inner) => self.entity(inner),
+            Kind::Leaf => Ok(()),
+        }
+    }
+
+    /// A part with its header.
+    fn entity(&mut self, part: &Part) -> Result<(), BinaryError> {
+        let enc = part.info.encoding.as_deref();
+        let leaf = matches!(part.kind, Kind::Leaf);
+        if leaf && decode::transfer(b"", enc).is_err() {
+            return Err(BinaryError::UnknownEncoding);
+        }
+        if converted(enc) && leaf {
+            self.copy_to(part.header_start);
+            let block = part.header(self.msg);
+            let fields = header::parse(block);
+            let fields_end = fields.last().map_or(0, |f| f.end);
+            for f in fields.iter().filter(|f| !f.is("Content-Transfer-Encoding")) {
+                self.out.extend_from_slice(&block[f.start..f.end]);
+            }
+            self.out.extend_from_slice(b"Content-Transfer-Encoding: binary\r\n");
+            self.out.extend_from_slice(&block[fields_end..]);
+            self.copied = part.body_start;
+            let decoded =
+                decode::transfer(part.body(self.msg), enc).map_err(|()| BinaryError::UnknownEncoding)?;
+            self.out.extend_from_slice(&decoded);
+            self.copied = part.end;
+            return Ok(());
+        }
+        self.copy_to(part.body_start);
+        self.children(part)?;
+        self.copy_to(part.end);
+        Ok(())
     }
 }

@@ -100,12 +100,7 @@ impl Parser<'_> {
                 pre -= 1;
             }
         }
-        Some(Hit {
-            pre,
-            next,
-            idx,
-            close,
-        })
+        Some(Hit { pre, next, idx, close })
     }
 
     /// The next boundary line at or after `pos` (which is at a line start).
@@ -159,18 +154,20 @@ impl Parser<'_> {
         let fields = header::parse(&self.msg[start..body_start]);
         let info = content_info(&fields, ctx);
         if let Some(hit) = header_hit {
-            let part = Part {
-                header_start: start,
-                body_start,
-                end: body_start,
-                info,
-                kind: Kind::Leaf,
-            };
+            let kind = if info.is_multipart() { Kind::Multipart(Vec::new()) } else { Kind::Leaf };
+            let part = Part { header_start: start, body_start, end: body_start, info, kind };
             return (part, Some(hit));
         }
         let can_nest = depth < MAX_DEPTH && self.parts < MAX_PARTS;
-        let boundary = info.boundary().filter(|_| info.is_multipart() && can_nest);
-        if let Some(boundary) = boundary {
+        if info.is_multipart() && !(can_nest && info.boundary().is_some()) {
+            // No usable boundary (or too deep): a multipart without children, which
+            // BODYSTRUCTURE shows as one empty text part, as Dovecot does.
+            let hit = self.find_boundary(body_start, bounds);
+            let end = hit.map_or(self.msg.len(), |h| h.pre);
+            let part = Part { header_start: start, body_start, end, info, kind: Kind::Multipart(Vec::new()) };
+            return (part, hit);
+        }
+        if let Some(boundary) = info.boundary().filter(|_| info.is_multipart()) {
             let digest = info.subtype_is("digest");
             bounds.push(boundary);
             let own = bounds.len() - 1;
@@ -186,10 +183,7 @@ impl Parser<'_> {
                         break (after.map_or(self.msg.len(), |a| a.pre), after);
                     }
                     Some(h) => {
-                        let child_ctx = Ctx {
-                            parent_multipart: true,
-                            parent_digest: digest,
-                        };
+                        let child_ctx = Ctx { parent_multipart: true, parent_digest: digest };
                         let (child, child_hit) = self.entity(h.next, bounds, depth + 1, child_ctx);
                         children.push(child);
                         hit = child_hit;
@@ -197,54 +191,27 @@ impl Parser<'_> {
                 }
             };
             bounds.truncate(own);
-            let part = Part {
-                header_start: start,
-                body_start,
-                end,
-                info,
-                kind: Kind::Multipart(children),
-            };
+            let part = Part { header_start: start, body_start, end, info, kind: Kind::Multipart(children) };
             return (part, out_hit);
         }
         if info.is_message_rfc822() && can_nest {
             let (child, hit) = self.entity(body_start, bounds, depth + 1, Ctx::default());
             let end = child.end;
-            let part = Part {
-                header_start: start,
-                body_start,
-                end,
-                info,
-                kind: Kind::Message(Box::new(child)),
-            };
+            let part =
+                Part { header_start: start, body_start, end, info, kind: Kind::Message(Box::new(child)) };
             return (part, hit);
         }
         let hit = self.find_boundary(body_start, bounds);
         let end = hit.map_or(self.msg.len(), |h| h.pre);
-        (
-            Part {
-                header_start: start,
-                body_start,
-                end,
-                info,
-                kind: Kind::Leaf,
-            },
-            hit,
-        )
+        (Part { header_start: start, body_start, end, info, kind: Kind::Leaf }, hit)
     }
 }
 
 /// The Content-* data of a part, forgotten when the part is not MIME (no MIME-Version nor
 /// Content-Type and not inside a multipart), as Dovecot does.
 fn content_info(fields: &[Field<'_>], ctx: Ctx) -> ContentInfo {
-    let is_mime = ctx.parent_multipart
-        || fields
-            .iter()
-            .any(|f| f.is("MIME-Version") || f.is("Content-Type"));
-    let mut info = if is_mime {
-        params::content_info(fields)
-    } else {
-        ContentInfo::default()
-    };
+    let is_mime = ctx.parent_multipart || fields.iter().any(|f| f.is("MIME-Version") || f.is("Content-Type"));
+    let mut info = if is_mime { params::content_info(fields) } else { ContentInfo::default() };
     if ctx.parent_digest && info.content_type.is_none() {
         info.default_rfc822 = true;
     }
@@ -258,14 +225,18 @@ pub(crate) fn parse(msg: &[u8]) -> Part {
     parser.entity(0, &mut bounds, 0, Ctx::default()).0
 }
 
-/// The part addressed by an IMAP section part number (empty = the message itself), with
-/// Dovecot's rules: a message/rfc822 part is entered before its number is applied, and
-/// number 1 of a non-multipart part is the part itself.
+/// The part addressed by an IMAP section part number (empty = the message itself), as
+/// RFC 3501 6.4.5 and Dovecot number them: a number picks a child of a multipart, number 1
+/// of a non-multipart part is the part itself, and the numbers after a message/rfc822 part
+/// apply to the encapsulated message. So when the whole body of the message is
+/// message/rfc822, `1` is the encapsulated message and `1.1` its first part.
 pub(crate) fn find<'p>(root: &'p Part, path: &[u32]) -> Option<&'p Part> {
     let mut part = root;
-    for &n in path {
-        if let Kind::Message(inner) = &part.kind {
-            part = inner;
+    for (i, &n) in path.iter().enumerate() {
+        if i > 0 {
+            if let Kind::Message(inner) = &part.kind {
+                part = inner;
+            }
         }
         match &part.kind {
             Kind::Multipart(children) => part = children.get((n as usize).checked_sub(1)?)?,
@@ -274,4 +245,20 @@ pub(crate) fn find<'p>(root: &'p Part, path: &[u32]) -> Option<&'p Part> {
         }
     }
     Some(part)
+}
+
+/// Whether `path` names the part BODYSTRUCTURE invents for a multipart without children
+/// (its only part, number 1, empty): it exists for the client but has no bytes.
+pub(crate) fn is_phantom(root: &Part, path: &[u32]) -> bool {
+    let Some((&last, parent)) = path.split_last() else { return false };
+    if last != 1 {
+        return false;
+    }
+    let Some(mut p) = find(root, parent) else { return false };
+    if !parent.is_empty() {
+        if let Kind::Message(inner) = &p.kind {
+            p = inner;
+        }
+    }
+    matches!(&p.kind, Kind::Multipart(c) if c.is_empty())
 }

@@ -37,11 +37,7 @@ pub fn base_subject(subject: &str) -> String {
     let decoded = encoded_word::decode(subject.as_bytes());
     let mut s = String::with_capacity(decoded.len());
     for c in decoded.chars() {
-        let c = if c == '\t' || c == '\r' || c == '\n' {
-            ' '
-        } else {
-            c
-        };
+        let c = if c == '\t' || c == '\r' || c == '\n' { ' ' } else { c };
         if c == ' ' && s.ends_with(' ') {
             continue;
         }

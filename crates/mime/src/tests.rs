@@ -20,10 +20,7 @@ fn plain_text() {
          ((\"John Doe\" NIL \"jdoe\" \"machine.example\")) ((\"John Doe\" NIL \"jdoe\" \"machine.example\")) \
          ((\"Mary Smith\" NIL \"mary\" \"example.net\")) NIL NIL NIL \"<1234@local.machine.example>\")"
     );
-    assert_eq!(
-        s.body,
-        "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 52 2)"
-    );
+    assert_eq!(s.body, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 52 2)");
     assert_eq!(
         s.body_structure,
         "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 52 2 NIL NIL NIL NIL)"
@@ -31,10 +28,7 @@ fn plain_text() {
     assert_eq!(s.header_len, PLAIN.len() - 52);
     assert_eq!(s.sent_date, Some(880_127_706));
     assert_eq!(section(PLAIN, &[], SectionPart::Text).unwrap().len(), 52);
-    assert_eq!(
-        section(PLAIN, &[1], SectionPart::Full),
-        section(PLAIN, &[], SectionPart::Text)
-    );
+    assert_eq!(section(PLAIN, &[1], SectionPart::Full), section(PLAIN, &[], SectionPart::Text));
     assert_eq!(section(PLAIN, &[2], SectionPart::Full), None);
     let names = vec!["subject".to_string(), "FROM".to_string()];
     assert_eq!(
@@ -42,10 +36,7 @@ fn plain_text() {
         b"From: John Doe <jdoe@machine.example>\r\nSubject: Saying Hello\r\n\r\n"
     );
     let none = vec!["X-Nope".to_string()];
-    assert_eq!(
-        section(PLAIN, &[], SectionPart::HeaderFields(&none)).unwrap(),
-        b"\r\n"
-    );
+    assert_eq!(section(PLAIN, &[], SectionPart::HeaderFields(&none)).unwrap(), b"\r\n");
     let not = section(PLAIN, &[], SectionPart::HeaderFieldsNot(&names)).unwrap();
     assert!(not.starts_with(b"Date:") && !not.windows(8).any(|w| w == b"Subject:"));
     assert_eq!(binary(PLAIN, &[1]).unwrap().len(), 52);
@@ -129,10 +120,7 @@ fn nested_with_message_rfc822_lf_only() {
     let s = summarize(NESTED);
     // The inner message ends before the LF preceding "--outer--", but that LF also ends the
     // "--inner--" line and so stays in the epilogue (as in Dovecot).
-    let inner_start = NESTED
-        .windows(20)
-        .position(|w| w == b"From: \"Inner, Person")
-        .unwrap();
+    let inner_start = NESTED.windows(20).position(|w| w == b"From: \"Inner, Person").unwrap();
     let inner_msg_len = NESTED.len() - "--outer--\n".len() - inner_start;
     assert_eq!(
         s.body,
@@ -145,31 +133,16 @@ fn nested_with_message_rfc822_lf_only() {
              (\"application\" \"octet-stream\" (\"name\" \"ab.bin\") NIL NIL \"x-unknown\" 4) \"mixed\") 13) \"mixed\")"
         )
     );
-    assert!(s
-        .body_structure
-        .contains("(\"attachment\" (\"filename\" \"m.eml\"))"));
+    assert!(s.body_structure.contains("(\"attachment\" (\"filename\" \"m.eml\"))"));
     assert_eq!(section(NESTED, &[2, 1], SectionPart::Full).unwrap(), b"one");
-    assert_eq!(
-        section(NESTED, &[2, 2], SectionPart::Full).unwrap(),
-        b"AAAA"
-    );
-    assert!(section(NESTED, &[2], SectionPart::Header)
-        .unwrap()
-        .starts_with(b"From: \"Inner"));
-    assert!(section(NESTED, &[2], SectionPart::Text)
-        .unwrap()
-        .starts_with(b"--inner\n"));
+    assert_eq!(section(NESTED, &[2, 2], SectionPart::Full).unwrap(), b"AAAA");
+    assert!(section(NESTED, &[2], SectionPart::Header).unwrap().starts_with(b"From: \"Inner"));
+    assert!(section(NESTED, &[2], SectionPart::Text).unwrap().starts_with(b"--inner\n"));
     let names = vec!["Subject".to_string()];
-    assert_eq!(
-        section(NESTED, &[2], SectionPart::HeaderFields(&names)).unwrap(),
-        b"Subject: inner\r\n\r\n"
-    );
+    assert_eq!(section(NESTED, &[2], SectionPart::HeaderFields(&names)).unwrap(), b"Subject: inner\r\n\r\n");
     assert_eq!(binary(NESTED, &[2, 2]), Err(BinaryError::UnknownEncoding));
     assert_eq!(section(NESTED, &[3], SectionPart::Full), None);
-    assert_eq!(
-        s.header_len,
-        NESTED.windows(9).position(|w| w == b"--outer\nC").unwrap()
-    );
+    assert_eq!(s.header_len, NESTED.windows(9).position(|w| w == b"--outer\nC").unwrap());
 }
 
 #[test]
@@ -178,9 +151,7 @@ fn encoded_words_and_8bit_headers() {
     let s = summarize(m);
     // ENVELOPE keeps the raw value; the quote forces a literal as in Dovecot.
     assert!(
-        s.envelope.starts_with(
-            "(NIL {24}\r\n=?utf-8?B?w6l0w6k=?= \"x\" (({5}\r\nJörg NIL \"j\" \"x.de\"))"
-        ),
+        s.envelope.starts_with("(NIL {24}\r\n=?utf-8?B?w6l0w6k=?= \"x\" (({5}\r\nJörg NIL \"j\" \"x.de\"))"),
         "{}",
         s.envelope
     );
@@ -188,11 +159,7 @@ fn encoded_words_and_8bit_headers() {
     assert!(header_text(m).contains("Subject: été"));
     let bad = b"Subject: caf\xe9\r\n\r\n";
     let s = summarize(bad);
-    assert!(
-        s.envelope.starts_with("(NIL {6}\r\ncaf\u{fffd}"),
-        "{}",
-        s.envelope
-    );
+    assert!(s.envelope.starts_with("(NIL {6}\r\ncaf\u{fffd}"), "{}", s.envelope);
 }
 
 #[test]
@@ -200,10 +167,7 @@ fn missing_headers() {
     let s = summarize(b"\r\nbody only");
     assert_eq!(s.envelope, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
     assert_eq!(s.header_len, 2);
-    assert_eq!(
-        s.body,
-        "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 0)"
-    );
+    assert_eq!(s.body, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 0)");
     let s = summarize(b"");
     assert_eq!(s.header_len, 0);
     assert_eq!(s.sent_date, None);
@@ -230,15 +194,33 @@ fn unclosed_boundary() {
     // no boundary line at all: an empty multipart
     let s = summarize(b"Content-Type: multipart/mixed; boundary=zz\r\n\r\nnothing here\r\n");
     assert!(
-        s.body.starts_with(
-            "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) \"mixed\")"
-        ),
+        s.body
+            .starts_with("((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) \"mixed\")"),
         "{}",
         s.body
     );
-    // multipart without boundary parameter is a leaf
-    let s = summarize(b"Content-Type: multipart/mixed\r\n\r\nx");
-    assert_eq!(s.body, "(\"multipart\" \"mixed\" NIL NIL NIL \"7bit\" 1)");
+    // multipart without boundary parameter: also an empty multipart (never a "multipart"
+    // leaf), its part 1 exists but is empty, as in Dovecot
+    let m = b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\nx\r\n";
+    let s = summarize(m);
+    assert_eq!(
+        s.body_structure,
+        "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL) \"mixed\" NIL NIL NIL NIL)"
+    );
+    assert_eq!(s.body, "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) \"mixed\")");
+    assert_eq!(section(m, &[1], SectionPart::Full), None);
+    assert_eq!(section(m, &[1], SectionPart::Mime), None);
+    assert_eq!(binary(m, &[1]), Ok(Vec::new()));
+    assert_eq!(binary(m, &[2]), Err(BinaryError::NoSuchPart));
+    // an unquoted boundary starting with '=' (invalid but common) still splits the parts
+    let m = b"Content-Type: multipart/mixed; boundary==_b78_x\r\n\r\n--=_b78_x\r\n\r\none\r\n--=_b78_x\r\n\r\ntwo\r\n--=_b78_x--\r\n";
+    let s = summarize(m);
+    assert!(
+        s.body_structure.ends_with(" \"mixed\" (\"boundary\" \"=_b78_x\") NIL NIL NIL)"),
+        "{}",
+        s.body_structure
+    );
+    assert_eq!(section(m, &[2], SectionPart::Full).unwrap(), b"two");
 }
 
 #[test]
@@ -286,12 +268,7 @@ fn garbage_never_panics() {
         assert!(s.header_len <= m.len());
         let _ = body_text(m);
         for p in [&[][..], &[1], &[1, 1], &[2]] {
-            for k in [
-                SectionPart::Full,
-                SectionPart::Header,
-                SectionPart::Text,
-                SectionPart::Mime,
-            ] {
+            for k in [SectionPart::Full, SectionPart::Header, SectionPart::Text, SectionPart::Mime] {
                 let _ = section(m, p, k);
             }
             let _ = binary(m, p);
@@ -299,9 +276,7 @@ fn garbage_never_panics() {
     }
     let digest = summarize(inputs[4]);
     assert!(
-        digest
-            .body
-            .starts_with("((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 24 (NIL \"in digest\""),
+        digest.body.starts_with("((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 24 (NIL \"in digest\""),
         "{}",
         digest.body
     );
@@ -313,9 +288,7 @@ fn mutated_inputs_never_panic() {
     let alphabet = b"-\r\n:;=\"<>()@,\\ ?_Bb*0\xc3\xa9XO";
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as usize
     };
     for round in 0..600 {
@@ -342,4 +315,113 @@ fn mutated_inputs_never_panic() {
         let _ = parse_date(&String::from_utf8_lossy(&m[..m.len().min(40)]));
         let _ = base_subject(&String::from_utf8_lossy(&m[..m.len().min(60)]));
     }
+}
+
+const TOP_RFC822: &[u8] = b"From: outer@x\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: message/rfc822\r\n\
+\r\n\
+From: inner@y\r\n\
+Content-Type: multipart/mixed; boundary=\"in\"\r\n\
+\r\n\
+--in\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+one\r\n\
+--in\r\n\
+Content-Type: text/plain; name=a.txt\r\n\
+Content-Transfer-Encoding: base64\r\n\
+Content-Disposition: attachment\r\n\
+\r\n\
+dHdvDQo=\r\n\
+--in--\r\n";
+
+#[test]
+fn toplevel_message_rfc822_numbering() {
+    let header_len = TOP_RFC822.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let (outer_header, inner) = TOP_RFC822.split_at(header_len);
+    // 1 = the whole encapsulated message, 1.MIME = the outer header, 2 does not exist
+    assert_eq!(section(TOP_RFC822, &[1], SectionPart::Full).unwrap(), inner);
+    assert_eq!(section(TOP_RFC822, &[1], SectionPart::Mime).unwrap(), outer_header);
+    assert_eq!(section(TOP_RFC822, &[2], SectionPart::Full), None);
+    assert_eq!(section(TOP_RFC822, &[1, 1], SectionPart::Full).unwrap(), b"one");
+    assert_eq!(section(TOP_RFC822, &[1, 2], SectionPart::Full).unwrap(), b"dHdvDQo=");
+    assert_eq!(
+        section(TOP_RFC822, &[1], SectionPart::Header).unwrap(),
+        b"From: inner@y\r\nContent-Type: multipart/mixed; boundary=\"in\"\r\n\r\n"
+    );
+    assert_eq!(binary(TOP_RFC822, &[2]), Err(BinaryError::NoSuchPart));
+    assert_eq!(binary(TOP_RFC822, &[1, 2]).unwrap(), b"two\r\n");
+    // BINARY of the message/rfc822 part decodes the base64 part inside it and moves its
+    // Content-Transfer-Encoding to the end of its header as "binary", like Dovecot
+    let bin = binary(TOP_RFC822, &[1]).unwrap();
+    let expected = String::from_utf8_lossy(inner).replace(
+        "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment\r\n\r\ndHdvDQo=",
+        "Content-Disposition: attachment\r\nContent-Transfer-Encoding: binary\r\n\r\ntwo\r\n",
+    );
+    assert_eq!(String::from_utf8(bin).unwrap(), expected);
+    // an unknown encoding inside makes the whole conversion fail
+    let bad = String::from_utf8_lossy(TOP_RFC822).replace("base64", "x-uue");
+    assert_eq!(binary(bad.as_bytes(), &[1]), Err(BinaryError::UnknownEncoding));
+    // nested message/rfc822 parts keep their numbering
+    assert_eq!(section(NESTED, &[2, 1], SectionPart::Full).unwrap(), b"one");
+}
+
+#[test]
+fn duplicated_address_fields_are_merged() {
+    let m = b"Date: first\r\nDate: second\r\nFrom: A <a@x>\r\nFrom: B <b@x>\r\nSubject: one\r\n\
+Subject: two\r\nTo: c@x\r\nTo: d@x, e@x\r\nCc: f@x\r\nCc:\r\n\r\n";
+    let s = summarize(m);
+    assert_eq!(
+        s.envelope,
+        "(\"second\" \"two\" ((\"A\" NIL \"a\" \"x\")(\"B\" NIL \"b\" \"x\")) \
+         ((\"A\" NIL \"a\" \"x\")(\"B\" NIL \"b\" \"x\")) ((\"A\" NIL \"a\" \"x\")(\"B\" NIL \"b\" \"x\")) \
+         ((NIL NIL \"c\" \"x\")(NIL NIL \"d\" \"x\")(NIL NIL \"e\" \"x\")) ((NIL NIL \"f\" \"x\")) NIL NIL NIL)"
+    );
+    let s = summarize(b"To: a@b, , c@d\r\n\r\n");
+    assert!(
+        s.envelope.contains(
+            "((NIL NIL \"a\" \"b\")(NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")(NIL NIL \"c\" \"d\"))"
+        ),
+        "{}",
+        s.envelope
+    );
+}
+
+#[test]
+fn parameter_names_keep_their_case() {
+    let m = b"MIME-Version: 1.0\r\nContent-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\
+Content-Disposition: ATTACHMENT; FILENAME=\"UPPER.TXT\"\r\n\r\nx\r\n";
+    assert_eq!(
+        summarize(m).body_structure,
+        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7bit\" 3 1 NIL \
+         (\"ATTACHMENT\" (\"FILENAME\" \"UPPER.TXT\")) NIL NIL)"
+    );
+    // the default charset added when absent stays lowercase
+    let m = b"Content-Type: text/plain; Format=flowed\r\n\r\nx";
+    assert!(summarize(m)
+        .body
+        .starts_with("(\"text\" \"plain\" (\"Format\" \"flowed\" \"charset\" \"us-ascii\")"));
+    // lookups stay case-insensitive
+    let m = b"Content-Type: text/plain; CHARSET=iso-8859-1\r\n\r\ncaf\xe9";
+    assert_eq!(body_text(m), "café");
+}
+
+#[test]
+fn header_fields_not_of_a_header_only_message() {
+    let m = b"Subject: s\r\nReceived: r\r\nTo: t@x\r\n";
+    let names = vec!["Received".to_string()];
+    assert_eq!(section(m, &[], SectionPart::HeaderFieldsNot(&names)).unwrap(), b"Subject: s\r\nTo: t@x\r\n");
+    // HEADER.FIELDS still adds the blank line, and a header with one keeps it
+    assert_eq!(section(m, &[], SectionPart::HeaderFields(&names)).unwrap(), b"Received: r\r\n\r\n");
+    let m = b"Subject: s\r\nReceived: r\r\n\r\n";
+    assert_eq!(section(m, &[], SectionPart::HeaderFieldsNot(&names)).unwrap(), b"Subject: s\r\n\r\n");
+}
+
+#[test]
+fn unknown_transfer_encoding_is_not_searched() {
+    let m = b"Content-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nalpha\r\n";
+    assert_eq!(body_text(m), "");
+    let m = b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nalpha\r\n";
+    assert_eq!(body_text(m), "alpha\r\n");
 }

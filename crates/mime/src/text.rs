@@ -11,11 +11,7 @@ pub fn header_values(header: &[u8], name: &str) -> Vec<String> {
     header::parse(header)
         .iter()
         .filter(|f| f.is(name))
-        .map(|f| {
-            encoded_word::decode(&header::unfold(&f.value))
-                .trim()
-                .to_string()
-        })
+        .map(|f| encoded_word::decode(&header::unfold(&f.value)).trim().to_string())
         .collect()
 }
 
@@ -37,13 +33,11 @@ fn collect(msg: &[u8], part: &Part, out: &mut String) {
         Kind::Multipart(children) => children.iter().for_each(|c| collect(msg, c, out)),
         Kind::Message(inner) => collect(msg, inner, out),
         Kind::Leaf if part.info.is_text() => {
-            let raw = part.body(msg);
-            let bytes = decode::transfer(raw, part.info.encoding.as_deref())
-                .unwrap_or_else(|()| raw.to_vec());
-            let charset = part
-                .info
-                .param("charset")
-                .map(|c| String::from_utf8_lossy(c).into_owned());
+            // A part in an unknown transfer encoding is skipped, as Dovecot's decoder does.
+            let Ok(bytes) = decode::transfer(part.body(msg), part.info.encoding.as_deref()) else {
+                return;
+            };
+            let charset = part.info.param("charset").map(|c| String::from_utf8_lossy(c).into_owned());
             let text = match charset {
                 Some(cs) => decode::to_utf8(&bytes, &cs),
                 None => String::from_utf8_lossy(&bytes).into_owned(),
@@ -58,7 +52,8 @@ fn collect(msg: &[u8], part: &Part, out: &mut String) {
 }
 
 /// Decoded text of every text/* part (transfer encoding removed, charset converted to UTF-8,
-/// HTML left as is), parts separated by a newline.
+/// HTML left as is), parts separated by a newline. Parts in an unknown
+/// Content-Transfer-Encoding are left out.
 pub fn body_text(message: &[u8]) -> String {
     let root = structure::parse(message);
     let mut out = String::new();
