@@ -91,7 +91,7 @@ class BushbuckServer:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> "BushbuckServer":
+    def start(self, attempt: int = 0) -> "BushbuckServer":
         assert self.proc is None or self.proc.poll() is not None, "server already running"
         binary = bushbuck_bin()
         if not binary.exists():
@@ -115,17 +115,27 @@ class BushbuckServer:
         env.setdefault("NO_COLOR", "1")
         with open(log, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT, env=env)
-        self.wait_ready(self.imap_port)
+        # The listeners are bound in order, HTTP last: once it answers, all of them do.
+        if not self.wait_ready(self.http_port, fail=self.starts > 1 or attempt >= 4):
+            # A port picked as free was taken by someone else meanwhile: pick new ones.
+            self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port = (free_port() for _ in range(4))
+            self.lmtp_port, self.sieve_port, self.http_port = (free_port() for _ in range(3))
+            self.starts -= 1
+            return self.start(attempt + 1)
         return self
 
-    def wait_ready(self, port: int, timeout: float = START_TIMEOUT) -> None:
+    def wait_ready(self, port: int, timeout: float = START_TIMEOUT, fail: bool = True) -> bool:
+        """Waits until PORT accepts; False (unless FAIL) when the server exited because one of
+        its ports was in use."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if not fail and "Address already in use" in self.stderr():
+                    return False
                 pytest.fail(f"bushbuck serve exited with {self.proc.returncode} before listening on {port}\n"
                             f"--- server stderr ---\n{self.stderr()}")
             if port_open(port):
-                return
+                return True
             time.sleep(0.05)
         pytest.fail(f"bushbuck serve did not accept connections on {HOST}:{port} within {timeout} s\n"
                     f"--- server stderr ---\n{self.stderr()}")

@@ -13,6 +13,14 @@ pub struct Credentials {
     pub password: Vec<u8>,
 }
 
+impl Credentials {
+    /// The user to log in as. Acting as another user (an authorization identity different
+    /// from the authentication identity) is not allowed, so such credentials give `None`.
+    pub fn login_name(&self) -> Option<&str> {
+        (self.authzid.is_empty() || self.authzid == self.authcid).then_some(self.authcid.as_str())
+    }
+}
+
 /// Why a SASL response could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SaslError {
@@ -72,6 +80,8 @@ mod tests {
         );
         let c = parse_plain(b"admin\0alice\0pw").unwrap();
         assert_eq!(c.authzid, "admin");
+        assert_eq!(c.login_name(), None);
+        assert_eq!(parse_plain(b"alice\0alice\0pw").unwrap().login_name(), Some("alice"));
         assert!(parse_plain(b"alice\0pw").is_err());
         assert!(parse_plain(b"\0\0pw").is_err());
     }

@@ -34,6 +34,7 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     let directory = Directory::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
     let store = SqliteStore::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
     let from = args.from.clone().unwrap_or_default();
+    let message = delivery::crlf_line_endings(&message);
     let stored =
         delivery::with_trace_headers(&message, &from, "local", "local delivery", &delivery::host_name());
     let quota = (!args.ignore_quota).then_some(QuotaCheck { config: &config, directory: &directory });

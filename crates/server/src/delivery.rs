@@ -188,6 +188,21 @@ fn target_mailbox(
     Ok(if exists { folder } else { "INBOX".to_string() })
 }
 
+/// The message with every bare LF turned into CRLF, as RFC 5322 and IMAP sizes expect
+/// (a pipe from an MTA usually gives Unix line ends).
+pub fn crlf_line_endings(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + message.len() / 40);
+    let mut prev = 0u8;
+    for &b in message {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}
+
 /// This machine's name for Received headers.
 pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -214,6 +229,12 @@ mod tests {
         let r = resolve(&d, "carol+x@example.org").unwrap();
         assert_eq!((r.user.as_str(), r.folder.as_deref()), ("carol@example.org", Some("x")));
         assert!(matches!(resolve(&d, "nobody@example.com"), Err(ResolveError::UnknownUser)));
+    }
+
+    #[test]
+    fn bare_lf_becomes_crlf() {
+        assert_eq!(crlf_line_endings(b"a\nb\r\nc\n\n"), b"a\r\nb\r\nc\r\n\r\n");
+        assert_eq!(crlf_line_endings(b"no newline"), b"no newline");
     }
 
     #[test]

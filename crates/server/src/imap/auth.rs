@@ -87,10 +87,9 @@ impl Session {
             None => self.sasl_response(b"").await?,
         };
         let creds = sasl::parse_plain(&message).map_err(Some)?;
-        if !creds.authzid.is_empty() && creds.authzid != creds.authcid {
-            return Ok((String::new(), Vec::new()));
-        }
-        Ok((creds.authcid, creds.password))
+        // Acting as another user is refused like a wrong password.
+        let user = creds.login_name().unwrap_or_default().to_string();
+        Ok((user, creds.password))
     }
 
     async fn sasl_login(&mut self, initial: Option<String>) -> Result<(String, Vec<u8>), Option<SaslError>> {

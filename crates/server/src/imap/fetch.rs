@@ -199,27 +199,12 @@ impl Session {
                     section_item(section, *partial, source)
                 }
                 FetchAttribute::Binary { part, partial, .. } => {
-                    match bushbuck_mime::binary(body.unwrap_or_default(), part) {
-                        Ok(data) => {
-                            let name = format!("BINARY[{}]", dotted(part));
-                            partial_item(&name, &data, *partial, true)
-                        }
-                        Err(BinaryError::UnknownEncoding) => {
-                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
-                        }
-                        Err(BinaryError::NoSuchPart) => format!("BINARY[{}] NIL", dotted(part)).into_bytes(),
-                    }
+                    let data = binary_content(body.unwrap_or_default(), part)?;
+                    partial_item(&format!("BINARY[{}]", dotted(part)), &data, *partial, true)
                 }
                 FetchAttribute::BinarySize { part } => {
-                    match bushbuck_mime::binary(body.unwrap_or_default(), part) {
-                        Ok(data) => format!("BINARY.SIZE[{}] {}", dotted(part), data.len()).into_bytes(),
-                        Err(BinaryError::UnknownEncoding) => {
-                            return Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
-                        }
-                        Err(BinaryError::NoSuchPart) => {
-                            format!("BINARY.SIZE[{}] NIL", dotted(part)).into_bytes()
-                        }
-                    }
+                    let data = binary_content(body.unwrap_or_default(), part)?;
+                    format!("BINARY.SIZE[{}] {}", dotted(part), data.len()).into_bytes()
                 }
             };
             parts.push(part);
@@ -234,6 +219,18 @@ impl Session {
         line.extend(parts.join(&b' '));
         line.extend_from_slice(b")\r\n");
         Ok(line)
+    }
+}
+
+/// BINARY content of a part; a part that does not exist is empty (as Dovecot answers), an
+/// encoding that cannot be undone is refused with UNKNOWN-CTE (RFC 3516).
+fn binary_content(message: &[u8], part: &[u32]) -> Result<Vec<u8>, Outcome> {
+    match bushbuck_mime::binary(message, part) {
+        Ok(data) => Ok(data),
+        Err(BinaryError::NoSuchPart) => Ok(Vec::new()),
+        Err(BinaryError::UnknownEncoding) => {
+            Err(Outcome::No("[UNKNOWN-CTE] Unknown Content-Transfer-Encoding".into()))
+        }
     }
 }
 

@@ -93,11 +93,11 @@ fn header_matches(c: &Candidate, field: &str, needle: &[u8]) -> bool {
     values.iter().any(|v| bushbuck_mime::contains_folded(v, &needle))
 }
 
+/// The Date: header's day in its own zone; a message without a usable Date: counts as sent
+/// at the epoch, as Dovecot has it.
 fn sent_date(c: &Candidate) -> Option<NaiveDate> {
-    match c.meta_sent() {
-        Some((secs, off)) => civil(secs, off),
-        None => civil(c.meta.internal_date, c.meta.internal_date_offset),
-    }
+    let (secs, offset) = c.meta_sent().unwrap_or((0, 0));
+    civil(secs, offset)
 }
 
 impl Candidate<'_> {

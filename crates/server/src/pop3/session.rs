@@ -213,7 +213,10 @@ impl Pop3Session {
                         None => return Next::Close,
                     },
                 };
-                message.and_then(|m| sasl::parse_plain(&m)).map(|c| (c.authcid, c.password))
+                message.and_then(|m| sasl::parse_plain(&m)).map(|c| {
+                    // Acting as another user is refused like a wrong password.
+                    (c.login_name().unwrap_or_default().to_string(), c.password)
+                })
             }
             "LOGIN" => {
                 let user = match initial {
@@ -257,11 +260,11 @@ impl Pop3Session {
             Ok(l) => l,
             Err(LoginError::BadCredentials) => {
                 self.auth_failures += 1;
-                self.err("[AUTH] Authentication failed");
                 if self.auth_failures >= self.ctx.config.max_auth_failures {
-                    self.err("Too many failed authentication attempts");
+                    self.err("[AUTH] Authentication failed; too many attempts, closing");
                     return Next::Close;
                 }
+                self.err("[AUTH] Authentication failed");
                 return Next::Continue;
             }
             Err(LoginError::Unavailable) => {
