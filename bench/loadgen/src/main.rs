@@ -124,6 +124,15 @@ enum Cmd {
         #[arg(long, default_value_t = 120)]
         timeout: u64,
     },
+    /// Logs in and selects INBOX once (servers that create INBOX on first login).
+    Login {
+        #[arg(long)]
+        addr: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        pass: String,
+    },
     /// Writes corpus message I of SEED to stdout (for inspection).
     Corpus {
         #[arg(long, default_value_t = 1)]
@@ -474,7 +483,7 @@ async fn run_idle(addr: String, user: String, pass: String, connections: u64, pi
         open.len()
     );
     result("connections", n);
-    result("failed", failed as f64);
+    result("failed_connections", failed as f64);
     result("open_seconds", open_secs);
     result("rss_kib_per_conn", rss1.saturating_sub(rss0) as f64 / n.max(1.0));
     result("pss_kib_per_conn", pss1.saturating_sub(pss0) as f64 / n.max(1.0));
@@ -522,6 +531,14 @@ async fn main() {
             run_idle(addr, user, pass, connections, pid, mailbox, parallel, max_seconds).await
         }
         Cmd::WaitReady { addr, since_ns, timeout } => wait_ready(addr, since_ns, timeout).await,
+        Cmd::Login { addr, user, pass } => async {
+            let mut c = Imap::connect(&addr).await?;
+            c.login(&user, &pass).await?;
+            let r = c.cmd("SELECT INBOX", false).await?;
+            let _ = c.cmd("LOGOUT", false).await;
+            if r.ok() { Ok(()) } else { Err(format!("SELECT INBOX: {}", r.text).into()) }
+        }
+        .await,
         Cmd::Corpus { seed, index } => {
             use std::io::Write;
             let _ = std::io::stdout().write_all(&corpus::message(seed, index));
