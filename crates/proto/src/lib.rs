@@ -4,4 +4,5 @@
 
 pub mod imap;
 pub mod lmtp;
+pub mod managesieve;
 pub mod pop3;

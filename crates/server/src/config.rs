@@ -70,6 +70,15 @@ pub struct Config {
     pub default_quota_messages: u64,
     /// Percentage of a quota above which SELECT warns with an ALERT.
     pub quota_warn_percent: u64,
+    /// SMTP relay (`host:port`) for Sieve redirects and vacation replies; empty for none
+    /// (redirects then fall back to keeping the message).
+    pub smtp_relay: String,
+    /// Most Sieve scripts per user.
+    pub sieve_max_scripts: usize,
+    /// Largest Sieve script, in octets.
+    pub sieve_max_script_size: usize,
+    /// Most redirects one message may cause.
+    pub sieve_max_redirects: usize,
 }
 
 impl Default for Config {
@@ -81,7 +90,7 @@ impl Default for Config {
             pop3: "127.0.0.1:1110".into(),
             pop3s: "127.0.0.1:1995".into(),
             lmtp: "127.0.0.1:1024".into(),
-            sieve: String::new(),
+            sieve: "127.0.0.1:4190".into(),
             http: String::new(),
             tls_cert: None,
             tls_key: None,
@@ -98,6 +107,10 @@ impl Default for Config {
             default_quota_storage_kb: 0,
             default_quota_messages: 0,
             quota_warn_percent: 90,
+            smtp_relay: String::new(),
+            sieve_max_scripts: 16,
+            sieve_max_script_size: 64 * 1024,
+            sieve_max_redirects: 4,
         }
     }
 }

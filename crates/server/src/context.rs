@@ -11,6 +11,7 @@ use crate::duplicates::DuplicateLog;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pop3::Pop3Locks;
+use crate::sieve::scripts::ScriptStore;
 
 /// Shared state of a running server.
 pub struct ServerContext {
@@ -30,4 +31,6 @@ pub struct ServerContext {
     pub metrics: Metrics,
     /// Delivered Message-IDs, for duplicate suppression.
     pub duplicates: DuplicateLog,
+    /// Users' Sieve scripts.
+    pub scripts: ScriptStore,
 }

@@ -7,6 +7,7 @@ use bushbuck_store::{NewMessage, Store, StoreError};
 use crate::config::Config;
 use crate::duplicates::DuplicateLog;
 use crate::quota::{self, Verdict};
+use crate::sieve::filter::{self, Disposition, Incoming, SieveContext, Target};
 
 /// A local recipient: whose store, and which folder plus-addressing asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +94,10 @@ pub enum Filed {
     OverQuota,
     /// Not stored: the message is larger than the recipient's whole quota (permanent).
     TooBigForQuota,
+    /// Not stored: the recipient's Sieve script discarded it.
+    Discarded,
+    /// Not stored: the recipient's Sieve script rejected it with this reason.
+    Rejected(String),
 }
 
 /// What quota enforcement needs: limits come from the directory or the defaults.
@@ -118,7 +123,8 @@ pub struct Delivery<'a> {
     message: &'a [u8],
     duplicates: Option<&'a Duplicates<'a>>,
     quota: Option<QuotaCheck<'a>>,
-    stored_for: Option<String>,
+    sieve: Option<(SieveContext<'a>, &'a str)>,
+    stored_for: Option<(String, Vec<u8>)>,
 }
 
 impl<'a> Delivery<'a> {
@@ -130,49 +136,107 @@ impl<'a> Delivery<'a> {
         duplicates: Option<&'a Duplicates<'a>>,
         quota: Option<QuotaCheck<'a>>,
     ) -> Self {
-        Delivery { store, message, duplicates, quota, stored_for: None }
+        Delivery { store, message, duplicates, quota, sieve: None, stored_for: None }
     }
 
-    /// Files the message for one recipient: into the plus-address folder (or
-    /// `folder_override`) when it exists, else INBOX; a Message-ID that mailbox already
-    /// received within the duplicate window is not stored again.
+    /// Runs each recipient's active Sieve script; `envelope_from` is the envelope sender.
+    pub fn with_sieve(mut self, sieve: SieveContext<'a>, envelope_from: &'a str) -> Self {
+        self.sieve = Some((sieve, envelope_from));
+        self
+    }
+
+    /// Files the message for one recipient: as the recipient's Sieve script says, else into
+    /// the plus-address folder (or `folder_override`) when it exists, else INBOX. A
+    /// Message-ID that mailbox already received within the duplicate window is not stored
+    /// again; nothing is stored over quota.
     pub fn file(
         &mut self,
         recipient: &Recipient,
         folder_override: Option<&str>,
         flags: &[String],
     ) -> Result<Filed, StoreError> {
-        let target = target_mailbox(self.store, recipient, folder_override)?;
+        let default = target_mailbox(self.store, recipient, folder_override)?;
         let message_id = bushbuck_mime::header_values(self.message, "Message-ID").into_iter().next();
         let check = self.duplicates.zip(message_id.as_deref());
         if let Some((d, id)) = check {
-            if d.log.seen(&recipient.user, &target, id, d.window_secs).map_err(StoreError::Io)? {
-                return Ok(Filed::Duplicate(target));
+            if d.log.seen(&recipient.user, &default, id, d.window_secs).map_err(StoreError::Io)? {
+                return Ok(Filed::Duplicate(default));
             }
+        }
+        let keep = || vec![Target { mailbox: default.clone(), flags: Vec::new(), create: false }];
+        let (targets, data) = match (&self.sieve, folder_override) {
+            (Some((ctx, from)), None) => {
+                let incoming = Incoming {
+                    message: self.message,
+                    from,
+                    to: &recipient.address,
+                    user: &recipient.user,
+                    default_mailbox: &default,
+                };
+                match filter::run(ctx, self.store, &incoming) {
+                    None => (keep(), self.message.to_vec()),
+                    Some(Disposition::Reject(reason)) => return Ok(Filed::Rejected(reason)),
+                    Some(Disposition::File { targets, message }) => (targets, message),
+                }
+            }
+            _ => (keep(), self.message.to_vec()),
+        };
+        if targets.is_empty() {
+            return Ok(Filed::Discarded);
         }
         if let Some(q) = &self.quota {
             let state =
                 quota::state(q.config, q.directory, self.store, &recipient.user).map_err(StoreError::Io)?;
-            match state.admits(self.message.len() as u64, 1) {
+            match state.admits(data.len() as u64 * targets.len() as u64, targets.len() as u64) {
                 Verdict::Fits => {}
                 Verdict::Over => return Ok(Filed::OverQuota),
                 Verdict::NeverFits => return Ok(Filed::TooBigForQuota),
             }
         }
-        if let Some(first) = self.stored_for.as_deref().filter(|u| *u != recipient.user) {
-            if let Err(e) = self.store.share_content(first, &recipient.user, self.message) {
+        if let Some((first, _)) = self.stored_for.as_ref().filter(|(u, d)| *u != recipient.user && *d == data)
+        {
+            if let Err(e) = self.store.share_content(first, &recipient.user, &data) {
                 tracing::warn!(error = %e, "cannot share the stored file; storing a copy");
             }
         }
-        let new = NewMessage { data: self.message, flags: flags.to_vec(), internal_date: None };
-        self.store.append(&recipient.user, &target, std::slice::from_ref(&new))?;
-        self.stored_for.get_or_insert_with(|| recipient.user.clone());
+        let mut stored_in = Vec::new();
+        for target in targets {
+            let mailbox = self.resolve_target(&recipient.user, &target)?;
+            let mut all_flags = flags.to_vec();
+            all_flags.extend(target.flags);
+            let new = NewMessage { data: &data, flags: all_flags, internal_date: None };
+            self.store.append(&recipient.user, &mailbox, std::slice::from_ref(&new))?;
+            stored_in.push(mailbox);
+        }
+        if self.stored_for.is_none() {
+            self.stored_for = Some((recipient.user.clone(), data));
+        }
         if let Some((d, id)) = check {
-            if let Err(e) = d.log.record(&recipient.user, &target, id) {
+            if let Err(e) = d.log.record(&recipient.user, &default, id) {
                 tracing::warn!(error = %e, "cannot record the delivery for duplicate suppression");
             }
         }
-        Ok(Filed::Stored(target))
+        Ok(Filed::Stored(stored_in.join(", ")))
+    }
+
+    /// The mailbox a filing target really goes to: itself when it exists (or was created
+    /// for `:create`), else INBOX.
+    fn resolve_target(&self, user: &str, target: &Target) -> Result<String, StoreError> {
+        let exists = |name: &str| {
+            self.store.list_mailboxes(user).map(|b| b.iter().any(|m| m.name == name && m.selectable))
+        };
+        if exists(&target.mailbox)? {
+            return Ok(target.mailbox.clone());
+        }
+        if target.create {
+            match self.store.create_mailbox(user, &target.mailbox, None) {
+                Ok(_) | Err(StoreError::MailboxExists) => return Ok(target.mailbox.clone()),
+                Err(e) => {
+                    tracing::warn!(user, mailbox = %target.mailbox, error = %e, "cannot create; using INBOX")
+                }
+            }
+        }
+        Ok("INBOX".to_string())
     }
 }
 

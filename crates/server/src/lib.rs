@@ -14,9 +14,11 @@ mod line_reader;
 mod listener;
 mod lmtp;
 mod login;
+mod managesieve;
 pub mod metrics;
 pub mod pop3;
 pub mod quota;
+pub mod sieve;
 mod stream;
 mod tls;
 

@@ -13,6 +13,7 @@ use crate::context::ServerContext;
 use crate::duplicates::DuplicateLog;
 use crate::limits::{Counter, Limits};
 use crate::metrics::Protocol;
+use crate::sieve::scripts::ScriptStore;
 use crate::stream::ClientStream;
 
 /// Which protocol a listener speaks, and whether TLS starts at once.
@@ -21,6 +22,7 @@ enum Service {
     Imap { implicit_tls: bool },
     Pop3 { implicit_tls: bool },
     Lmtp,
+    ManageSieve,
     Http,
 }
 
@@ -28,7 +30,7 @@ impl Service {
     fn implicit_tls(self) -> bool {
         match self {
             Service::Imap { implicit_tls } | Service::Pop3 { implicit_tls } => implicit_tls,
-            Service::Lmtp | Service::Http => false,
+            Service::Lmtp | Service::ManageSieve | Service::Http => false,
         }
     }
 }
@@ -40,6 +42,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot open the mail store in {}: {e}", config.data.display()))?;
     let directory = Directory::open(&config.data).map_err(|e| e.to_string())?;
     let duplicates = DuplicateLog::open(&config.data)?;
+    let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
     let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
     let limits = Limits {
         per_ip: Counter::new(config.max_connections_per_ip),
@@ -51,6 +54,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         (&config.pop3, Service::Pop3 { implicit_tls: false }),
         (&config.pop3s, Service::Pop3 { implicit_tls: true }),
         (&config.lmtp, Service::Lmtp),
+        (&config.sieve, Service::ManageSieve),
         (&config.http, Service::Http),
     ]
     .into_iter()
@@ -66,6 +70,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         pop3_locks: Default::default(),
         metrics: Default::default(),
         duplicates,
+        scripts,
     });
     for (addr, service) in services {
         let listener = TcpListener::bind(&addr).await.map_err(|e| {
@@ -117,6 +122,7 @@ async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: Soc
         Service::Imap { .. } => Protocol::Imap,
         Service::Pop3 { .. } => Protocol::Pop3,
         Service::Lmtp => Protocol::Lmtp,
+        Service::ManageSieve => Protocol::ManageSieve,
     };
     let Some(_slot) = ctx.limits.per_ip.acquire(peer.ip()) else {
         tracing::warn!(peer = %peer, "too many connections from this address");
@@ -124,6 +130,7 @@ async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: Soc
             Protocol::Imap => b"* BYE Too many connections from your address\r\n",
             Protocol::Pop3 => b"-ERR [SYS/TEMP] Too many connections from your address\r\n",
             Protocol::Lmtp => b"421 4.7.0 Too many connections from your address\r\n",
+            Protocol::ManageSieve => b"BYE \"Too many connections from your address\"\r\n",
         };
         let _ = tcp.write_all(refusal).await;
         return;
@@ -142,5 +149,6 @@ async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: Soc
         Protocol::Imap => crate::imap::Session::run(ctx, stream, peer).await,
         Protocol::Pop3 => crate::pop3::Pop3Session::run(ctx, stream, peer).await,
         Protocol::Lmtp => crate::lmtp::LmtpSession::run(ctx, stream, peer.to_string()).await,
+        Protocol::ManageSieve => crate::managesieve::ManageSieveSession::run(ctx, stream, peer).await,
     }
 }

@@ -50,10 +50,12 @@ pub enum Protocol {
     Pop3,
     /// LMTP.
     Lmtp,
+    /// ManageSieve.
+    ManageSieve,
 }
 
 impl Protocol {
-    const ALL: [Protocol; 3] = [Protocol::Imap, Protocol::Pop3, Protocol::Lmtp];
+    const ALL: [Protocol; 4] = [Protocol::Imap, Protocol::Pop3, Protocol::Lmtp, Protocol::ManageSieve];
 
     /// The protocol's name as used in labels and logs.
     pub fn name(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Protocol {
             Protocol::Imap => "imap",
             Protocol::Pop3 => "pop3",
             Protocol::Lmtp => "lmtp",
+            Protocol::ManageSieve => "managesieve",
         }
     }
 
@@ -72,7 +75,7 @@ impl Protocol {
 /// Everything the server counts. Cheap to update from any thread.
 #[derive(Default)]
 pub struct Metrics {
-    protocols: [ProtocolCounters; 3],
+    protocols: [ProtocolCounters; 4],
     commands: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     deliveries_ok: AtomicU64,
     deliveries_failed: AtomicU64,

@@ -7,6 +7,7 @@ use bushbuck_proto::lmtp::{parse_command, DataReader, LmtpCommand, MAX_LINE};
 use crate::context::ServerContext;
 use crate::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, Recipient, ResolveError};
 use crate::line_reader::{Line, LineConnection};
+use crate::sieve::filter::SieveContext;
 use crate::stream::ClientStream;
 
 /// Longest DATA line accepted (RFC 5321 says 1000; MTAs pass longer lines of broken mail).
@@ -170,7 +171,16 @@ impl LmtpSession {
         let duplicates = Duplicates { log: &ctx.duplicates, window_secs: i64::from(days) * 86_400 };
         let duplicates = (days > 0).then_some(&duplicates);
         let quota = QuotaCheck { config: &ctx.config, directory: &ctx.directory };
-        let mut delivery = Delivery::new(ctx.store.as_ref(), &stored, duplicates, Some(quota));
+        let host = self.host.clone();
+        let sieve = SieveContext {
+            scripts: &ctx.scripts,
+            log: &ctx.duplicates,
+            relay: &ctx.config.smtp_relay,
+            host: &host,
+            max_redirects: ctx.config.sieve_max_redirects,
+        };
+        let mut delivery =
+            Delivery::new(ctx.store.as_ref(), &stored, duplicates, Some(quota)).with_sieve(sieve, &from);
         for r in &transaction.recipients {
             let result = tokio::task::block_in_place(|| delivery.file(r, None, &[]));
             match result {
@@ -185,6 +195,15 @@ impl LmtpSession {
                 Ok(Filed::OverQuota) => {
                     tracing::info!(protocol = "lmtp", user = %r.user, "over quota; deferred");
                     self.reply(452, "4.2.2", &format!("<{}> mailbox is full; try again later", r.address));
+                }
+                Ok(Filed::Discarded) => {
+                    tracing::info!(protocol = "lmtp", user = %r.user, "discarded by Sieve");
+                    self.reply(250, "2.0.0", &format!("<{}> discarded by the recipient's filter", r.address));
+                }
+                Ok(Filed::Rejected(reason)) => {
+                    tracing::info!(protocol = "lmtp", user = %r.user, "rejected by Sieve");
+                    let reason = reason.replace(['\r', '\n'], " ");
+                    self.reply(550, "5.7.1", &format!("<{}> {reason}", r.address));
                 }
                 Ok(Filed::TooBigForQuota) => {
                     self.reply(

@@ -1,0 +1,209 @@
+//! Running a user's active Sieve script at delivery: what to file where, what to send out
+//! (redirects, vacation replies), and whether to refuse. Whatever fails, mail is kept.
+
+use bushbuck_sieve::{
+    apply_edits, evaluate, Action, DuplicateTracker, Environment, Location, MailboxChecker, MessageContext,
+    ScriptLoader, VacationTracker,
+};
+use bushbuck_store::Store;
+
+use super::scripts::ScriptStore;
+use super::smtp;
+use crate::duplicates::DuplicateLog;
+
+/// Where the global scripts for `include :global` live, as a pseudo-user of the script store
+/// (user names cannot start with a dot).
+const GLOBAL: &str = ".global";
+
+/// What filtering needs from the server.
+pub struct SieveContext<'a> {
+    /// Users' scripts.
+    pub scripts: &'a ScriptStore,
+    /// Duplicate and vacation memory.
+    pub log: &'a DuplicateLog,
+    /// SMTP relay for redirects and replies (`host:port`, empty for none).
+    pub relay: &'a str,
+    /// This host's name, for EHLO.
+    pub host: &'a str,
+    /// Most redirects per message.
+    pub max_redirects: usize,
+}
+
+/// One message for one recipient, as the script sees it.
+pub struct Incoming<'a> {
+    /// The message octets.
+    pub message: &'a [u8],
+    /// Envelope sender (empty for the null sender).
+    pub from: &'a str,
+    /// The recipient address as given to LMTP or deliver.
+    pub to: &'a str,
+    /// Canonical user name.
+    pub user: &'a str,
+    /// Where an implicit or explicit keep files.
+    pub default_mailbox: &'a str,
+}
+
+/// One copy to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Mailbox name.
+    pub mailbox: String,
+    /// Flags to set.
+    pub flags: Vec<String>,
+    /// Create the mailbox when missing (fileinto :create); otherwise a missing mailbox
+    /// means INBOX.
+    pub create: bool,
+}
+
+/// What the script decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Store the (possibly edited) message in each target; none means discarded.
+    File {
+        /// Copies to store.
+        targets: Vec<Target>,
+        /// The message after editheader.
+        message: Vec<u8>,
+    },
+    /// Refuse the message with this reason.
+    Reject(String),
+}
+
+struct Trackers<'a> {
+    ctx: &'a SieveContext<'a>,
+    store: &'a dyn Store,
+    user: &'a str,
+}
+
+impl DuplicateTracker for Trackers<'_> {
+    fn seen(&self, handle: &str, id: &str, period_secs: u64) -> bool {
+        let key = format!("sieve-duplicate:{handle}");
+        let seen = self.ctx.log.seen(self.user, &key, id, period_secs as i64).unwrap_or(false);
+        if !seen {
+            let _ = self.ctx.log.record(self.user, &key, id);
+        }
+        seen
+    }
+}
+
+impl VacationTracker for Trackers<'_> {
+    fn responded(&self, sender: &str, handle: &str, period_secs: u64) -> bool {
+        let key = format!("vacation:{handle}");
+        self.ctx.log.seen(self.user, &key, &sender.to_ascii_lowercase(), period_secs as i64).unwrap_or(false)
+    }
+}
+
+impl MailboxChecker for Trackers<'_> {
+    fn exists(&self, name: &str) -> bool {
+        self.store
+            .list_mailboxes(self.user)
+            .is_ok_and(|boxes| boxes.iter().any(|b| b.name == name && b.selectable))
+    }
+}
+
+impl ScriptLoader for Trackers<'_> {
+    fn load(&self, name: &str, location: Location) -> Option<String> {
+        let owner = match location {
+            Location::Personal => self.user,
+            Location::Global => GLOBAL,
+        };
+        self.ctx.scripts.source(owner, name)
+    }
+}
+
+/// Runs the user's active script; `None` when there is none (deliver as usual).
+pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -> Option<Disposition> {
+    let script = match ctx.scripts.active(incoming.user) {
+        Ok(Some(s)) => s,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!(user = %incoming.user, error = %e, "active Sieve script unusable; keeping the message");
+            return None;
+        }
+    };
+    let trackers = Trackers { ctx, store, user: incoming.user };
+    let addresses = vec![incoming.to.to_string()];
+    let now = chrono::Utc::now().timestamp();
+    let env = Environment {
+        duplicate: &trackers,
+        vacation: &trackers,
+        mailboxes: &trackers,
+        loader: &trackers,
+        ..Environment::new(&addresses, now, 0)
+    };
+    let limits = bushbuck_sieve::Limits { max_redirects: ctx.max_redirects, ..Default::default() };
+    let message_context = MessageContext::new(incoming.message, incoming.from, incoming.to);
+    let outcome = evaluate(&script, &message_context, &env, &limits);
+    for error in &outcome.errors {
+        tracing::warn!(user = %incoming.user, line = error.line, error = %error.message, "Sieve runtime error; keeping the message");
+    }
+    let message = if outcome.edits.is_empty() {
+        incoming.message.to_vec()
+    } else {
+        apply_edits(incoming.message, &outcome.edits)
+    };
+    let mut targets = Vec::new();
+    let keep =
+        |flags: Vec<String>| Target { mailbox: incoming.default_mailbox.to_string(), flags, create: false };
+    for action in outcome.actions {
+        match action {
+            Action::Keep { flags } => targets.push(keep(flags)),
+            Action::FileInto { mailbox, flags, create, .. } => {
+                targets.push(Target { mailbox, flags, create })
+            }
+            Action::Discard => {}
+            Action::Reject { reason, .. } => return Some(Disposition::Reject(reason)),
+            Action::Redirect { address, .. } => {
+                if let Err(e) = smtp::send(ctx.relay, ctx.host, incoming.from, &[&address], &message) {
+                    tracing::warn!(user = %incoming.user, to = %address, error = %e, "redirect failed; keeping the message");
+                    targets.push(keep(Vec::new()));
+                } else {
+                    tracing::info!(user = %incoming.user, to = %address, "redirected");
+                }
+            }
+            Action::Vacation { to, subject, from, body, mime, handle, .. } => {
+                let from = from.unwrap_or_else(|| incoming.to.to_string());
+                let reply = vacation_reply(incoming.message, &from, &to, &subject, &body, mime);
+                match smtp::send(ctx.relay, ctx.host, "", &[&to], &reply) {
+                    Ok(()) => {
+                        let _ = ctx.log.record(
+                            incoming.user,
+                            &format!("vacation:{handle}"),
+                            &to.to_ascii_lowercase(),
+                        );
+                        tracing::info!(user = %incoming.user, to = %to, "vacation reply sent");
+                    }
+                    Err(e) => {
+                        tracing::warn!(user = %incoming.user, to = %to, error = %e, "vacation reply failed")
+                    }
+                }
+            }
+        }
+    }
+    Some(Disposition::File { targets, message })
+}
+
+/// The vacation reply (RFC 5230 section 5): to the sender, marked auto-replied, threaded to
+/// the original.
+fn vacation_reply(original: &[u8], from: &str, to: &str, subject: &str, body: &str, mime: bool) -> Vec<u8> {
+    let (header, _, _) = bushbuck_sieve::headers::split(original);
+    let message_id = bushbuck_mime::header_values(header, "Message-ID").into_iter().next();
+    let mut out = format!(
+        "From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {}\r\nAuto-Submitted: auto-replied\r\n",
+        chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000")
+    );
+    if let Some(id) = message_id {
+        out.push_str(&format!("In-Reply-To: {id}\r\nReferences: {id}\r\n"));
+    }
+    out.push_str("MIME-Version: 1.0\r\n");
+    if !mime {
+        out.push_str("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+    }
+    let body = crate::delivery::crlf_line_endings(body.as_bytes());
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&body);
+    if !bytes.ends_with(b"\r\n") {
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes
+}
