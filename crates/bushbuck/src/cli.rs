@@ -25,6 +25,8 @@ pub enum Command {
     Deliver(DeliverArgs),
     /// Show and set users' quotas.
     Quota(QuotaArgs),
+    /// Rebuild users' indexes from their message files (run with the server stopped).
+    Reconstruct(crate::reconstruct::ReconstructArgs),
 }
 
 /// `bushbuck quota ...`

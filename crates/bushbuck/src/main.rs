@@ -3,6 +3,7 @@
 mod cli;
 mod deliver;
 mod quota;
+mod reconstruct;
 mod serve;
 mod settings;
 mod user;
@@ -16,6 +17,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::User(args) => user::run(args),
         cli::Command::Deliver(args) => deliver::run(args),
         cli::Command::Quota(args) => quota::run(args),
+        cli::Command::Reconstruct(args) => reconstruct::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -15,4 +15,6 @@ mod sqlite;
 pub use api::*;
 pub use error::{Result, StoreError};
 pub use names::{canonical_mailbox_name, validate_user_name, MAX_MAILBOX_NAME, MAX_USER_NAME};
-pub use sqlite::SqliteStore;
+pub use sqlite::{
+    link_or_copy, snapshot_database, BackupStats, ReconstructReport, SqliteStore, RECOVERED_MAILBOX,
+};

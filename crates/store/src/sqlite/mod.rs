@@ -17,10 +17,15 @@
 //! - Subscriptions are not renamed or removed with their mailboxes.
 //! - MODSEQ: one new value per operation, stamped on every row it touched.
 
+mod backup;
 mod flags;
 mod mailboxes;
 mod messages;
+mod reconstruct;
 mod schema;
+
+pub use backup::{link_or_copy, snapshot_database, BackupStats};
+pub use reconstruct::{ReconstructReport, RECOVERED_MAILBOX};
 
 use std::collections::HashMap;
 use std::fs;
