@@ -34,6 +34,9 @@ pub struct Config {
     pub pop3s: String,
     /// LMTP listener; empty to disable.
     pub lmtp: String,
+    /// LMTP on a Unix-domain socket at this path (e.g. for Postfix's `lmtp:unix:`); empty
+    /// to disable.
+    pub lmtp_socket: String,
     /// ManageSieve listener; empty to disable.
     pub sieve: String,
     /// HTTP listener for metrics and health; empty to disable.
@@ -90,6 +93,7 @@ impl Default for Config {
             pop3: "127.0.0.1:1110".into(),
             pop3s: "127.0.0.1:1995".into(),
             lmtp: "127.0.0.1:1024".into(),
+            lmtp_socket: String::new(),
             sieve: "127.0.0.1:4190".into(),
             http: String::new(),
             tls_cert: None,

@@ -79,9 +79,40 @@ pub async fn run(config: Config) -> Result<(), String> {
         tracing::info!(address = %addr, ?service, "listening");
         tokio::spawn(accept_loop(ctx.clone(), listener, service));
     }
+    #[cfg(unix)]
+    if !ctx.config.lmtp_socket.is_empty() {
+        let path = std::path::PathBuf::from(&ctx.config.lmtp_socket);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| format!("cannot replace {}: {e}", path.display()))?;
+        }
+        let listener = tokio::net::UnixListener::bind(&path)
+            .map_err(|e| format!("cannot listen on the Unix socket {}: {e}", path.display()))?;
+        tracing::info!(socket = %path.display(), "listening for LMTP");
+        tokio::spawn(unix_lmtp_loop(ctx.clone(), listener));
+    }
     shutdown_signal().await;
     tracing::info!("shutting down");
     Ok(())
+}
+
+#[cfg(unix)]
+async fn unix_lmtp_loop(ctx: Arc<ServerContext>, listener: tokio::net::UnixListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    let _open = ctx.metrics.connection(Protocol::Lmtp);
+                    let stream = ClientStream::Unix(stream);
+                    crate::lmtp::LmtpSession::run(ctx.clone(), stream, "local".into()).await;
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "accept on the LMTP socket failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
