@@ -214,6 +214,7 @@ impl Session {
             }
             StartTls | Authenticate { .. } | Login { .. } => None,
             _ if !authenticated => Some("needs authentication first"),
+            Enable(_) if selected => Some("is only allowed before a mailbox is selected (RFC 5161)"),
             Check
             | Close
             | Unselect
