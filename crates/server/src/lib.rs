@@ -20,6 +20,7 @@ pub mod pop3;
 pub mod quota;
 pub mod sieve;
 mod stream;
+mod telemetry;
 mod tls;
 
 pub use config::{Config, PlaintextPolicy};

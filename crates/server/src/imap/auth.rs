@@ -5,6 +5,7 @@ use bushbuck_auth::sasl::{self, SaslError};
 use super::session::{Flow, Outcome, Session};
 use crate::login::{self, LoginError};
 use crate::metrics::Protocol;
+use crate::telemetry::Telemetry;
 
 impl Session {
     pub(super) async fn starttls(&mut self, tag: &str) -> (Outcome, Flow) {
@@ -121,6 +122,9 @@ impl Session {
         let name = logged_in.user.clone();
         if let Err(e) = self.blocking(|s| s.list_mailboxes(&name)) {
             return e.into();
+        }
+        if let Some(t) = Telemetry::start(&self.ctx.config.data, &name, "imap", &self.peer.to_string()) {
+            self.conn.record_to(t);
         }
         self.user = Some(logged_in.user);
         self.user_slot = Some(logged_in.slot);

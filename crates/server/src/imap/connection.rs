@@ -8,6 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
 use crate::stream::ClientStream;
+use crate::telemetry::Telemetry;
 
 /// What the client sent next.
 pub enum Incoming {
@@ -32,6 +33,7 @@ pub struct Connection {
     framer: Framer,
     out: Vec<u8>,
     buf: Box<[u8]>,
+    telemetry: Option<Telemetry>,
 }
 
 impl Connection {
@@ -42,6 +44,7 @@ impl Connection {
             framer: Framer::new(max_line, max_literal),
             out: Vec::with_capacity(16 * 1024),
             buf: vec![0u8; 64 * 1024].into_boxed_slice(),
+            telemetry: None,
         }
     }
 
@@ -55,9 +58,17 @@ impl Connection {
         self.out.extend_from_slice(bytes);
     }
 
+    /// Records this session's traffic from now on (see [`Telemetry`]).
+    pub fn record_to(&mut self, telemetry: Telemetry) {
+        self.telemetry = Some(telemetry);
+    }
+
     /// Sends what is queued.
     pub async fn flush(&mut self) -> io::Result<()> {
         if !self.out.is_empty() {
+            if let Some(t) = self.telemetry.as_mut() {
+                t.server(&self.out);
+            }
             self.stream.write_all(&self.out).await?;
             self.out.clear();
         }
@@ -69,6 +80,9 @@ impl Connection {
         let n = self.stream.read(&mut self.buf).await?;
         if n == 0 {
             return Ok(false);
+        }
+        if let Some(t) = self.telemetry.as_mut() {
+            t.client(&self.buf[..n]);
         }
         self.framer.push(&self.buf[..n]);
         Ok(true)
