@@ -27,6 +27,16 @@ pub enum Command {
     Quota(QuotaArgs),
     /// Rebuild users' indexes from their message files (run with the server stopped).
     Reconstruct(crate::reconstruct::ReconstructArgs),
+    /// Import mail from mbox files or a Maildir++ tree.
+    Import(crate::import::ImportArgs),
+    /// Export a user's mail as mbox files or a Maildir++ tree.
+    Export(crate::export::ExportArgs),
+    /// Write a consistent backup of the data directory (safe while the server runs).
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into a new, empty data directory.
+    Restore(crate::backup::RestoreArgs),
+    /// Probe the server's services like a Nagios plugin (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+    Check(crate::check::CheckArgs),
 }
 
 /// `bushbuck quota ...`

@@ -1,23 +1,30 @@
 //! The `bushbuck` command: runs the server and administers its users and data.
 
+mod backup;
+mod check;
 mod cli;
 mod deliver;
+mod export;
+mod import;
 mod quota;
 mod reconstruct;
 mod serve;
 mod settings;
 mod user;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = check::parse_cli();
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::User(args) => user::run(args),
         cli::Command::Deliver(args) => deliver::run(args),
         cli::Command::Quota(args) => quota::run(args),
         cli::Command::Reconstruct(args) => reconstruct::run(args),
+        cli::Command::Import(args) => import::run(args),
+        cli::Command::Export(args) => export::run(args),
+        cli::Command::Backup(args) => backup::run_backup(args),
+        cli::Command::Restore(args) => backup::run_restore(args),
+        cli::Command::Check(args) => check::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
