@@ -25,6 +25,8 @@ pub enum Command {
     Deliver(DeliverArgs),
     /// Show and set users' quotas.
     Quota(QuotaArgs),
+    /// Manage users' Sieve filter scripts.
+    Sieve(SieveArgs),
     /// Rebuild users' indexes from their message files (run with the server stopped).
     Reconstruct(crate::reconstruct::ReconstructArgs),
     /// Import mail from mbox files or a Maildir++ tree.
@@ -37,6 +39,72 @@ pub enum Command {
     Restore(crate::backup::RestoreArgs),
     /// Probe the server's services like a Nagios plugin (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
     Check(crate::check::CheckArgs),
+}
+
+/// `bushbuck sieve ...`
+#[derive(Args)]
+pub struct SieveArgs {
+    /// The script operation.
+    #[command(subcommand)]
+    pub action: SieveAction,
+}
+
+/// Sieve script operations.
+#[derive(Subcommand)]
+pub enum SieveAction {
+    /// Store a script for a user (checked first).
+    Put {
+        /// User name.
+        user: String,
+        /// Script name.
+        name: String,
+        /// File holding the script.
+        file: std::path::PathBuf,
+        /// Make it the active script.
+        #[arg(long)]
+        activate: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// List a user's scripts.
+    List {
+        /// User name.
+        user: String,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Make a script the active one ("" deactivates).
+    Activate {
+        /// User name.
+        user: String,
+        /// Script name.
+        name: String,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Print a script.
+    Get {
+        /// User name.
+        user: String,
+        /// Script name.
+        name: String,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Delete a script that is not active.
+    Delete {
+        /// User name.
+        user: String,
+        /// Script name.
+        name: String,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Check a script's syntax without storing it.
+    Check {
+        /// File holding the script.
+        file: std::path::PathBuf,
+    },
 }
 
 /// `bushbuck quota ...`
@@ -132,12 +200,18 @@ pub struct ServeArgs {
     /// LMTP listener address.
     #[arg(long, value_name = "ADDR")]
     pub lmtp: Option<String>,
+    /// LMTP on a Unix-domain socket at this path.
+    #[arg(long, value_name = "PATH")]
+    pub lmtp_socket: Option<String>,
     /// ManageSieve listener address.
     #[arg(long, value_name = "ADDR")]
     pub sieve: Option<String>,
     /// HTTP listener for /metrics and /healthz.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<String>,
+    /// SMTP relay (host:port) for Sieve redirects and vacation replies.
+    #[arg(long, value_name = "ADDR")]
+    pub smtp_relay: Option<String>,
     /// Log filter, e.g. "info" or "bushbuck_server=debug" (RUST_LOG also works).
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,

@@ -7,6 +7,8 @@ use std::io::Read;
 use bushbuck_auth::Directory;
 use bushbuck_server::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, ResolveError};
 use bushbuck_server::duplicates::DuplicateLog;
+use bushbuck_server::sieve::filter::SieveContext;
+use bushbuck_server::sieve::scripts::ScriptStore;
 use bushbuck_store::SqliteStore;
 
 use crate::cli::DeliverArgs;
@@ -38,7 +40,16 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     let stored =
         delivery::with_trace_headers(&message, &from, "local", "local delivery", &delivery::host_name());
     let quota = (!args.ignore_quota).then_some(QuotaCheck { config: &config, directory: &directory });
-    let mut delivery = Delivery::new(&store, &stored, duplicates, quota);
+    let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
+    let host = delivery::host_name();
+    let sieve = SieveContext {
+        scripts: &scripts,
+        log: &duplicate_log,
+        relay: &config.smtp_relay,
+        host: &host,
+        max_redirects: config.sieve_max_redirects,
+    };
+    let mut delivery = Delivery::new(&store, &stored, duplicates, quota).with_sieve(sieve, &from);
     let mut failure = None;
     for address in &args.recipients {
         let recipient = match delivery::resolve(&directory, address) {
@@ -57,6 +68,11 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
             Ok(Filed::Stored(mailbox)) => println!("{address}: delivered to {mailbox}"),
             Ok(Filed::Duplicate(mailbox)) => {
                 println!("{address}: duplicate of a message in {mailbox}; dropped")
+            }
+            Ok(Filed::Discarded) => println!("{address}: discarded by the recipient's filter"),
+            Ok(Filed::Rejected(reason)) => {
+                eprintln!("bushbuck deliver: {address}: rejected: {reason}");
+                failure = Some(CliError::Unavailable(format!("{address}: rejected: {reason}")));
             }
             Ok(Filed::OverQuota) => failure = Some(CliError::TempFail(format!("{address}: mailbox is full"))),
             Ok(Filed::TooBigForQuota) => {

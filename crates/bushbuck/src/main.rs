@@ -10,6 +10,7 @@ mod quota;
 mod reconstruct;
 mod serve;
 mod settings;
+mod sieve;
 mod user;
 
 fn main() -> std::process::ExitCode {
@@ -19,6 +20,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::User(args) => user::run(args),
         cli::Command::Deliver(args) => deliver::run(args),
         cli::Command::Quota(args) => quota::run(args),
+        cli::Command::Sieve(args) => sieve::run(args),
         cli::Command::Reconstruct(args) => reconstruct::run(args),
         cli::Command::Import(args) => import::run(args),
         cli::Command::Export(args) => export::run(args),

@@ -12,9 +12,13 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         (&args.pop3, &mut config.pop3),
         (&args.pop3s, &mut config.pop3s),
         (&args.lmtp, &mut config.lmtp),
+        (&args.lmtp_socket, &mut config.lmtp_socket),
         (&args.sieve, &mut config.sieve),
         (&args.http, &mut config.http),
     ];
+    if let Some(relay) = &args.smtp_relay {
+        config.smtp_relay = relay.clone();
+    }
     for (flag, field) in overrides {
         if let Some(value) = flag {
             *field = value.clone();

@@ -14,6 +14,10 @@ pub enum CliError {
     Config(String),
     /// A named thing does not exist (EX_NOUSER 67).
     NoUser(String),
+    /// The input data is wrong, e.g. a script that does not compile (EX_DATAERR 65).
+    DataErr(String),
+    /// Refused for good, e.g. rejected by a filter (EX_UNAVAILABLE 69).
+    Unavailable(String),
     /// A temporary failure worth retrying (EX_TEMPFAIL 75).
     TempFail(String),
     /// Anything else that failed (EX_SOFTWARE 70).
@@ -27,6 +31,8 @@ impl CliError {
             CliError::Config(_) => 78,
             CliError::NoUser(_) => 67,
             CliError::TempFail(_) => 75,
+            CliError::Unavailable(_) => 69,
+            CliError::DataErr(_) => 65,
             CliError::Failed(_) => 70,
         }
     }
@@ -35,9 +41,12 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Config(m) | CliError::NoUser(m) | CliError::TempFail(m) | CliError::Failed(m) => {
-                f.write_str(m)
-            }
+            CliError::Config(m)
+            | CliError::NoUser(m)
+            | CliError::Unavailable(m)
+            | CliError::DataErr(m)
+            | CliError::TempFail(m)
+            | CliError::Failed(m) => f.write_str(m),
         }
     }
 }

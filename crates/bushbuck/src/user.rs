@@ -5,6 +5,8 @@ use std::io::BufRead;
 use bushbuck_auth::{AuthError, Directory};
 use bushbuck_store::{SqliteStore, Store, StoreError};
 
+use bushbuck_server::sieve::scripts::ScriptStore;
+
 use crate::cli::{PasswordArgs, UserAction, UserArgs};
 use crate::settings::{self, CliError};
 
@@ -51,6 +53,11 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
             match store.delete_user(&name) {
                 Ok(()) | Err(StoreError::NoSuchUser) => {}
                 Err(e) => return Err(CliError::Failed(format!("cannot delete the mail of {name}: {e}"))),
+            }
+            let scripts =
+                ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
+            if let Err(e) = scripts.delete_user(&name) {
+                eprintln!("bushbuck: the Sieve scripts of {name} could not be removed: {e}");
             }
             println!("user {name} deleted");
             Ok(())

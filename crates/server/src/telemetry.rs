@@ -19,7 +19,8 @@ impl Telemetry {
             return None;
         }
         let now = chrono::Utc::now();
-        let name = format!("{}-{protocol}-{}", now.format("%Y%m%dT%H%M%S%.6f"), peer.replace([':', '[', ']'], "_"));
+        let name =
+            format!("{}-{protocol}-{}", now.format("%Y%m%dT%H%M%S%.6f"), peer.replace([':', '[', ']'], "_"));
         match File::create(dir.join(name)) {
             Ok(file) => Some(Telemetry { file }),
             Err(e) => {

@@ -1,0 +1,65 @@
+//! `bushbuck sieve`: admins manage users' filter scripts without a ManageSieve client.
+
+use bushbuck_server::sieve::scripts::{ScriptError, ScriptStore};
+
+use crate::cli::{SieveAction, SieveArgs};
+use crate::settings::{self, CliError};
+
+/// Runs a sieve subcommand.
+pub fn run(args: SieveArgs) -> Result<(), CliError> {
+    let location = match &args.action {
+        SieveAction::Put { location, .. }
+        | SieveAction::List { location, .. }
+        | SieveAction::Activate { location, .. }
+        | SieveAction::Get { location, .. }
+        | SieveAction::Delete { location, .. } => location.clone(),
+        SieveAction::Check { .. } => Default::default(),
+    };
+    let config = settings::load(&location)?;
+    let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
+    match args.action {
+        SieveAction::Put { user, name, file, activate, .. } => {
+            let source = read(&file)?;
+            scripts.put(&user, &name, &source).map_err(script_error)?;
+            if activate {
+                scripts.set_active(&user, &name).map_err(script_error)?;
+            }
+            println!("script {name} of {user} stored{}", if activate { " and active" } else { "" });
+        }
+        SieveAction::List { user, .. } => {
+            for script in scripts.list(&user).map_err(script_error)? {
+                println!("{}{}", script.name, if script.active { " (active)" } else { "" });
+            }
+        }
+        SieveAction::Activate { user, name, .. } => {
+            scripts.set_active(&user, &name).map_err(script_error)?;
+            println!("active script of {user}: {}", if name.is_empty() { "none" } else { &name });
+        }
+        SieveAction::Get { user, name, .. } => {
+            let source = scripts.get(&user, &name).map_err(script_error)?;
+            print!("{}", String::from_utf8_lossy(&source));
+        }
+        SieveAction::Delete { user, name, .. } => {
+            scripts.delete(&user, &name).map_err(script_error)?;
+            println!("script {name} of {user} deleted");
+        }
+        SieveAction::Check { file } => {
+            scripts.check(&read(&file)?).map_err(script_error)?;
+            println!("{}: ok", file.display());
+        }
+    }
+    Ok(())
+}
+
+fn read(file: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(file).map_err(|e| CliError::Config(format!("cannot read {}: {e}", file.display())))
+}
+
+fn script_error(e: ScriptError) -> CliError {
+    match e {
+        ScriptError::Invalid(why) => CliError::DataErr(why),
+        ScriptError::NoSuchScript => CliError::NoUser(e.to_string()),
+        ScriptError::Io(_) => CliError::Failed(e.to_string()),
+        _ => CliError::Config(e.to_string()),
+    }
+}
