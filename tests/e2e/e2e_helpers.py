@@ -73,9 +73,12 @@ def run_cli(*args: str, data: Path, stdin: str | None = None, check: bool = True
 class BushbuckServer:
     """One ``bushbuck serve`` process on a data directory, restartable on the same ports."""
 
-    def __init__(self, data: Path, logdir: Path):
+    def __init__(self, data: Path, logdir: Path, extra_args: list[str] | None = None):
         self.data = data
         self.logdir = logdir
+        # Appended to the serve command line (e.g. ["--smtp-relay", "127.0.0.1:2525"]);
+        # may also be set on the object before start().
+        self.extra_args: list[str] = list(extra_args or [])
         self.imap_port = free_port()
         self.imaps_port = free_port()
         # The other services get free ports too, so that no fixed default port is ever
@@ -109,6 +112,7 @@ class BushbuckServer:
             "--lmtp", f"{HOST}:{self.lmtp_port}",
             "--sieve", f"{HOST}:{self.sieve_port}",
             "--http", f"{HOST}:{self.http_port}",
+            *self.extra_args,
         ]
         env = dict(os.environ)
         env.setdefault("RUST_BACKTRACE", "1")
