@@ -19,6 +19,11 @@ pub fn run(args: SieveArgs) -> Result<(), CliError> {
     let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
     match args.action {
         SieveAction::Put { user, name, file, activate, .. } => {
+            let directory =
+                bushbuck_auth::Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
+            if !directory.exists(&user).map_err(|e| CliError::Failed(e.to_string()))? {
+                return Err(CliError::NoUser(format!("no such user: {user}")));
+            }
             let source = read(&file)?;
             scripts.put(&user, &name, &source).map_err(script_error)?;
             if activate {

@@ -5,7 +5,7 @@ use bushbuck_proto::imap::command::{FetchAttribute, Section, SectionText, Sequen
 use bushbuck_proto::imap::response;
 use bushbuck_store::{FlagChange, MessageMeta};
 
-use super::sequence::{uids_from_sequence, uids_from_uid_set};
+use super::sequence::message_uids;
 use super::session::{Outcome, Session};
 use super::wire;
 
@@ -67,13 +67,9 @@ impl Session {
         let Some(view) = self.selected.as_ref() else {
             return Outcome::Bad("No mailbox selected".into());
         };
-        let mut uids = if uid_cmd {
-            uids_from_uid_set(set, view)
-        } else {
-            match uids_from_sequence(set, view) {
-                Ok(u) => u,
-                Err(why) => return Outcome::Bad(why.into()),
-            }
+        let mut uids = match message_uids(uid_cmd, set, view) {
+            Ok(u) => u,
+            Err(o) => return o,
         };
         if let Some(since) = changed_since {
             self.condstore = true;

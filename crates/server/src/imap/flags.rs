@@ -4,7 +4,7 @@ use bushbuck_proto::imap::command::{SequenceSet, StoreMode};
 use bushbuck_proto::imap::response;
 use bushbuck_store::FlagChange;
 
-use super::sequence::{uids_from_sequence, uids_from_uid_set};
+use super::sequence::message_uids;
 use super::session::{Outcome, Session};
 use super::wire;
 
@@ -45,13 +45,9 @@ impl Session {
         if view.read_only {
             return Outcome::No("[READ-ONLY] Mailbox is read-only".into());
         }
-        let uids = if uid_cmd {
-            uids_from_uid_set(set, view)
-        } else {
-            match uids_from_sequence(set, view) {
-                Ok(u) => u,
-                Err(why) => return Outcome::Bad(why.into()),
-            }
+        let uids = match message_uids(uid_cmd, set, view) {
+            Ok(u) => u,
+            Err(o) => return o,
         };
         let flags = match normalize(flags) {
             Ok(f) => f,

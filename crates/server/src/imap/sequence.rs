@@ -3,9 +3,20 @@
 use bushbuck_proto::imap::command::{SeqNumber, SequenceSet};
 
 use super::selected::SelectedMailbox;
+use super::session::Outcome;
 
 /// Why a message-number set could not be used.
 pub const INVALID_SEQUENCE: &str = "Invalid message sequence number: no such message";
+
+/// UIDs named by the set of a FETCH, STORE, COPY or MOVE: UIDs for the UID forms, message
+/// numbers otherwise (a number out of range is answered BAD).
+pub fn message_uids(uid_cmd: bool, set: &SequenceSet, view: &SelectedMailbox) -> Result<Vec<u32>, Outcome> {
+    if uid_cmd {
+        Ok(uids_from_uid_set(set, view))
+    } else {
+        uids_from_sequence(set, view).map_err(|why| Outcome::Bad(why.into()))
+    }
+}
 
 /// UIDs named by a set of message sequence numbers, ascending and unique. A number above the
 /// message count is an error (RFC 9051 6.4.*: the client's view is out of date).

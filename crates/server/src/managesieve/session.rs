@@ -20,6 +20,8 @@ enum Reply {
     Ok(String),
     /// OK, then close (LOGOUT).
     OkThenClose(String),
+    /// OK with the TAG response code of NOOP (RFC 5804 section 2.14).
+    OkTagged(Vec<u8>),
     No(&'static str, String),
     Bye(String),
 }
@@ -121,7 +123,14 @@ impl ManageSieveSession {
     }
 
     fn reply(&mut self, reply: Reply) {
+        if let Reply::OkTagged(tag) = &reply {
+            self.out.extend_from_slice(b"OK (TAG ");
+            self.out.extend(string(tag));
+            self.out.extend_from_slice(b") \"Done\"\r\n");
+            return;
+        }
         let (word, code, text) = match reply {
+            Reply::OkTagged(_) => ("OK", "", String::new()),
             Reply::Ok(text) | Reply::OkThenClose(text) => ("OK", "", text),
             Reply::No(code, text) => ("NO", code, text),
             Reply::Bye(text) => ("BYE", "", text),
@@ -179,7 +188,7 @@ impl ManageSieveSession {
             Logout => return Reply::OkThenClose("Logout completed".into()),
             Noop(tag) => {
                 return match tag {
-                    Some(t) => Reply::Ok(format!("TAG {}", String::from_utf8_lossy(&t))),
+                    Some(t) => Reply::OkTagged(t),
                     None => Reply::Ok("Done".into()),
                 };
             }

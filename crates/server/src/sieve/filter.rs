@@ -137,11 +137,15 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
     for error in &outcome.errors {
         tracing::warn!(user = %incoming.user, line = error.line, error = %error.message, "Sieve runtime error; keeping the message");
     }
+    // The trace headers delivery added stay on top; edits apply to the message as sent,
+    // and a redirect forwards it as sent (Return-Path belongs to final delivery only).
+    let (trace, original) = split_trace(incoming.message);
     let message = if outcome.edits.is_empty() {
         incoming.message.to_vec()
     } else {
-        apply_edits(incoming.message, &outcome.edits)
+        [trace, &apply_edits(original, &outcome.edits)].concat()
     };
+    let forwarded = &message[trace.len()..];
     let mut targets = Vec::new();
     let keep =
         |flags: Vec<String>| Target { mailbox: incoming.default_mailbox.to_string(), flags, create: false };
@@ -154,7 +158,7 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
             Action::Discard => {}
             Action::Reject { reason, .. } => return Some(Disposition::Reject(reason)),
             Action::Redirect { address, .. } => {
-                if let Err(e) = smtp::send(ctx.relay, ctx.host, incoming.from, &[&address], &message) {
+                if let Err(e) = smtp::send(ctx.relay, ctx.host, incoming.from, &[&address], forwarded) {
                     tracing::warn!(user = %incoming.user, to = %address, error = %e, "redirect failed; keeping the message");
                     targets.push(keep(Vec::new()));
                 } else {
@@ -163,7 +167,7 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
             }
             Action::Vacation { to, subject, from, body, mime, handle, .. } => {
                 let from = from.unwrap_or_else(|| incoming.to.to_string());
-                let reply = vacation_reply(incoming.message, &from, &to, &subject, &body, mime);
+                let reply = vacation_reply(original, ctx.host, &from, &to, &subject, &body, mime);
                 match smtp::send(ctx.relay, ctx.host, "", &[&to], &reply) {
                     Ok(()) => {
                         let _ = ctx.log.record(
@@ -185,12 +189,24 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
 
 /// The vacation reply (RFC 5230 section 5): to the sender, marked auto-replied, threaded to
 /// the original.
-fn vacation_reply(original: &[u8], from: &str, to: &str, subject: &str, body: &str, mime: bool) -> Vec<u8> {
+fn vacation_reply(
+    original: &[u8],
+    host: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+    mime: bool,
+) -> Vec<u8> {
     let (header, _, _) = bushbuck_sieve::headers::split(original);
     let message_id = bushbuck_mime::header_values(header, "Message-ID").into_iter().next();
+    let now = chrono::Utc::now();
     let mut out = format!(
-        "From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {}\r\nAuto-Submitted: auto-replied\r\n",
-        chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000")
+        "From: <{from}>\r\nTo: <{to}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <vacation.{}.{}@{host}>\r\nAuto-Submitted: auto-replied\r\n",
+        encode_header_text(subject),
+        now.format("%a, %d %b %Y %H:%M:%S +0000"),
+        now.timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id(),
     );
     if let Some(id) = message_id {
         out.push_str(&format!("In-Reply-To: {id}\r\nReferences: {id}\r\n"));
@@ -206,4 +222,53 @@ fn vacation_reply(original: &[u8], from: &str, to: &str, subject: &str, body: &s
         bytes.extend_from_slice(b"\r\n");
     }
     bytes
+}
+
+/// Splits the trace block delivery put on top (`Return-Path:` and one `Received:` field with
+/// its continuation lines) from the message as it was sent.
+fn split_trace(message: &[u8]) -> (&[u8], &[u8]) {
+    if !message.starts_with(b"Return-Path:") {
+        return (&[], message);
+    }
+    let line_end = |from: usize| {
+        message[from..].iter().position(|b| *b == b'\n').map_or(message.len(), |i| from + i + 1)
+    };
+    let mut end = line_end(0);
+    if message[end..].starts_with(b"Received:") {
+        end = line_end(end);
+        while end < message.len() && matches!(message[end], b' ' | b'\t') {
+            end = line_end(end);
+        }
+    }
+    message.split_at(end)
+}
+
+/// A header text as RFC 2047 wants it: as is when ASCII, else one UTF-8 encoded word.
+fn encode_header_text(text: &str) -> String {
+    use base64::Engine;
+    if text.is_ascii() {
+        text.to_string()
+    } else {
+        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_block_is_split_off() {
+        let m = b"Return-Path: <a@b>\r\nReceived: from x\r\n\tby y;\r\n\tdate\r\nSubject: s\r\n\r\nbody\r\n";
+        let (trace, rest) = split_trace(m);
+        assert!(trace.ends_with(b"\tdate\r\n"));
+        assert_eq!(rest, b"Subject: s\r\n\r\nbody\r\n");
+        assert_eq!(split_trace(b"Subject: s\r\n\r\n").0, b"");
+    }
+
+    #[test]
+    fn non_ascii_subjects_are_encoded() {
+        assert_eq!(encode_header_text("Auto: hi"), "Auto: hi");
+        assert_eq!(encode_header_text("Grüße"), "=?UTF-8?B?R3LDvMOfZQ==?=");
+    }
 }

@@ -22,7 +22,9 @@ pub fn send(relay: &str, helo: &str, from: &str, to: &[&str], message: &[u8]) ->
         expect(&mut reader, code)
     };
     command(format!("EHLO {helo}\r\n").into_bytes(), 250)?;
-    command(format!("MAIL FROM:<{from}>\r\n").into_bytes(), 250)?;
+    // 8-bit content is declared (RFC 6152); relays that cannot take it refuse MAIL.
+    let body = if message.iter().any(|b| *b >= 0x80) { " BODY=8BITMIME" } else { "" };
+    command(format!("MAIL FROM:<{from}>{body}\r\n").into_bytes(), 250)?;
     for rcpt in to {
         command(format!("RCPT TO:<{rcpt}>\r\n").into_bytes(), 250)?;
     }
