@@ -647,3 +647,28 @@ def status(m: imaplib.IMAP4, mailbox: str, items: str = "(MESSAGES UIDNEXT UIDVA
 
 def sasl_plain(user: str, password: str, authzid: str = "") -> str:
     return base64.b64encode(f"{authzid}\0{user}\0{password}".encode()).decode()
+
+
+def lmtp_transaction(port: int, sender: bytes, recipients: list[bytes], message: bytes) -> list[str]:
+    """One LMTP transaction by hand; returns the replies after DATA, one per recipient
+    (smtplib.LMTP reads only one). Every earlier step must succeed."""
+    with socket.create_connection((HOST, port), timeout=10) as s:
+        f = s.makefile("rb")
+
+        def reply() -> str:
+            while True:
+                line = f.readline().decode().rstrip("\r\n")
+                if line[3:4] != "-":
+                    return line
+
+        assert reply().startswith("220")
+        for command in [b"LHLO test", b"MAIL FROM:<" + sender + b">"] + [b"RCPT TO:<" + r + b">" for r in recipients]:
+            s.sendall(command + b"\r\n")
+            assert reply().startswith("250"), command
+        s.sendall(b"DATA\r\n")
+        assert reply().startswith("354")
+        s.sendall(message + b".\r\n")
+        answers = [reply() for _ in recipients]
+        s.sendall(b"QUIT\r\n")
+        assert reply().startswith("221")
+        return answers

@@ -4,9 +4,8 @@ into each recipient's store), and duplicate suppression by Message-ID via `bushb
 from __future__ import annotations
 
 import hashlib
-import socket
 
-from e2e_helpers import HOST
+from e2e_helpers import lmtp_transaction
 
 MESSAGE = (
     b"From: sender@example.org\r\n"
@@ -22,33 +21,8 @@ def blob_files(data, user):
     return [p for p in (data / "users" / user / "blobs").rglob("*") if p.is_file() and p.parent.name != "tmp"]
 
 
-def lmtp_send(port, sender, recipients, message):
-    """One LMTP transaction by hand, returning the replies after DATA, one per recipient
-    (smtplib.LMTP reads only one, so it cannot check them)."""
-    with socket.create_connection((HOST, port), timeout=10) as s:
-        f = s.makefile("rb")
-
-        def reply():
-            while True:
-                line = f.readline().decode().rstrip("\r\n")
-                if line[3:4] != "-":
-                    return line
-
-        assert reply().startswith("220")
-        for command in [b"LHLO test", b"MAIL FROM:<" + sender + b">"] + [b"RCPT TO:<" + r + b">" for r in recipients]:
-            s.sendall(command + b"\r\n")
-            assert reply().startswith("250"), command
-        s.sendall(b"DATA\r\n")
-        assert reply().startswith("354")
-        s.sendall(message + b".\r\n")
-        answers = [reply() for _ in recipients]
-        s.sendall(b"QUIT\r\n")
-        assert reply().startswith("221")
-        return answers
-
-
 def test_one_message_to_many_recipients_is_stored_once(server):
-    answers = lmtp_send(server.lmtp_port, b"sender@example.org", [b"alice@example.org", b"bob@example.org"], MESSAGE)
+    answers = lmtp_transaction(server.lmtp_port, b"sender@example.org", [b"alice@example.org", b"bob@example.org"], MESSAGE)
     assert [a[:9] for a in answers] == ["250 2.0.0", "250 2.0.0"], answers
     alice_files, bob_files = blob_files(server.data, "alice"), blob_files(server.data, "bob")
     assert len(alice_files) == 1 and len(bob_files) == 1

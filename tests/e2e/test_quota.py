@@ -4,9 +4,7 @@ answering 452 4.2.2 (retry later) or 552 5.2.2 (never fits)."""
 
 from __future__ import annotations
 
-import socket
-
-from e2e_helpers import HOST
+from e2e_helpers import lmtp_transaction
 
 
 def msg(size: int, subject: str = "q") -> bytes:
@@ -15,23 +13,7 @@ def msg(size: int, subject: str = "q") -> bytes:
 
 
 def lmtp_one(port: int, rcpt: bytes, message: bytes) -> str:
-    with socket.create_connection((HOST, port), timeout=10) as s:
-        f = s.makefile("rb")
-
-        def reply():
-            while True:
-                line = f.readline().decode().rstrip("\r\n")
-                if line[3:4] != "-":
-                    return line
-
-        reply()
-        for cmd in [b"LHLO t", b"MAIL FROM:<a@example.org>", b"RCPT TO:<" + rcpt + b">", b"DATA"]:
-            s.sendall(cmd + b"\r\n")
-            reply()
-        s.sendall(message + b".\r\n")
-        answer = reply()
-        s.sendall(b"QUIT\r\n")
-        return answer
+    return lmtp_transaction(port, b"a@example.org", [rcpt], message)[0]
 
 
 def test_quota_limits_append_copy_and_report(server):
