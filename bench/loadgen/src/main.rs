@@ -319,13 +319,15 @@ async fn mixed_client(addr: String, user: String, pass: String, mailbox: String,
             timed(&mut st, "FETCH body", c.cmd(&format!("FETCH {k} (BODY.PEEK[])"), false)).await?;
             timed(&mut st, "STORE", c.cmd(&format!("STORE {k} +FLAGS (\\Seen)"), false)).await?;
         }
-        let m = corpus::message(seed, 1_000_000 * (id + 1) + iteration);
-        timed(&mut st, "APPEND", c.append(&mailbox, "", &m)).await?;
+        // Still inside the FETCH/STORE window where no EXPUNGE may be announced (RFC 3501
+        // 7.4.1), so sequence numbers from SELECT are valid; APPEND may announce expunges.
         if n >= size {
             let j = 1 + rng.below(n);
             timed(&mut st, "STORE", c.cmd(&format!("STORE {j} +FLAGS (\\Deleted)"), false)).await?;
             timed(&mut st, "EXPUNGE", c.cmd("EXPUNGE", false)).await?;
         }
+        let m = corpus::message(seed, 1_000_000 * (id + 1) + iteration);
+        timed(&mut st, "APPEND", c.append(&mailbox, "", &m)).await?;
         timed(&mut st, "LOGOUT", c.cmd("LOGOUT", false)).await?;
         iteration += 1;
     }
