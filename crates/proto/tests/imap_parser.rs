@@ -529,3 +529,27 @@ fn quota_commands() {
         assert_eq!(err(bad).tag.as_deref(), Some("a"));
     }
 }
+
+#[test]
+fn sort_commands() {
+    assert_eq!(
+        ok("a UID SORT (REVERSE DATE subject) UTF-8 ALL\r\n"),
+        Command::Sort {
+            uid: true,
+            criteria: vec![
+                SortCriterion { reverse: true, key: SortKey::Date },
+                SortCriterion { reverse: false, key: SortKey::Subject }
+            ],
+            charset: "UTF-8".into(),
+            search: SearchKey::All
+        }
+    );
+    for bad in [
+        &b"a SORT () UTF-8 ALL\r\n"[..],
+        b"a SORT (BOGUS) UTF-8 ALL\r\n",
+        b"a SORT (DATE) ALL\r\n",
+        b"a SORT DATE UTF-8 ALL\r\n",
+    ] {
+        assert_eq!(err(bad).tag.as_deref(), Some("a"));
+    }
+}

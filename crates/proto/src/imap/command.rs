@@ -162,6 +162,17 @@ pub enum Command {
         /// Destination mailbox, raw.
         mailbox: Vec<u8>,
     },
+    /// SORT / UID SORT (RFC 5256)
+    Sort {
+        /// True for UID SORT.
+        uid: bool,
+        /// Sort criteria, most significant first.
+        criteria: Vec<SortCriterion>,
+        /// The charset of the search strings.
+        charset: String,
+        /// Which messages to sort.
+        search: SearchKey,
+    },
     /// GETQUOTA root (RFC 9208)
     GetQuota(Vec<u8>),
     /// GETQUOTAROOT mailbox (RFC 9208)
@@ -383,6 +394,38 @@ pub enum SectionText {
     Text,
     /// MIME (only with a part number)
     Mime,
+}
+
+/// One SORT criterion (RFC 5256, with DISPLAYFROM/DISPLAYTO of RFC 5957).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortCriterion {
+    /// REVERSE was given before the key.
+    pub reverse: bool,
+    /// The key.
+    pub key: SortKey,
+}
+
+/// What SORT orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// ARRIVAL: the internal date.
+    Arrival,
+    /// CC: the first Cc mailbox.
+    Cc,
+    /// DATE: the Date header (the internal date when absent).
+    Date,
+    /// FROM: the first From mailbox.
+    From,
+    /// SIZE
+    Size,
+    /// SUBJECT: the base subject.
+    Subject,
+    /// TO: the first To mailbox.
+    To,
+    /// DISPLAYFROM: the first From display name, else its address.
+    DisplayFrom,
+    /// DISPLAYTO: the first To display name, else its address.
+    DisplayTo,
 }
 
 /// ESEARCH RETURN options (RFC 4731, RFC 5182).

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use super::command::{
-    AppendMessage, Command, ListCommand, ListReturn, QresyncParams, SelectParams, SequenceSet, StatusItem,
-    StoreMode, TaggedCommand,
+    AppendMessage, Command, ListCommand, ListReturn, QresyncParams, SelectParams, SequenceSet, SortCriterion,
+    SortKey, StatusItem, StoreMode, TaggedCommand,
 };
 use super::fetch_parser::{read_fetch_items, read_fetch_modifiers, FetchModifiers};
 use super::lexer::{is_tag_char, Cursor, PResult};
@@ -154,11 +154,13 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
                     c.sp("UID set")?;
                     Command::UidExpunge(read_sequence_set(c)?)
                 }
-                "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => read_message_command(c, &sub, true)?,
+                "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" => {
+                    read_message_command(c, &sub, true)?
+                }
                 _ => return Err(format!("Unknown UID command {}", shorten(&sub))),
             }
         }
-        "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => read_message_command(c, &name, false)?,
+        "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" => read_message_command(c, &name, false)?,
         _ => return Err(format!("Unknown command {}", shorten(&name))),
     };
     Ok(command)
@@ -440,6 +442,9 @@ fn read_message_command(c: &mut Cursor<'_>, name: &str, uid: bool) -> PResult<Co
     if name == "SEARCH" {
         return read_search(c, uid);
     }
+    if name == "SORT" {
+        return read_sort(c, uid);
+    }
     c.sp("sequence set")?;
     let set = read_sequence_set(c)?;
     match name {
@@ -455,6 +460,43 @@ fn read_message_command(c: &mut Cursor<'_>, name: &str, uid: bool) -> PResult<Co
             })
         }
     }
+}
+
+/// `SORT (criteria) charset search-keys` (RFC 5256).
+fn read_sort(c: &mut Cursor<'_>, uid: bool) -> PResult<Command> {
+    c.sp("sort criteria")?;
+    c.expect(b'(', "Expected ( before sort criteria")?;
+    let mut criteria = Vec::new();
+    loop {
+        let mut word = c.keyword("sort criterion")?;
+        let reverse = word == "REVERSE";
+        if reverse {
+            c.sp("sort criterion")?;
+            word = c.keyword("sort criterion")?;
+        }
+        let key = match word.as_str() {
+            "ARRIVAL" => SortKey::Arrival,
+            "CC" => SortKey::Cc,
+            "DATE" => SortKey::Date,
+            "FROM" => SortKey::From,
+            "SIZE" => SortKey::Size,
+            "SUBJECT" => SortKey::Subject,
+            "TO" => SortKey::To,
+            "DISPLAYFROM" => SortKey::DisplayFrom,
+            "DISPLAYTO" => SortKey::DisplayTo,
+            other => return Err(format!("Unknown sort criterion {}", shorten(other))),
+        };
+        criteria.push(SortCriterion { reverse, key });
+        if c.eat(b')') {
+            break;
+        }
+        c.sp("sort criterion")?;
+    }
+    c.sp("charset")?;
+    let charset = String::from_utf8_lossy(&c.astring("charset")?).to_ascii_uppercase();
+    c.sp("search key")?;
+    let search = read_search_program(c)?;
+    Ok(Command::Sort { uid, criteria, charset, search })
 }
 
 fn read_search(c: &mut Cursor<'_>, uid: bool) -> PResult<Command> {

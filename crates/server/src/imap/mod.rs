@@ -17,6 +17,7 @@ mod select;
 mod selected;
 mod sequence;
 mod session;
+mod sort;
 mod wire;
 
 pub use session::Session;

@@ -8,6 +8,16 @@ use chrono::{DateTime, NaiveDate};
 use super::sequence::set_contains;
 use super::session::{Outcome, Session};
 
+/// A message that matched a search.
+pub(super) struct Hit {
+    /// Its sequence number.
+    pub seq: u32,
+    /// Its MODSEQ.
+    pub modseq: u64,
+    /// Its index row (with the header block when asked for).
+    pub meta: MessageMeta,
+}
+
 /// What evaluating the keys will need besides flags and the index row.
 #[derive(Default)]
 struct Needs {
@@ -169,13 +179,14 @@ fn uses_modseq(key: &SearchKey) -> bool {
 }
 
 impl Session {
-    pub(super) fn search(
+    /// The messages of the selected mailbox that match `criteria`, in sequence order, with
+    /// their metadata (the header block too when `header` is asked for).
+    pub(super) fn matching(
         &mut self,
-        uid_cmd: bool,
         charset: Option<&str>,
-        ret: Option<&[SearchReturn]>,
         criteria: &SearchKey,
-    ) -> Outcome {
+        header: bool,
+    ) -> Result<Vec<Hit>, Outcome> {
         let mut key = criteria.clone();
         if let Some(cs) = charset {
             match encoding_rs::Encoding::for_label(cs.as_bytes()) {
@@ -183,17 +194,16 @@ impl Session {
                     transcode(&mut key, enc)
                 }
                 Some(_) => {}
-                None => return Outcome::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into()),
+                None => return Err(Outcome::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into())),
             }
         }
         let mut need = Needs::default();
         needs(&key, &mut need);
-        let with_modseq = uses_modseq(&key);
-        if with_modseq {
+        if uses_modseq(&key) {
             self.condstore = true;
         }
         let Some(view) = self.selected.as_ref() else {
-            return Outcome::Bad("No mailbox selected".into());
+            return Err(Outcome::Bad("No mailbox selected".into()));
         };
         let (user, id) = (self.user(), view.id);
         let all: Vec<u32> = view.messages.iter().map(|m| m.uid).collect();
@@ -203,21 +213,17 @@ impl Session {
             saved: &view.saved_search,
             now: chrono::Utc::now().timestamp(),
         };
-        let mut hits: Vec<(u32, u32, u64)> = Vec::new();
+        let mut hits = Vec::new();
         for chunk in all.chunks(256) {
-            let metas = match self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header)) {
-                Ok(m) => m,
-                Err(e) => return e.into(),
-            };
-            for meta in &metas {
+            let metas = self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header || header))?;
+            for meta in metas {
                 let Some(state) = view.get(meta.uid) else {
                     continue;
                 };
                 let body_text = if need.body {
-                    match self.blocking(|s| s.read_message(&user, id, meta.uid)) {
-                        Ok(b) => Some(bushbuck_mime::body_text(&b)),
-                        Err(_) => None,
-                    }
+                    self.blocking(|s| s.read_message(&user, id, meta.uid))
+                        .ok()
+                        .map(|b| bushbuck_mime::body_text(&b))
                 } else {
                     None
                 };
@@ -226,15 +232,30 @@ impl Session {
                     uid: meta.uid,
                     flags: &state.flags,
                     recent: view.recent.contains(&meta.uid),
-                    meta,
+                    meta: &meta,
                     header: meta.header.as_deref().unwrap_or_default(),
                     body_text,
                 };
                 if matches(&key, &candidate, &cx) {
-                    hits.push((candidate.seq, meta.uid, state.modseq));
+                    hits.push(Hit { seq: candidate.seq, modseq: state.modseq, meta });
                 }
             }
         }
+        Ok(hits)
+    }
+
+    pub(super) fn search(
+        &mut self,
+        uid_cmd: bool,
+        charset: Option<&str>,
+        ret: Option<&[SearchReturn]>,
+        criteria: &SearchKey,
+    ) -> Outcome {
+        let with_modseq = uses_modseq(criteria);
+        let hits: Vec<(u32, u32, u64)> = match self.matching(charset, criteria, false) {
+            Ok(h) => h.into_iter().map(|h| (h.seq, h.meta.uid, h.modseq)).collect(),
+            Err(o) => return o,
+        };
         let numbers: Vec<u32> = hits.iter().map(|(seq, uid, _)| if uid_cmd { *uid } else { *seq }).collect();
         let max_modseq = hits.iter().map(|h| h.2).max();
         let ret = match ret {

@@ -178,6 +178,7 @@ impl Session {
             Command::Fetch { uid: false, .. }
                 | Command::Store { uid: false, .. }
                 | Command::Search { uid: false, .. }
+                | Command::Sort { uid: false, .. }
         );
         let started = std::time::Instant::now();
         let (outcome, flow) = self.dispatch(&tag, command).await;
@@ -225,6 +226,7 @@ impl Session {
             | Store { .. }
             | Copy { .. }
             | Move { .. }
+            | Sort { .. }
                 if !selected =>
             {
                 Some("needs a selected mailbox")
@@ -290,6 +292,7 @@ impl Session {
             }
             Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox, false),
             Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox, true),
+            Sort { uid, criteria, charset, search } => self.sort(uid, &criteria, &charset, &search),
             GetQuota(root) => self.getquota(&root),
             GetQuotaRoot(mailbox) => self.getquotaroot(&mailbox),
             SetQuota { root, limits } => self.setquota(&root, &limits),
@@ -376,6 +379,8 @@ impl Session {
             "MULTIAPPEND",
             "STATUS=SIZE",
             "QUOTA",
+            "SORT",
+            "SORT=DISPLAY",
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
             "SAVEDATE",
@@ -491,6 +496,7 @@ fn command_name(command: &Command) -> &'static str {
         Store { .. } => "STORE",
         Copy { .. } => "COPY",
         Move { .. } => "MOVE",
+        Sort { .. } => "SORT",
         GetQuota(_) => "GETQUOTA",
         GetQuotaRoot(_) => "GETQUOTAROOT",
         SetQuota { .. } => "SETQUOTA",
