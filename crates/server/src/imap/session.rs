@@ -383,8 +383,6 @@ impl Session {
             "SORT=DISPLAY",
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
-            "SAVEDATE",
-            "OBJECTID",
             "WITHIN",
         ]);
         let mut text = caps.join(" ");
