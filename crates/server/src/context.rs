@@ -8,6 +8,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
 use crate::duplicates::DuplicateLog;
+use crate::hash_workers::HashWorkers;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pop3::Pop3Locks;
@@ -33,4 +34,6 @@ pub struct ServerContext {
     pub duplicates: DuplicateLog,
     /// Users' Sieve scripts.
     pub scripts: ScriptStore,
+    /// Threads that verify passwords.
+    pub hashing: HashWorkers,
 }

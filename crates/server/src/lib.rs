@@ -7,6 +7,7 @@ pub mod config;
 pub mod context;
 pub mod delivery;
 pub mod duplicates;
+mod hash_workers;
 mod http;
 pub mod imap;
 mod limits;

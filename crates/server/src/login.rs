@@ -26,14 +26,18 @@ pub struct LoggedIn {
 }
 
 /// Checks a password and takes a session slot for the user.
-pub fn check(
+pub async fn check(
     ctx: &ServerContext,
     protocol: Protocol,
     peer: SocketAddr,
     user: &str,
     password: &[u8],
 ) -> Result<LoggedIn, LoginError> {
-    let verified = tokio::task::block_in_place(|| ctx.directory.verify(user, password));
+    let (directory, name, secret) = (ctx.directory.clone(), user.to_string(), password.to_vec());
+    let verified = match ctx.hashing.run(move || directory.verify(&name, &secret)).await {
+        Some(v) => v,
+        None => return Err(LoginError::Unavailable),
+    };
     let protocol_name = protocol.name();
     let name = match verified {
         Ok(Some(name)) => name,

@@ -37,7 +37,7 @@ impl Session {
             );
         }
         let user = String::from_utf8_lossy(user).into_owned();
-        (self.check_password(&user, password), Flow::Continue)
+        (self.check_password(&user, password).await, Flow::Continue)
     }
 
     pub(super) async fn authenticate(&mut self, mechanism: &str, initial: Option<String>) -> (Outcome, Flow) {
@@ -63,7 +63,7 @@ impl Session {
             self.sasl_login(initial).await
         };
         match result {
-            Ok((user, password)) => (self.check_password(&user, &password), Flow::Continue),
+            Ok((user, password)) => (self.check_password(&user, &password).await, Flow::Continue),
             Err(Some(SaslError::Cancelled)) => {
                 (Outcome::Bad("Authentication cancelled".into()), Flow::Continue)
             }
@@ -103,8 +103,8 @@ impl Session {
     }
 
     /// Verifies credentials and enters the authenticated state.
-    fn check_password(&mut self, user: &str, password: &[u8]) -> Outcome {
-        let logged_in = match login::check(&self.ctx, Protocol::Imap, self.peer, user, password) {
+    async fn check_password(&mut self, user: &str, password: &[u8]) -> Outcome {
+        let logged_in = match login::check(&self.ctx, Protocol::Imap, self.peer, user, password).await {
             Ok(l) => l,
             Err(LoginError::BadCredentials) => {
                 self.auth_failures += 1;

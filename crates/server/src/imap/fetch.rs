@@ -99,18 +99,26 @@ impl Session {
             }
         }
         let mut failed = false;
+        let mut vanished = false;
         for chunk in uids.chunks(BATCH) {
             let metas = match self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header)) {
                 Ok(m) => m,
                 Err(e) => return e.into(),
             };
+            // Messages another session expunged since this one last looked have no row.
+            vanished |= metas.len() < chunk.len();
             for meta in metas {
                 let body = if need.full {
                     match self.blocking(|s| s.read_message(&user, id, meta.uid)) {
                         Ok(b) => Some(b),
                         Err(e) => {
-                            tracing::error!(uid = meta.uid, error = %e, "cannot read message file");
-                            failed = true;
+                            let gone = self.blocking(|s| s.fetch_meta(&user, id, &[meta.uid], false));
+                            if gone.is_ok_and(|m| m.is_empty()) {
+                                vanished = true;
+                            } else {
+                                tracing::error!(uid = meta.uid, error = %e, "cannot read message file");
+                                failed = true;
+                            }
                             continue;
                         }
                     }
@@ -135,6 +143,9 @@ impl Session {
             return Outcome::No(
                 "[SERVERBUG] Some messages could not be read; the server log says which".into(),
             );
+        }
+        if vanished && !uid_cmd {
+            return Outcome::No("[EXPUNGEISSUED] Some of the requested messages no longer exist".into());
         }
         Outcome::done(if uid_cmd { "UID FETCH" } else { "FETCH" })
     }

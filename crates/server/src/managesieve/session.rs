@@ -289,7 +289,7 @@ impl ManageSieveSession {
             Ok(c) => c,
             Err(e) => return Reply::No("", e.to_string()),
         };
-        match login::check(&self.ctx, Protocol::ManageSieve, self.peer, &user, &password) {
+        match login::check(&self.ctx, Protocol::ManageSieve, self.peer, &user, &password).await {
             Ok(l) => {
                 self.user = Some((l.user, l.slot));
                 Reply::Ok("Logged in".into())

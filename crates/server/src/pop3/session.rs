@@ -177,7 +177,7 @@ impl Pop3Session {
                 Next::Continue
             }
             Pass(password) => match self.pending_user.take() {
-                Some(user) => self.login(&user, &password),
+                Some(user) => self.login(&user, &password).await,
                 None => {
                     self.err("Send USER first");
                     Next::Continue
@@ -238,7 +238,7 @@ impl Pop3Session {
             }
         };
         match credentials {
-            Ok((user, password)) => self.login(&user, &password),
+            Ok((user, password)) => self.login(&user, &password).await,
             Err(e) => {
                 self.err(&e.to_string());
                 Next::Continue
@@ -255,8 +255,8 @@ impl Pop3Session {
         }
     }
 
-    fn login(&mut self, user: &str, password: &[u8]) -> Next {
-        let logged_in = match login::check(&self.ctx, Protocol::Pop3, self.peer, user, password) {
+    async fn login(&mut self, user: &str, password: &[u8]) -> Next {
+        let logged_in = match login::check(&self.ctx, Protocol::Pop3, self.peer, user, password).await {
             Ok(l) => l,
             Err(LoginError::BadCredentials) => {
                 self.auth_failures += 1;
