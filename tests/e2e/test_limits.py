@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import imaplib
 import socket
+import time
 
 import pytest
 
@@ -34,8 +35,15 @@ def test_connections_per_address_are_limited(make_server, tmp_path):
     finally:
         for s in held:
             s.close()
-    # Slots are given back when connections close.
-    m = imaplib.IMAP4(HOST, srv.imap_port, timeout=10)
+    # Slots are given back once the server has seen the connections close.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            m = imaplib.IMAP4(HOST, srv.imap_port, timeout=10)
+            break
+        except imaplib.IMAP4.error as e:
+            assert b"Too many connections" in e.args[0] and time.monotonic() < deadline, e
+            time.sleep(0.05)
     m.logout()
 
 
