@@ -82,6 +82,8 @@ pub struct Config {
     pub sieve_max_script_size: usize,
     /// Most redirects one message may cause.
     pub sieve_max_redirects: usize,
+    /// Seconds a user must wait between two POP3 logins (RFC 2449 LOGIN-DELAY); 0 for none.
+    pub pop3_login_delay_secs: u64,
 }
 
 impl Default for Config {
@@ -115,6 +117,7 @@ impl Default for Config {
             sieve_max_scripts: 16,
             sieve_max_script_size: 64 * 1024,
             sieve_max_redirects: 4,
+            pop3_login_delay_secs: 0,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! One POP3 connection: AUTHORIZATION, TRANSACTION and UPDATE states (RFC 1939 section 3).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bushbuck_auth::sasl;
 use bushbuck_proto::pop3::{dot_stuff, parse_command, Pop3Command, MAX_LINE};
@@ -17,9 +17,10 @@ use crate::login::{self, LoginError};
 use crate::metrics::Protocol;
 use crate::stream::ClientStream;
 
-/// Users with a POP3 session in TRANSACTION state: a second one gets `-ERR [IN-USE]`.
+/// Users with a POP3 session in TRANSACTION state: a second one gets `-ERR [IN-USE]`; and
+/// when each user last logged in, for LOGIN-DELAY.
 #[derive(Default)]
-pub struct Pop3Locks(Mutex<HashSet<String>>);
+pub struct Pop3Locks(Mutex<HashSet<String>>, Mutex<HashMap<String, Instant>>);
 
 /// A held maildrop lock, released when dropped.
 struct LockGuard {
@@ -123,7 +124,14 @@ impl Pop3Session {
         match command {
             Capa => {
                 self.conn.write(b"+OK Capability list follows\r\n");
-                let mut caps = vec!["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"];
+                let delay = self.ctx.config.pop3_login_delay_secs;
+                let login_delay = format!("LOGIN-DELAY {delay}");
+                // Bushbuck never deletes mail on its own (RFC 2449 EXPIRE NEVER).
+                let mut caps =
+                    vec!["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "EXPIRE NEVER"];
+                if delay > 0 {
+                    caps.push(&login_delay);
+                }
                 if self.transaction.is_none() {
                     if !self.conn.is_tls() {
                         caps.push("STLS");
@@ -276,6 +284,18 @@ impl Pop3Session {
                 return Next::Continue;
             }
         };
+        let delay = Duration::from_secs(self.ctx.config.pop3_login_delay_secs);
+        if !delay.is_zero() {
+            let ctx = self.ctx.clone();
+            let mut last = ctx.pop3_locks.1.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            if last.get(&logged_in.user).is_some_and(|t| now.duration_since(*t) < delay) {
+                drop(last);
+                self.err(&format!("[LOGIN-DELAY] Wait {} seconds between logins", delay.as_secs()));
+                return Next::Continue;
+            }
+            last.insert(logged_in.user.clone(), now);
+        }
         let inserted =
             self.ctx.pop3_locks.0.lock().unwrap_or_else(|p| p.into_inner()).insert(logged_in.user.clone());
         if !inserted {
