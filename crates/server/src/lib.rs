@@ -17,6 +17,7 @@ mod lmtp;
 mod login;
 mod managesieve;
 pub mod metrics;
+mod notices;
 pub mod pop3;
 pub mod quota;
 pub mod sieve;

@@ -167,6 +167,16 @@ async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: Soc
         let _ = tcp.write_all(refusal).await;
         return;
     };
+    if let Some(why) = crate::notices::shutdown(&ctx.config.data) {
+        let refusal = match protocol {
+            Protocol::Imap => format!("* BYE {why}\r\n"),
+            Protocol::Pop3 => format!("-ERR [SYS/TEMP] {why}\r\n"),
+            Protocol::Lmtp => format!("421 4.3.2 {why}\r\n"),
+            Protocol::ManageSieve => format!("BYE \"{}\"\r\n", why.replace(['"', '\\'], "")),
+        };
+        let _ = tcp.write_all(refusal.as_bytes()).await;
+        return;
+    }
     let metrics_ctx = ctx.clone();
     let _open = metrics_ctx.metrics.connection(protocol);
     tracing::debug!(peer = %peer, ?service, "connected");

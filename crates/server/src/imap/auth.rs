@@ -126,6 +126,9 @@ impl Session {
         if let Some(t) = Telemetry::start(&self.ctx.config.data, &name, "imap", &self.peer.to_string()) {
             self.conn.record_to(t);
         }
+        if let Some(motd) = crate::notices::motd(&self.ctx.config.data) {
+            self.untagged(&format!("OK [ALERT] {motd}"));
+        }
         self.user = Some(logged_in.user);
         self.user_slot = Some(logged_in.slot);
         Outcome::Ok(format!("[CAPABILITY {}] Logged in", self.capabilities()))
