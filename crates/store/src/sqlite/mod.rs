@@ -370,6 +370,12 @@ impl Store for SqliteStore {
 
     fn append(&self, user: &str, mailbox: &str, messages: &[NewMessage<'_>]) -> Result<Placed> {
         let name = canonical_mailbox_name(mailbox)?;
+        // Write and fsync the files before taking the user's index lock, so readers do not wait
+        // for file I/O; the transaction re-checks them under the lock.
+        let handle = self.handle(user)?;
+        for message in messages {
+            handle.blobs.ensure(&blobs::content_address(message.data), message.data)?;
+        }
         self.with_user(user, |conn, blobs, fx| messages::append(conn, blobs, &name, messages, fx))
     }
 
