@@ -7,6 +7,15 @@
 
 use crate::error::Result;
 
+/// The owner key of the shared mailboxes (bulletin boards, `Shared/...` in IMAP): pass it as
+/// the `user` argument of any [`Store`] method. It is never a valid user name, so it can
+/// neither clash with a user nor appear in [`Store::list_users`].
+pub const SHARED_OWNER: &str = "#shared";
+
+/// The rights a user's new top-level mailboxes (and INBOX) give their owner: every RFC 4314
+/// right, as Cyrus does.
+pub const OWNER_RIGHTS: &str = "lrswipkxtea";
+
 /// Identifies a mailbox within one user's store; stable across renames, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MailboxId(pub i64);
@@ -250,4 +259,31 @@ pub trait Store: Send + Sync {
     /// delivered to many recipients is stored once). Returns false when nothing was shared;
     /// append then stores its own copy.
     fn share_content(&self, from_user: &str, to_user: &str, data: &[u8]) -> Result<bool>;
+
+    /// The access control list of a mailbox (RFC 4314) as (identifier, rights) pairs sorted
+    /// by identifier; rights are stored as given. A new mailbox starts with its nearest
+    /// superior's list, or, at the top of a user's hierarchy, `(owner, OWNER_RIGHTS)`;
+    /// top-level shared mailboxes start empty.
+    fn get_acl(&self, owner: &str, mailbox: &str) -> Result<Vec<(String, String)>>;
+    /// Sets one identifier's rights on a mailbox, or removes the entry with `None` (or an
+    /// empty string).
+    fn set_acl(&self, owner: &str, mailbox: &str, identifier: &str, rights: Option<&str>) -> Result<()>;
+    /// Owners (users, or [`SHARED_OWNER`]) whose ACLs name any of `identifiers`, sorted: where
+    /// LIST looks for mailboxes shared with someone. May name owners that no longer grant
+    /// anything (callers check the ACLs themselves).
+    fn grantors(&self, identifiers: &[String]) -> Result<Vec<String>>;
+    /// UIDs of the mailbox's messages that `viewer`, who is not the owner, has seen
+    /// (per-user \Seen on shared mailboxes), ascending.
+    fn seen_uids(&self, owner: &str, mailbox: MailboxId, viewer: &str) -> Result<Vec<u32>>;
+    /// Marks messages seen or unseen for `viewer`. Messages whose state changes get a new
+    /// MODSEQ so the viewer's other sessions notice; returns the stored state (owner's flags)
+    /// of every given message that exists.
+    fn set_seen(
+        &self,
+        owner: &str,
+        mailbox: MailboxId,
+        viewer: &str,
+        uids: &[u32],
+        seen: bool,
+    ) -> Result<Vec<MessageState>>;
 }

@@ -98,7 +98,9 @@ fn insert(conn: &Connection, name: &str, special_use: Option<&str>, selectable: 
         "INSERT INTO mailboxes (name, uidvalidity, special_use, selectable) VALUES (?1, ?2, ?3, ?4)",
         params![name, uidvalidity, special_use, selectable],
     )?;
-    Ok(MailboxId(conn.last_insert_rowid()))
+    let id = MailboxId(conn.last_insert_rowid());
+    super::acl::inherit(conn, id, name)?;
+    Ok(id)
 }
 
 /// Whether any mailbox is inferior to `name` (names in `[name/, name0)` in byte order).

@@ -17,8 +17,10 @@
 //! - Subscriptions are not renamed or removed with their mailboxes.
 //! - MODSEQ: one new value per operation, stamped on every row it touched.
 
+mod acl;
 mod backup;
 mod flags;
+mod grants;
 mod mailboxes;
 mod messages;
 mod reconstruct;
@@ -75,10 +77,11 @@ struct UserHandle {
 }
 
 impl UserHandle {
-    /// Opens the user's index (creating it with `create`) and makes sure INBOX exists.
-    fn open(dir: &Path, create: bool) -> Result<UserHandle> {
+    /// Opens `owner`'s index (creating it with `create`) and makes sure INBOX exists.
+    fn open(dir: &Path, owner: &str, create: bool) -> Result<UserHandle> {
         let index = dir.join(INDEX_FILE);
-        let mut conn = schema::open(&index, create)?;
+        let (mut conn, found_version) = schema::open(&index, create)?;
+        acl::init_owner(&conn, owner, found_version)?;
         mailboxes::ensure_inbox(&mut conn)?;
         Ok(UserHandle {
             conn: Mutex::new(conn),
@@ -111,6 +114,7 @@ pub struct SqliteStore {
     root: PathBuf,
     users: Mutex<HashMap<String, Arc<UserHandle>>>,
     notifier: Notifier,
+    grants: grants::Grants,
 }
 
 /// Seconds since the Unix epoch.
@@ -122,14 +126,38 @@ impl SqliteStore {
     /// Opens the store in the data directory `root`, creating `root/users` if needed.
     pub fn open(root: &Path) -> Result<SqliteStore> {
         fs::create_dir_all(root.join("users"))?;
-        Ok(SqliteStore { root: root.to_path_buf(), users: Mutex::default(), notifier: Notifier::default() })
+        Ok(SqliteStore {
+            root: root.to_path_buf(),
+            users: Mutex::default(),
+            notifier: Notifier::default(),
+            grants: grants::Grants::new(root),
+        })
     }
 
-    /// The directory holding a user's index and files (`<root>/users/<user>`), whether or not
-    /// it exists. Fails with `InvalidName` for a name that is not a valid user name.
+    /// The directory holding a user's index and files (`<root>/users/<user>`, or
+    /// `<root>/shared` for [`SHARED_OWNER`]), whether or not it exists. Fails with
+    /// `InvalidName` for a name that is not a valid user name.
     pub fn user_dir(&self, user: &str) -> Result<PathBuf> {
+        if user == SHARED_OWNER {
+            return Ok(self.root.join("shared"));
+        }
         validate_user_name(user)?;
         Ok(self.root.join("users").join(user))
+    }
+
+    /// (owner, identifiers its ACLs name) for every store: the grants index rebuilt.
+    fn all_grants(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let mut owners = self.list_users()?;
+        owners.push(SHARED_OWNER.to_string());
+        let mut out = Vec::new();
+        for owner in owners {
+            match self.with_user(&owner, |conn, _, _| acl::identifiers(conn)) {
+                Ok(ids) => out.push((owner, ids)),
+                Err(StoreError::NoSuchUser) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 
     /// Storage used by a user: (sum of message sizes in octets, number of messages), counting
@@ -185,10 +213,15 @@ impl SqliteStore {
             // Deleted (and maybe re-created) behind our back: forget the stale connection.
             users.remove(user);
         }
-        if !index.is_file() {
+        let shared = user == SHARED_OWNER;
+        if !index.is_file() && !shared {
             return Err(StoreError::NoSuchUser);
         }
-        let handle = Arc::new(UserHandle::open(&dir, false)?);
+        if shared {
+            // The shared store comes into being on first use.
+            fs::create_dir_all(dir.join("blobs"))?;
+        }
+        let handle = Arc::new(UserHandle::open(&dir, user, shared)?);
         users.insert(user.to_string(), handle.clone());
         Ok(handle)
     }
@@ -242,6 +275,7 @@ fn remove_unreferenced(conn: &mut Connection, blobs: &BlobDir, shas: &mut Vec<St
 
 impl Store for SqliteStore {
     fn create_user(&self, user: &str) -> Result<()> {
+        validate_user_name(user)?;
         let dir = self.user_dir(user)?;
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let index = dir.join(INDEX_FILE);
@@ -250,7 +284,7 @@ impl Store for SqliteStore {
         }
         fs::create_dir_all(dir.join("blobs"))?;
         blobs::sync_dir(&self.root.join("users"))?;
-        let handle = Arc::new(UserHandle::open(&dir, true)?);
+        let handle = Arc::new(UserHandle::open(&dir, user, true)?);
         blobs::sync_dir(&dir)?;
         users.insert(user.to_string(), handle);
         tracing::info!(user, "created user store");
@@ -258,6 +292,7 @@ impl Store for SqliteStore {
     }
 
     fn delete_user(&self, user: &str) -> Result<()> {
+        validate_user_name(user)?;
         let dir = self.user_dir(user)?;
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         if !dir.join(INDEX_FILE).exists() {
@@ -420,5 +455,38 @@ impl Store for SqliteStore {
 
     fn share_content(&self, from_user: &str, to_user: &str, data: &[u8]) -> Result<bool> {
         self.link_blob_from(from_user, to_user, data)
+    }
+
+    fn get_acl(&self, owner: &str, mailbox: &str) -> Result<Vec<(String, String)>> {
+        let name = canonical_mailbox_name(mailbox)?;
+        self.with_user(owner, |conn, _, _| acl::get(conn, &name))
+    }
+
+    fn set_acl(&self, owner: &str, mailbox: &str, identifier: &str, rights: Option<&str>) -> Result<()> {
+        let name = canonical_mailbox_name(mailbox)?;
+        let still_named = self.with_user(owner, |conn, _, _| acl::set(conn, &name, identifier, rights))?;
+        if identifier != owner {
+            self.grants.record(owner, identifier, still_named, || self.all_grants())?;
+        }
+        Ok(())
+    }
+
+    fn grantors(&self, identifiers: &[String]) -> Result<Vec<String>> {
+        self.grants.owners(identifiers, || self.all_grants())
+    }
+
+    fn seen_uids(&self, owner: &str, mailbox: MailboxId, viewer: &str) -> Result<Vec<u32>> {
+        self.with_user(owner, |conn, _, _| acl::seen_uids(conn, mailbox, viewer))
+    }
+
+    fn set_seen(
+        &self,
+        owner: &str,
+        mailbox: MailboxId,
+        viewer: &str,
+        uids: &[u32],
+        seen: bool,
+    ) -> Result<Vec<MessageState>> {
+        self.with_user(owner, |conn, _, fx| acl::set_seen(conn, mailbox, viewer, uids, seen, fx))
     }
 }

@@ -137,7 +137,8 @@ impl SqliteStore {
         let files = blob_files(&dir.join("blobs"))?;
         let mut report = ReconstructReport { user: user.to_string(), ..Default::default() };
         if index.is_file() && index_is_healthy(&index)? {
-            let mut conn = schema::open(&index, false)?;
+            let (mut conn, found_version) = schema::open(&index, false)?;
+            super::acl::init_owner(&conn, user, found_version)?;
             mailboxes::ensure_inbox(&mut conn)?;
             repair_in_place(&mut conn, &blobs, &files, &mut report)?;
         } else {
@@ -150,7 +151,8 @@ impl SqliteStore {
                 }
                 None => Salvage::default(),
             };
-            let mut conn = schema::open(&index, true)?;
+            let (mut conn, _) = schema::open(&index, true)?;
+            super::acl::init_owner(&conn, user, 0)?;
             mailboxes::ensure_inbox(&mut conn)?;
             rebuild(&mut conn, &blobs, &files, salvage, &mut report)?;
         }

@@ -8,7 +8,10 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
+
+/// The version that added access control lists and per-user \Seen.
+pub(crate) const V_ACL: i64 = 2;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -59,9 +62,29 @@ CREATE TABLE subscriptions (name TEXT PRIMARY KEY);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value);
 ";
 
+/// Version 2 ([`V_ACL`]): access control lists (RFC 4314) and the \Seen state of viewers
+/// who are not the owner (per-user \Seen on shared mailboxes). Existing mailboxes get their
+/// owner's full rights when the store is opened (see `acl::grant_owner_everywhere`).
+const ACL: &str = "
+CREATE TABLE acl (
+    mailbox    INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    identifier TEXT NOT NULL,
+    rights     TEXT NOT NULL,
+    PRIMARY KEY (mailbox, identifier)
+);
+CREATE INDEX acl_identifier ON acl (identifier);
+CREATE TABLE seen (
+    mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    viewer  TEXT NOT NULL,
+    uid     INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, viewer, uid)
+);
+";
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
-/// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`].
-pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
+/// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
+/// file had before (0 for a new index).
+pub(crate) fn open(path: &Path, create: bool) -> Result<(Connection, i64)> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -74,18 +97,21 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    migrate(&mut conn)?;
-    Ok(conn)
+    let before = migrate(&mut conn)?;
+    Ok((conn, before))
 }
 
-/// Upgrades the schema step by step to [`SCHEMA_VERSION`], each step in a transaction.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+/// Upgrades the schema step by step to [`SCHEMA_VERSION`], each step in a transaction;
+/// returns the version found.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         match version {
             0 => tx.execute_batch(V1)?,
-            SCHEMA_VERSION => return Ok(()),
+            v if v == V_ACL - 1 => tx.execute_batch(ACL)?,
+            SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(
                     "index schema version {v} is newer than this program ({SCHEMA_VERSION})"
