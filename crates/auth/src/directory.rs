@@ -49,6 +49,11 @@ impl Directory {
                 user TEXT PRIMARY KEY,
                 storage_kb INTEGER,
                 messages INTEGER
+            );
+            CREATE TABLE IF NOT EXISTS groups (
+                name TEXT NOT NULL,
+                member TEXT NOT NULL,
+                PRIMARY KEY (name, member)
             );",
         )?;
         Ok(Directory { conn: Mutex::new(conn) })
@@ -87,9 +92,10 @@ impl Directory {
         Ok(())
     }
 
-    /// Removes a user from the directory (their mail is removed by the store).
+    /// Removes a user from the directory and their groups (their mail is removed by the store).
     pub fn delete_user(&self, name: &str) -> Result<()> {
         self.conn().execute("DELETE FROM quotas WHERE user = ?1", params![name])?;
+        self.conn().execute("DELETE FROM groups WHERE member = ?1", params![name])?;
         let changed = self.conn().execute("DELETE FROM users WHERE name = ?1", params![name])?;
         if changed == 0 {
             return Err(AuthError::NoSuchUser(name.to_string()));
@@ -138,6 +144,67 @@ impl Directory {
         Ok(names)
     }
 
+    /// Adds users to a group (named in ACLs as `group:NAME`), creating it. Every member must
+    /// be an existing user.
+    pub fn add_group_members(&self, group: &str, members: &[String]) -> Result<()> {
+        validate_user_name(group).map_err(|_| AuthError::InvalidGroupName(group.to_string()))?;
+        for member in members {
+            if !self.exists(member)? {
+                return Err(AuthError::NoSuchUser(member.clone()));
+            }
+        }
+        let conn = self.conn();
+        for member in members {
+            conn.execute(
+                "INSERT OR IGNORE INTO groups (name, member) VALUES (?1, ?2)",
+                params![group, member],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Removes members from a group, or the whole group when `members` is empty. Fails when
+    /// the group does not exist.
+    pub fn remove_group_members(&self, group: &str, members: &[String]) -> Result<()> {
+        let conn = self.conn();
+        let exists =
+            conn.query_row("SELECT 1 FROM groups WHERE name = ?1", params![group], |_| Ok(())).optional()?;
+        if exists.is_none() {
+            return Err(AuthError::NoSuchGroup(group.to_string()));
+        }
+        if members.is_empty() {
+            conn.execute("DELETE FROM groups WHERE name = ?1", params![group])?;
+        }
+        for member in members {
+            conn.execute("DELETE FROM groups WHERE name = ?1 AND member = ?2", params![group, member])?;
+        }
+        Ok(())
+    }
+
+    /// Every group with its members, sorted.
+    pub fn list_groups(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name, member FROM groups ORDER BY name, member")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for row in rows {
+            let (name, member) = row?;
+            match out.last_mut() {
+                Some((last, members)) if *last == name => members.push(member),
+                _ => out.push((name, vec![member])),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The groups a user belongs to, sorted.
+    pub fn groups_of(&self, user: &str) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT name FROM groups WHERE member = ?1 ORDER BY name")?;
+        let names = stmt.query_map(params![user], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(names)
+    }
+
     /// Checks a password. Returns the canonical user name when it matches. User names are
     /// matched case-insensitively (they are stored in lower case). Takes about as long for
     /// an unknown user as for a wrong password.
@@ -183,6 +250,27 @@ mod tests {
         d.delete_user("alice").unwrap();
         assert!(!d.exists("alice").unwrap());
         assert!(matches!(d.delete_user("alice"), Err(AuthError::NoSuchUser(_))));
+    }
+
+    #[test]
+    fn groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Directory::open(dir.path()).unwrap();
+        d.add_user("alice", b"pw").unwrap();
+        d.add_user("bob", b"pw").unwrap();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        d.add_group_members("helpdesk", &names(&["bob", "alice"])).unwrap();
+        assert!(matches!(
+            d.add_group_members("helpdesk", &names(&["nobody"])),
+            Err(AuthError::NoSuchUser(_))
+        ));
+        assert_eq!(d.list_groups().unwrap(), vec![("helpdesk".to_string(), names(&["alice", "bob"]))]);
+        assert_eq!(d.groups_of("bob").unwrap(), names(&["helpdesk"]));
+        d.remove_group_members("helpdesk", &names(&["bob"])).unwrap();
+        assert!(d.groups_of("bob").unwrap().is_empty());
+        d.remove_group_members("helpdesk", &[]).unwrap();
+        assert!(d.list_groups().unwrap().is_empty());
+        assert!(matches!(d.remove_group_members("helpdesk", &[]), Err(AuthError::NoSuchGroup(_))));
     }
 
     #[test]

@@ -12,6 +12,12 @@ pub enum AuthError {
     /// The user does not exist.
     #[error("no such user: {0}")]
     NoSuchUser(String),
+    /// The group name is not acceptable.
+    #[error("invalid group name {0:?}: use 1 to 128 lowercase letters, digits and . _ - @ +")]
+    InvalidGroupName(String),
+    /// The group does not exist.
+    #[error("no such group: {0} (bushbuck group list shows the groups)")]
+    NoSuchGroup(String),
     /// The password is not acceptable (empty, or too long).
     #[error("invalid password: {0}")]
     InvalidPassword(String),

@@ -25,6 +25,8 @@ pub enum Command {
     Deliver(DeliverArgs),
     /// Show and set users' quotas.
     Quota(QuotaArgs),
+    /// Manage groups, which ACLs name as `group:NAME`.
+    Group(GroupArgs),
     /// Manage users' Sieve filter scripts.
     Sieve(SieveArgs),
     /// Rebuild users' indexes from their message files (run with the server stopped).
@@ -39,6 +41,43 @@ pub enum Command {
     Restore(crate::backup::RestoreArgs),
     /// Probe the server's services like a Nagios plugin (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
     Check(crate::check::CheckArgs),
+}
+
+/// `bushbuck group ...`
+#[derive(Args)]
+pub struct GroupArgs {
+    /// The group operation.
+    #[command(subcommand)]
+    pub action: GroupAction,
+}
+
+/// Group operations.
+#[derive(Subcommand)]
+pub enum GroupAction {
+    /// Add users to a group, creating it.
+    Add {
+        /// Group name (granted to in ACLs as `group:NAME`).
+        name: String,
+        /// Users to add.
+        #[arg(required = true)]
+        members: Vec<String>,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Remove users from a group, or the whole group when no user is named.
+    Del {
+        /// Group name.
+        name: String,
+        /// Users to remove.
+        members: Vec<String>,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// List groups and their members.
+    List {
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
 /// `bushbuck sieve ...`

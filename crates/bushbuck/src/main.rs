@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod deliver;
 mod export;
+mod group;
 mod import;
 mod quota;
 mod reconstruct;
@@ -20,6 +21,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::User(args) => user::run(args),
         cli::Command::Deliver(args) => deliver::run(args),
         cli::Command::Quota(args) => quota::run(args),
+        cli::Command::Group(args) => group::run(args),
         cli::Command::Sieve(args) => sieve::run(args),
         cli::Command::Reconstruct(args) => reconstruct::run(args),
         cli::Command::Import(args) => import::run(args),

@@ -67,6 +67,13 @@ pub struct Config {
     pub duplicate_suppression_days: u32,
     /// Users who may set quotas (SETQUOTA) and act as administrators.
     pub admins: Vec<String>,
+    /// ACL given to a new top-level shared mailbox (`Shared/NAME`), as space-separated
+    /// `identifier rights` pairs (e.g. `"anyone lr"`); empty (the default) gives it none, so
+    /// only administrators see it until they grant rights with SETACL.
+    pub shared_default_acl: String,
+    /// Local part that addresses shared mailboxes over LMTP: `PREFIX+NAME@domain` posts into
+    /// `Shared/NAME` when `anyone` or `anonymous` has the `p` right there.
+    pub shared_delivery_prefix: String,
     /// STORAGE limit in KiB for users without their own; 0 means unlimited.
     pub default_quota_storage_kb: u64,
     /// MESSAGE limit for users without their own; 0 means unlimited.
@@ -110,6 +117,8 @@ impl Default for Config {
             max_auth_failures: 3,
             duplicate_suppression_days: 0,
             admins: Vec::new(),
+            shared_default_acl: String::new(),
+            shared_delivery_prefix: "bb".into(),
             default_quota_storage_kb: 0,
             default_quota_messages: 0,
             quota_warn_percent: 90,

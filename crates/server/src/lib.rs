@@ -3,6 +3,7 @@
 //! [`run`] starts every configured listener over one [`context::ServerContext`] and serves
 //! until the process is told to stop.
 
+pub mod acl;
 pub mod config;
 pub mod context;
 pub mod delivery;
@@ -17,6 +18,7 @@ mod lmtp;
 mod login;
 mod managesieve;
 pub mod metrics;
+pub mod namespace;
 mod notices;
 pub mod pop3;
 pub mod quota;

@@ -8,7 +8,7 @@ mod fetch;
 mod flags;
 mod idle;
 mod list;
-mod mailbox_name;
+pub(crate) mod mailbox_name;
 mod mailboxes;
 mod pattern;
 mod quota;

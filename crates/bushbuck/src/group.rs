@@ -1,0 +1,43 @@
+//! `bushbuck group`: the groups ACLs grant rights to as `group:NAME`.
+
+use bushbuck_auth::{AuthError, Directory};
+
+use crate::cli::{GroupAction, GroupArgs, Location};
+use crate::settings::{self, CliError};
+
+/// Runs a group subcommand.
+pub fn run(args: GroupArgs) -> Result<(), CliError> {
+    match args.action {
+        GroupAction::Add { name, members, location } => {
+            open(&location)?.add_group_members(&name, &members).map_err(cli_error)?;
+            println!("group {name}: added {}", members.join(" "));
+        }
+        GroupAction::Del { name, members, location } => {
+            open(&location)?.remove_group_members(&name, &members).map_err(cli_error)?;
+            if members.is_empty() {
+                println!("group {name} deleted");
+            } else {
+                println!("group {name}: removed {}", members.join(" "));
+            }
+        }
+        GroupAction::List { location } => {
+            for (name, members) in open(&location)?.list_groups().map_err(cli_error)? {
+                println!("{name}: {}", members.join(" "));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn open(location: &Location) -> Result<Directory, CliError> {
+    let config = settings::load(location)?;
+    Directory::open(&config.data).map_err(cli_error)
+}
+
+fn cli_error(e: AuthError) -> CliError {
+    match e {
+        AuthError::NoSuchUser(_) | AuthError::NoSuchGroup(_) => CliError::NoUser(e.to_string()),
+        AuthError::InvalidGroupName(_) => CliError::DataErr(e.to_string()),
+        _ => CliError::Failed(e.to_string()),
+    }
+}
