@@ -285,6 +285,9 @@ pub enum UserAction {
         name: String,
         #[command(flatten)]
         password: PasswordArgs,
+        /// Partition to place the user's mail on (see `partitions` in the configuration).
+        #[arg(long)]
+        partition: Option<String>,
         #[command(flatten)]
         location: Location,
     },
@@ -299,6 +302,16 @@ pub enum UserAction {
         name: String,
         #[command(flatten)]
         password: PasswordArgs,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Move a user's mail to another partition (safe while the server runs; the user's
+    /// sessions wait during the copy).
+    Move {
+        /// User name.
+        name: String,
+        /// Partition to move to.
+        partition: String,
         #[command(flatten)]
         location: Location,
     },

@@ -8,6 +8,9 @@
 //! everything else in INBOX. Then users with mail but no login, and logins without a
 //! mailstore, are reported (the latter get an empty store).
 //!
+//! With `--all`, users found on a configured partition but not linked from `<data>/users`
+//! are linked again first.
+//!
 //! Run it with the server stopped. On Linux it refuses (unless `--force`) when another process
 //! has a user's index open.
 
@@ -40,6 +43,16 @@ pub struct ReconstructArgs {
 pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
     let config = settings::load(&args.location)?;
     let data = &config.data;
+    let store = config.open_store().map_err(CliError::Failed)?;
+    if args.all {
+        let relinked = store.relink_partitions().map_err(|e| CliError::Failed(e.to_string()))?;
+        for (user, partition) in relinked {
+            println!(
+                "user {user}: found on partition {partition}; linked into {}",
+                data.join("users").display()
+            );
+        }
+    }
     let users = if args.all { user_dirs(data)? } else { args.users.clone() };
     for user in &users {
         validate_user_name(user).map_err(|e| CliError::Config(format!("{user}: {e}")))?;
@@ -61,8 +74,6 @@ pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
             }
         }
     }
-    let store = SqliteStore::open(data)
-        .map_err(|e| CliError::Failed(format!("cannot open the mail store in {}: {e}", data.display())))?;
     let mut failed = Vec::new();
     for user in &users {
         match store.reconstruct(user) {

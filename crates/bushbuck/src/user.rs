@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use bushbuck_auth::{AuthError, Directory};
-use bushbuck_store::{SqliteStore, Store, StoreError};
+use bushbuck_store::StoreError;
 
 use bushbuck_server::sieve::scripts::ScriptStore;
 
@@ -13,13 +13,13 @@ use crate::settings::{self, CliError};
 /// Runs a user subcommand.
 pub fn run(args: UserArgs) -> Result<(), CliError> {
     match args.action {
-        UserAction::Add { name, password, location } => {
+        UserAction::Add { name, password, partition, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
-            let store = open_store(&config.data)?;
+            let store = config.open_store().map_err(CliError::Failed)?;
             directory.add_user(&name, password.as_bytes()).map_err(auth_error)?;
-            match store.create_user(&name) {
+            match store.create_user_on(&name, partition.as_deref()) {
                 Ok(()) | Err(StoreError::UserExists) => {}
                 Err(e) => {
                     let _ = directory.delete_user(&name);
@@ -45,10 +45,18 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
             println!("password of {name} changed");
             Ok(())
         }
+        UserAction::Move { name, partition, location } => {
+            let config = settings::load(&location)?;
+            let store = config.open_store().map_err(CliError::Failed)?;
+            let from = store.partition_of(&name).map_err(|e| store_error(&name, e))?;
+            store.move_user(&name, &partition).map_err(|e| store_error(&name, e))?;
+            println!("user {name} moved from partition {from} to {partition}");
+            Ok(())
+        }
         UserAction::Del { name, location } => {
             let config = settings::load(&location)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
-            let store = open_store(&config.data)?;
+            let store = config.open_store().map_err(CliError::Failed)?;
             directory.delete_user(&name).map_err(auth_error)?;
             match store.delete_user(&name) {
                 Ok(()) | Err(StoreError::NoSuchUser) => {}
@@ -65,9 +73,12 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
     }
 }
 
-fn open_store(data: &std::path::Path) -> Result<SqliteStore, CliError> {
-    SqliteStore::open(data)
-        .map_err(|e| CliError::Failed(format!("cannot open the mail store in {}: {e}", data.display())))
+fn store_error(name: &str, e: StoreError) -> CliError {
+    match e {
+        StoreError::NoSuchUser => CliError::NoUser(format!("no mail store for user {name}")),
+        StoreError::NotPossible(_) | StoreError::InvalidName(_) => CliError::Config(e.to_string()),
+        _ => CliError::Failed(e.to_string()),
+    }
 }
 
 fn auth_error(e: AuthError) -> CliError {

@@ -1,6 +1,9 @@
 //! Server configuration: the embedded defaults, overridable by a TOML file and flags.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use bushbuck_store::{Partitions, SqliteStore, DEFAULT_PARTITION};
 
 use serde::Deserialize;
 
@@ -91,6 +94,11 @@ pub struct Config {
     pub sieve_max_redirects: usize,
     /// Seconds a user must wait between two POP3 logins (RFC 2449 LOGIN-DELAY); 0 for none.
     pub pop3_login_delay_secs: u64,
+    /// Named storage roots for users' mail besides the data directory (which is the partition
+    /// `default`), e.g. `archive = "/srv/mail-archive"`.
+    pub partitions: BTreeMap<String, PathBuf>,
+    /// The partition new users are created on.
+    pub default_partition: String,
 }
 
 impl Default for Config {
@@ -127,6 +135,8 @@ impl Default for Config {
             sieve_max_script_size: 64 * 1024,
             sieve_max_redirects: 4,
             pop3_login_delay_secs: 0,
+            partitions: BTreeMap::new(),
+            default_partition: DEFAULT_PARTITION.into(),
         }
     }
 }
@@ -135,5 +145,14 @@ impl Config {
     /// Parses a TOML configuration; keys not given keep their defaults.
     pub fn from_toml(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| format!("invalid configuration: {e}"))
+    }
+
+    /// Opens the mail store in the data directory with the configured partitions.
+    pub fn open_store(&self) -> Result<SqliteStore, String> {
+        let partitions = Partitions::new(&self.data, &self.partitions, &self.default_partition)
+            .map_err(|e| format!("invalid partitions in the configuration: {e}"))?;
+        let store = SqliteStore::open(&self.data)
+            .map_err(|e| format!("cannot open the mail store in {}: {e}", self.data.display()))?;
+        Ok(store.with_partitions(partitions))
     }
 }

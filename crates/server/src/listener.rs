@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bushbuck_auth::Directory;
-use bushbuck_store::SqliteStore;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -38,8 +37,7 @@ impl Service {
 /// Opens the data directory, binds every configured listener and serves until SIGINT or
 /// SIGTERM. Errors say what to fix (a port in use, an unwritable directory).
 pub async fn run(config: Config) -> Result<(), String> {
-    let store = SqliteStore::open(&config.data)
-        .map_err(|e| format!("cannot open the mail store in {}: {e}", config.data.display()))?;
+    let store = config.open_store()?;
     let directory = Directory::open(&config.data).map_err(|e| e.to_string())?;
     let duplicates = DuplicateLog::open(&config.data)?;
     let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);

@@ -172,8 +172,22 @@ pub struct FlagUpdate {
 /// The mailstore. Every method is synchronous and may block on disk; async callers run them
 /// on a blocking thread. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
-    /// Creates a user's store with an empty INBOX. Fails with `UserExists` if present.
-    fn create_user(&self, user: &str) -> Result<()>;
+    /// Creates a user's store with an empty INBOX on the default partition. Fails with
+    /// `UserExists` if present.
+    fn create_user(&self, user: &str) -> Result<()> {
+        self.create_user_on(user, None)
+    }
+    /// Creates a user's store with an empty INBOX on the named partition (`None`: the
+    /// default one). Fails with `UserExists` if present.
+    fn create_user_on(&self, user: &str, partition: Option<&str>) -> Result<()>;
+    /// Names of the partitions users can be placed on, sorted.
+    fn partitions(&self) -> Vec<String>;
+    /// The partition holding a user's store.
+    fn partition_of(&self, user: &str) -> Result<String>;
+    /// Moves a user's store (index and message files) to another partition while it is in
+    /// use: operations of that user wait during the copy, then go on at the new place.
+    /// Moving to the partition the user is on does nothing.
+    fn move_user(&self, user: &str, partition: &str) -> Result<()>;
     /// Deletes a user's store and every message in it.
     fn delete_user(&self, user: &str) -> Result<()>;
     /// Users that have a store, sorted.

@@ -10,11 +10,13 @@ mod flagset;
 mod hex;
 mod names;
 mod notify;
+mod partitions;
 mod sqlite;
 
 pub use api::*;
 pub use error::{Result, StoreError};
 pub use names::{canonical_mailbox_name, validate_user_name, MAX_MAILBOX_NAME, MAX_USER_NAME};
+pub use partitions::{Partitions, DEFAULT_PARTITION};
 pub use sqlite::{
     link_or_copy, snapshot_database, BackupStats, ReconstructReport, SqliteStore, RECOVERED_MAILBOX,
 };

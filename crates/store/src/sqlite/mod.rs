@@ -23,6 +23,7 @@ mod flags;
 mod grants;
 mod mailboxes;
 mod messages;
+mod placement;
 mod reconstruct;
 mod schema;
 
@@ -32,6 +33,7 @@ pub use reconstruct::{ReconstructReport, RECOVERED_MAILBOX};
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +44,7 @@ use crate::blobs::{self, BlobDir};
 use crate::error::{Result, StoreError};
 use crate::names::{canonical_mailbox_name, validate_user_name};
 use crate::notify::Notifier;
+use crate::partitions::Partitions;
 
 /// File name of a user's index inside the user's directory.
 const INDEX_FILE: &str = "index.sqlite3";
@@ -74,6 +77,9 @@ struct UserHandle {
     /// Identity of the index file when opened, to notice a user deleted and re-created by
     /// another process (the CLI) while this one kept the old file open.
     identity: Option<FileIdentity>,
+    /// Set when the user's store moved to another partition: operations that waited for
+    /// this handle must start again on the new one.
+    retired: AtomicBool,
 }
 
 impl UserHandle {
@@ -87,6 +93,7 @@ impl UserHandle {
             conn: Mutex::new(conn),
             blobs: BlobDir::new(dir.join("blobs")),
             identity: file_identity(&index),
+            retired: AtomicBool::new(false),
         })
     }
 
@@ -112,6 +119,7 @@ fn file_identity(_path: &Path) -> Option<FileIdentity> {
 /// The embedded mailstore: SQLite index plus content-addressed files under one data directory.
 pub struct SqliteStore {
     root: PathBuf,
+    partitions: Partitions,
     users: Mutex<HashMap<String, Arc<UserHandle>>>,
     notifier: Notifier,
     grants: grants::Grants,
@@ -128,10 +136,17 @@ impl SqliteStore {
         fs::create_dir_all(root.join("users"))?;
         Ok(SqliteStore {
             root: root.to_path_buf(),
+            partitions: Partitions::single(root),
             users: Mutex::default(),
             notifier: Notifier::default(),
             grants: grants::Grants::new(root),
         })
+    }
+
+    /// Uses these partitions for new users and moves (the default is the data directory only).
+    pub fn with_partitions(mut self, partitions: Partitions) -> SqliteStore {
+        self.partitions = partitions;
+        self
     }
 
     /// The directory holding a user's index and files (`<root>/users/<user>`, or
@@ -207,7 +222,7 @@ impl SqliteStore {
         let identity = file_identity(&index);
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(h) = users.get(user) {
-            if h.identity == identity {
+            if h.identity == identity && !h.retired.load(Ordering::Acquire) {
                 return Ok(h.clone());
             }
             // Deleted (and maybe re-created) behind our back: forget the stale connection.
@@ -234,15 +249,21 @@ impl SqliteStore {
         op: impl FnOnce(&mut Connection, &BlobDir, &mut Effects) -> Result<T>,
     ) -> Result<T> {
         let handle = self.handle(user)?;
+        let mut conn = handle.lock();
+        if handle.retired.load(Ordering::Acquire) {
+            // The store moved to another partition while this waited: start again there.
+            drop(conn);
+            return self.with_user(user, op);
+        }
         let mut effects = Effects::default();
         let result = {
-            let mut conn = handle.lock();
             let result = op(&mut conn, &handle.blobs, &mut effects);
             if !effects.garbage.is_empty() {
                 if let Err(e) = remove_unreferenced(&mut conn, &handle.blobs, &mut effects.garbage) {
                     tracing::warn!(user, error = %e, "could not remove unreferenced message files");
                 }
             }
+            drop(conn);
             result
         };
         for (mailbox, modseq) in effects.notify {
@@ -274,41 +295,24 @@ fn remove_unreferenced(conn: &mut Connection, blobs: &BlobDir, shas: &mut Vec<St
 }
 
 impl Store for SqliteStore {
-    fn create_user(&self, user: &str) -> Result<()> {
-        validate_user_name(user)?;
-        let dir = self.user_dir(user)?;
-        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        let index = dir.join(INDEX_FILE);
-        if index.exists() {
-            return Err(StoreError::UserExists);
-        }
-        fs::create_dir_all(dir.join("blobs"))?;
-        blobs::sync_dir(&self.root.join("users"))?;
-        let handle = Arc::new(UserHandle::open(&dir, user, true)?);
-        blobs::sync_dir(&dir)?;
-        users.insert(user.to_string(), handle);
-        tracing::info!(user, "created user store");
-        Ok(())
+    fn create_user_on(&self, user: &str, partition: Option<&str>) -> Result<()> {
+        SqliteStore::create_user_on(self, user, partition)
     }
 
     fn delete_user(&self, user: &str) -> Result<()> {
-        validate_user_name(user)?;
-        let dir = self.user_dir(user)?;
-        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        if !dir.join(INDEX_FILE).exists() {
-            return Err(StoreError::NoSuchUser);
-        }
-        // Wait for operations in flight, then make the removal atomic by renaming first.
-        let handle = users.remove(user);
-        let _busy = handle.as_ref().map(|h| h.lock());
-        let doomed = self.root.join("users").join(format!(".deleted-{user}-{:016x}", rand::random::<u64>()));
-        fs::rename(&dir, &doomed)?;
-        blobs::sync_dir(&self.root.join("users"))?;
-        fs::remove_dir_all(&doomed)?;
-        drop(users);
-        self.notifier.forget_user(user);
-        tracing::info!(user, "deleted user store");
-        Ok(())
+        SqliteStore::delete_user(self, user)
+    }
+
+    fn partitions(&self) -> Vec<String> {
+        self.partitions.names()
+    }
+
+    fn partition_of(&self, user: &str) -> Result<String> {
+        SqliteStore::partition_of(self, user)
+    }
+
+    fn move_user(&self, user: &str, partition: &str) -> Result<()> {
+        SqliteStore::move_user(self, user, partition)
     }
 
     fn list_users(&self) -> Result<Vec<String>> {
