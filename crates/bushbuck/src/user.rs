@@ -83,10 +83,11 @@ fn store_error(name: &str, e: StoreError) -> CliError {
 
 fn auth_error(e: AuthError) -> CliError {
     match e {
-        AuthError::NoSuchUser(_) => CliError::NoUser(e.to_string()),
-        AuthError::InvalidName(_) | AuthError::InvalidPassword(_) | AuthError::UserExists(_) => {
-            CliError::Config(e.to_string())
-        }
+        AuthError::NoSuchUser(_) | AuthError::NoSuchGroup(_) => CliError::NoUser(e.to_string()),
+        AuthError::InvalidName(_)
+        | AuthError::InvalidGroupName(_)
+        | AuthError::InvalidPassword(_)
+        | AuthError::UserExists(_) => CliError::Config(e.to_string()),
         AuthError::Storage(_) => CliError::Failed(e.to_string()),
     }
 }
