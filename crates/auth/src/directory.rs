@@ -54,12 +54,17 @@ impl Directory {
                 name TEXT NOT NULL,
                 member TEXT NOT NULL,
                 PRIMARY KEY (name, member)
+            );
+            CREATE TABLE IF NOT EXISTS quota_roots (
+                root TEXT PRIMARY KEY,
+                storage_kb INTEGER,
+                messages INTEGER
             );",
         )?;
         Ok(Directory { conn: Mutex::new(conn) })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -96,6 +101,10 @@ impl Directory {
     pub fn delete_user(&self, name: &str) -> Result<()> {
         self.conn().execute("DELETE FROM quotas WHERE user = ?1", params![name])?;
         self.conn().execute("DELETE FROM groups WHERE member = ?1", params![name])?;
+        self.conn().execute(
+            "DELETE FROM quota_roots WHERE substr(root, 1, length(?1)) = ?1",
+            params![format!("user/{name}/")],
+        )?;
         let changed = self.conn().execute("DELETE FROM users WHERE name = ?1", params![name])?;
         if changed == 0 {
             return Err(AuthError::NoSuchUser(name.to_string()));

@@ -7,6 +7,7 @@ mod directory;
 mod error;
 mod names;
 mod password;
+mod quota_roots;
 pub mod sasl;
 
 pub use directory::{Directory, QuotaLimits};

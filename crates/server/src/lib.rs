@@ -22,6 +22,7 @@ pub mod namespace;
 mod notices;
 pub mod pop3;
 pub mod quota;
+pub mod quota_roots;
 pub mod sieve;
 mod stream;
 mod telemetry;
