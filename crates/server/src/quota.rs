@@ -51,7 +51,7 @@ pub fn state(
         storage_kb: (config.default_quota_storage_kb > 0).then_some(config.default_quota_storage_kb),
         messages: (config.default_quota_messages > 0).then_some(config.default_quota_messages),
     });
-    // Without limits the usage is not needed: skip the scan (it costs every delivery).
+    // Without limits the usage is not needed: skip reading it.
     let (used_bytes, used_messages) = if limits.storage_kb.is_none() && limits.messages.is_none() {
         (0, 0)
     } else {

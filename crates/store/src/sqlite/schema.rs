@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -59,6 +59,33 @@ CREATE TABLE subscriptions (name TEXT PRIMARY KEY);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value);
 ";
 
+/// Version 2: per-mailbox usage counters (`used_bytes`, `used_messages`), backfilled from
+/// the messages and kept by triggers, so quota usage is a sum over mailboxes instead of over
+/// messages. Triggers run inside the statement that changes `messages`, so every write path
+/// (append, copy, move, expunge, mailbox deletion by cascade, INBOX rename, reconstruct,
+/// restore) keeps them in the same transaction without having to remember to.
+const V_USAGE: &str = "
+ALTER TABLE mailboxes ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN used_messages INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET
+    used_bytes = (SELECT COALESCE(SUM(size), 0) FROM messages WHERE mailbox = mailboxes.id),
+    used_messages = (SELECT COUNT(*) FROM messages WHERE mailbox = mailboxes.id);
+CREATE TRIGGER messages_usage_insert AFTER INSERT ON messages BEGIN
+    UPDATE mailboxes SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+    WHERE id = NEW.mailbox;
+END;
+CREATE TRIGGER messages_usage_delete AFTER DELETE ON messages BEGIN
+    UPDATE mailboxes SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+    WHERE id = OLD.mailbox;
+END;
+CREATE TRIGGER messages_usage_update AFTER UPDATE OF mailbox, size ON messages BEGIN
+    UPDATE mailboxes SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+    WHERE id = OLD.mailbox;
+    UPDATE mailboxes SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+    WHERE id = NEW.mailbox;
+END;
+";
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`].
 pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
@@ -85,6 +112,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         match version {
             0 => tx.execute_batch(V1)?,
+            1 => tx.execute_batch(V_USAGE)?,
             SCHEMA_VERSION => return Ok(()),
             v => {
                 return Err(crate::StoreError::Io(format!(
