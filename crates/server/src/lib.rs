@@ -21,6 +21,7 @@ mod notices;
 pub mod pop3;
 pub mod quota;
 pub mod sieve;
+mod store_gauges;
 mod stream;
 mod telemetry;
 mod tls;
