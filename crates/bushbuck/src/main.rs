@@ -6,6 +6,7 @@ mod cli;
 mod deliver;
 mod export;
 mod import;
+mod import_imap;
 mod quota;
 mod reconstruct;
 mod serve;
