@@ -43,12 +43,12 @@ pub struct Folder {
     pub selectable: bool,
 }
 
-/// The server's namespaces (RFC 2342), as (prefix, delimiter).
+/// The prefixes of the server's namespaces (RFC 2342).
 #[derive(Debug, Clone, Default)]
 pub struct Namespaces {
-    /// Personal namespaces, e.g. `("INBOX.", '.')` on Courier or Cyrus.
-    pub personal: Vec<(String, Option<char>)>,
-    /// Prefixes of other users' and shared namespaces (not imported).
+    /// Personal namespaces, e.g. `INBOX.` on Courier or Cyrus, empty on Dovecot.
+    pub personal: Vec<String>,
+    /// Other users' and shared namespaces (not imported).
     pub foreign: Vec<String>,
 }
 
@@ -141,30 +141,18 @@ impl Client {
     /// NAMESPACE command.
     pub fn namespaces(&mut self) -> Result<Namespaces, String> {
         if !self.capabilities.iter().any(|c| c == "NAMESPACE") {
-            return Ok(Namespaces { personal: vec![(String::new(), None)], foreign: Vec::new() });
+            return Ok(Namespaces { personal: vec![String::new()], foreign: Vec::new() });
         }
         let mut out = Namespaces::default();
         self.run("NAMESPACE", &[], |line| {
             let values = response::parse(line)?;
             if values.get(1).and_then(Value::text).is_some_and(|t| t.eq_ignore_ascii_case("NAMESPACE")) {
-                let entries = |v: Option<&Value>| -> Vec<(String, Option<char>)> {
-                    v.map(Value::items)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|ns| {
-                            let items = ns.items();
-                            let prefix =
-                                items.first().and_then(|p| p.bytes()).map(decode_name).unwrap_or_default();
-                            (prefix, items.get(1).and_then(delimiter))
-                        })
-                        .collect()
+                let prefixes = |v: Option<&Value>| -> Vec<String> {
+                    let namespaces = v.map(Value::items).unwrap_or_default();
+                    namespaces.iter().filter_map(|ns| ns.items().first()?.bytes().map(decode_name)).collect()
                 };
-                out.personal = entries(values.get(2));
-                out.foreign = entries(values.get(3))
-                    .into_iter()
-                    .chain(entries(values.get(4)))
-                    .map(|(p, _)| p)
-                    .collect();
+                out.personal = prefixes(values.get(2));
+                out.foreign = prefixes(values.get(3)).into_iter().chain(prefixes(values.get(4))).collect();
             }
             Ok(())
         })?;

@@ -115,7 +115,7 @@ pub fn run(args: ImportImapArgs) -> Result<(), CliError> {
     client.login(&args.user, &password).map_err(remote)?;
     let namespaces = client.namespaces().map_err(remote)?;
     let mapping = Mapping {
-        prefix: namespaces.personal.first().map(|(prefix, _)| prefix.clone()).unwrap_or_default(),
+        prefix: namespaces.personal.first().cloned().unwrap_or_default(),
         rules,
         exclude: args.exclude.clone(),
     };

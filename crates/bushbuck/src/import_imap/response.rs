@@ -46,9 +46,7 @@ impl Value {
 
 /// Parses space-separated values up to the end of the input (a final CRLF is ignored).
 pub fn parse(input: &[u8]) -> Result<Vec<Value>, String> {
-    let mut parser = Parser { input, pos: 0 };
-    let values = parser.values(false)?;
-    Ok(values)
+    Parser { input, pos: 0 }.values(false)
 }
 
 struct Parser<'a> {
