@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from e2e_helpers import HOST, USERS
+from e2e_helpers import HOST, USERS, lmtp_transaction
 
 
 def get(server, path: str) -> tuple[int, str]:
@@ -77,3 +77,21 @@ def test_per_user_telemetry_log(server):
     assert "SELECT INBOX" in text and "EXISTS" in text and "LOGOUT" in text
     assert USERS["alice"] not in text, "the password must not be recorded"
     assert not (server.data / "log" / "bob").exists()
+
+
+def test_store_and_quota_gauges_after_a_delivery(server):
+    server.cli("quota", "set", "alice", "--storage", "100", "--messages", "50")
+    message = b"From: a@example.org\r\nSubject: gauge\r\n\r\n" + b"x" * 3000 + b"\r\n"
+    reply = lmtp_transaction(server.lmtp_port, b"a@example.org", [b"alice@example.org", b"bob@example.org"], message)
+    assert all(r.startswith("250") for r in reply), reply
+    status, text = get(server, "/metrics")
+    assert status == 200
+    assert "# TYPE bushbuck_store_bytes gauge" in text
+    assert metric(text, "bushbuck_store_messages") == 2
+    assert metric(text, "bushbuck_store_bytes") >= 2 * len(message)  # plus the Return-Path / Received lines
+    stored = metric(text, 'bushbuck_quota_used_bytes{user="alice"}')
+    assert len(message) <= stored < len(message) + 1000
+    assert metric(text, 'bushbuck_quota_limit_bytes{user="alice"}') == 100 * 1024
+    assert metric(text, 'bushbuck_quota_used_messages{user="alice"}') == 1
+    assert metric(text, 'bushbuck_quota_limit_messages{user="alice"}') == 50
+    assert 'user="bob"' not in text, "users without a limit get no quota gauges"

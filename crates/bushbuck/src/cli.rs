@@ -146,12 +146,21 @@ pub enum SieveAction {
     },
 }
 
-/// `bushbuck quota ...`
+/// `bushbuck quota ...` (`quota --fix [USER...]` is `quota fix [USER...]`).
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct QuotaArgs {
     /// The quota operation.
     #[command(subcommand)]
-    pub action: QuotaAction,
+    pub action: Option<QuotaAction>,
+    /// Same as `quota fix`: recount usage of the named users (all when none are given).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: user names.
+    #[arg(requires = "fix", value_name = "USER")]
+    pub names: Vec<String>,
+    #[command(flatten)]
+    pub location: Location,
 }
 
 /// Quota operations.
@@ -172,6 +181,14 @@ pub enum QuotaAction {
     },
     /// Show usage and limits of every user (or of the named ones).
     List {
+        /// User names; all users when none are given.
+        names: Vec<String>,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Recount usage of every quota root (or the named users') from the messages and
+    /// correct stored counters that drifted; safe while the server runs.
+    Fix {
         /// User names; all users when none are given.
         names: Vec<String>,
         #[command(flatten)]

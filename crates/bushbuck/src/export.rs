@@ -289,7 +289,7 @@ mod tests {
         let back = crate::import::parse_mbox(&fs::read(&path).unwrap());
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].data, data);
-        assert_eq!(back[0].date, Some(86_400));
+        assert_eq!(back[0].date, Some((86_400, 0)));
         let mut got = back[0].flags.clone();
         got.sort();
         let mut want = flags;

@@ -1,4 +1,5 @@
-//! `bushbuck import mbox|maildir`: bringing mail from other systems into a user's store.
+//! `bushbuck import mbox|maildir`: bringing mail from other systems into a user's store
+//! (`import imap` lives in [`crate::import_imap`] and writes through [`Destination`] too).
 //!
 //! - mbox (mboxrd reading): a message starts at a `From ` line at the start of the file or
 //!   after an empty line; its date is the message's internal date. One `>` is removed from
@@ -18,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bushbuck_store::{canonical_mailbox_name, NewMessage, SqliteStore, Store, StoreError};
+use bushbuck_store::{canonical_mailbox_name, MessageMeta, NewMessage, SqliteStore, Store, StoreError};
 use clap::{Args, Subcommand};
 
 use crate::cli::Location;
@@ -55,6 +56,8 @@ pub enum ImportFormat {
         #[command(flatten)]
         location: Location,
     },
+    /// Copy a user's mail from another IMAP server (resumable; only new messages on later runs).
+    Imap(crate::import_imap::ImportImapArgs),
     /// Import a Maildir++ tree (INBOX and its .Sub.Folder folders).
     Maildir {
         /// User name.
@@ -76,9 +79,12 @@ pub(crate) struct Parsed {
     pub data: Vec<u8>,
     /// IMAP flags.
     pub flags: Vec<String>,
-    /// Internal date, seconds since the epoch (UTC).
-    pub date: Option<i64>,
+    /// Internal date.
+    pub date: Option<Date>,
 }
+
+/// An internal date: seconds since the epoch and zone offset in minutes.
+pub(crate) type Date = (i64, i32);
 
 /// Runs `bushbuck import`.
 pub fn run(args: ImportArgs) -> Result<(), CliError> {
@@ -107,6 +113,7 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
             let folders = read_maildir_tree(&dir)?;
             import(&location, &user, folders, dry_run)
         }
+        ImportFormat::Imap(args) => crate::import_imap::run(args),
     }
 }
 
@@ -117,43 +124,19 @@ fn import(
     folders: Vec<(String, Vec<Parsed>)>,
     dry_run: bool,
 ) -> Result<(), CliError> {
-    let config = settings::load(location)?;
-    let store = SqliteStore::open(&config.data).map_err(|e| {
-        CliError::Failed(format!("cannot open the mail store in {}: {e}", config.data.display()))
-    })?;
-    if !store.list_users().map_err(store_error)?.iter().any(|u| u == user) {
-        return Err(CliError::NoUser(format!(
-            "{user} has no mailstore; add the user first (bushbuck user add)"
-        )));
-    }
+    let destination = Destination::open(location, user)?;
     let mut total = 0;
     for (name, messages) in folders {
-        let name = canonical_mailbox_name(&name)
-            .map_err(|e| CliError::Config(format!("cannot import into {name:?}: {e}")))?;
         if dry_run {
+            let name = canonical_folder(&name)?;
             println!("{name}: {} messages (dry run, nothing stored)", messages.len());
             total += messages.len();
             continue;
         }
-        match store.create_mailbox(user, &name, None) {
-            Ok(_) | Err(StoreError::MailboxExists) => {}
-            Err(e) => return Err(CliError::Failed(format!("cannot create {name}: {e}"))),
-        }
+        let name = destination.ensure_folder(&name)?;
         let mut done = 0;
         for chunk in messages.chunks(BATCH) {
-            let batch: Vec<NewMessage<'_>> = chunk
-                .iter()
-                .map(|m| NewMessage {
-                    data: &m.data,
-                    flags: m.flags.clone(),
-                    internal_date: m.date.map(|d| (d, 0)),
-                })
-                .collect();
-            store.append(user, &name, &batch).map_err(|e| {
-                CliError::Failed(format!(
-                    "{name}: storing failed after {done} messages: {e}; the first {done} are stored"
-                ))
-            })?;
+            destination.append(&name, chunk, done)?;
             done += chunk.len();
             if messages.len() > BATCH {
                 eprint!("\r{name}: {done}/{}", messages.len());
@@ -169,7 +152,71 @@ fn import(
     Ok(())
 }
 
-fn store_error(e: StoreError) -> CliError {
+/// A user's mailstore opened for importing into: what every importer (mbox, Maildir, IMAP)
+/// writes through. Appends go through the store like any APPEND, so importing is safe while
+/// the server runs.
+pub(crate) struct Destination {
+    store: SqliteStore,
+    user: String,
+}
+
+impl Destination {
+    /// Opens the store of `location` for `user`, who must have a mailstore.
+    pub(crate) fn open(location: &Location, user: &str) -> Result<Destination, CliError> {
+        let config = settings::load(location)?;
+        let store = SqliteStore::open(&config.data).map_err(|e| {
+            CliError::Failed(format!("cannot open the mail store in {}: {e}", config.data.display()))
+        })?;
+        if !store.list_users().map_err(store_error)?.iter().any(|u| u == user) {
+            return Err(CliError::NoUser(format!(
+                "{user} has no mailstore; add the user first (bushbuck user add)"
+            )));
+        }
+        Ok(Destination { store, user: user.to_string() })
+    }
+
+    /// What folder `name` already holds (no message files read); empty when it does not exist.
+    pub(crate) fn existing(&self, name: &str) -> Result<Vec<MessageMeta>, CliError> {
+        let snapshot = match self.store.select(&self.user, &canonical_folder(name)?) {
+            Ok(snapshot) => snapshot,
+            Err(StoreError::NoSuchMailbox) => return Ok(Vec::new()),
+            Err(e) => return Err(store_error(e)),
+        };
+        let uids: Vec<u32> = snapshot.messages.iter().map(|m| m.uid).collect();
+        self.store.fetch_meta(&self.user, snapshot.id, &uids, false).map_err(store_error)
+    }
+
+    /// Creates folder `name` (and its parents) unless it exists; returns its canonical name.
+    pub(crate) fn ensure_folder(&self, name: &str) -> Result<String, CliError> {
+        let name = canonical_folder(name)?;
+        match self.store.create_mailbox(&self.user, &name, None) {
+            Ok(_) | Err(StoreError::MailboxExists) => Ok(name),
+            Err(e) => Err(CliError::Failed(format!("cannot create {name}: {e}"))),
+        }
+    }
+
+    /// Appends `messages` to `folder` in one transaction (all or none); `done` is how many
+    /// were stored before, for the error message.
+    pub(crate) fn append(&self, folder: &str, messages: &[Parsed], done: usize) -> Result<(), CliError> {
+        let batch: Vec<NewMessage<'_>> = messages
+            .iter()
+            .map(|m| NewMessage { data: &m.data, flags: m.flags.clone(), internal_date: m.date })
+            .collect();
+        self.store.append(&self.user, folder, &batch).map(|_| ()).map_err(|e| {
+            CliError::Failed(format!(
+                "{folder}: storing failed after {done} messages: {e}; the first {done} are stored"
+            ))
+        })
+    }
+}
+
+/// The canonical spelling of a folder name, or an error naming it.
+pub(crate) fn canonical_folder(name: &str) -> Result<String, CliError> {
+    canonical_mailbox_name(name).map_err(|e| CliError::Config(format!("cannot import into {name:?}: {e}")))
+}
+
+/// A store failure as a command failure.
+pub(crate) fn store_error(e: StoreError) -> CliError {
     CliError::Failed(format!("mail store: {e}"))
 }
 
@@ -214,14 +261,14 @@ fn lines(data: &[u8]) -> Vec<&[u8]> {
 pub(crate) fn parse_mbox(data: &[u8]) -> Vec<Parsed> {
     let all = lines(data);
     let mut out = Vec::new();
-    let mut current: Option<(Option<i64>, Vec<&[u8]>)> = None;
+    let mut current: Option<(Option<Date>, Vec<&[u8]>)> = None;
     for (i, line) in all.iter().enumerate() {
         let separator = line.starts_with(b"From ") && (i == 0 || all[i - 1].is_empty());
         if separator {
             if let Some((date, body)) = current.take() {
                 out.push(finish_mbox_message(date, body));
             }
-            current = Some((parse_from_line_date(line), Vec::new()));
+            current = Some((parse_from_line_date(line).map(|d| (d, 0)), Vec::new()));
         } else if let Some((_, body)) = current.as_mut() {
             body.push(line);
         }
@@ -234,7 +281,7 @@ pub(crate) fn parse_mbox(data: &[u8]) -> Vec<Parsed> {
 
 /// Builds one message from its mbox lines: drops the separating empty line, unquotes
 /// `>From`, reads and removes the status header fields.
-fn finish_mbox_message(date: Option<i64>, mut body: Vec<&[u8]>) -> Parsed {
+fn finish_mbox_message(date: Option<Date>, mut body: Vec<&[u8]>) -> Parsed {
     if body.last().is_some_and(|l| l.is_empty()) {
         body.pop();
     }
@@ -438,7 +485,7 @@ fn read_maildir_folder(dir: &Path) -> Result<Vec<Parsed>, CliError> {
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64);
+            .map(|d| (d.as_secs() as i64, 0));
         let mut flags = Vec::new();
         if let Some((_, info)) = name.rsplit_once(":2,") {
             for c in info.chars() {
@@ -496,6 +543,6 @@ mod tests {
         assert_eq!(msgs[0].data, b"Subject: one\r\n\r\nFrom here\r\n>From there\r\n");
         assert_eq!(msgs[0].flags, vec!["\\Seen", "\\Answered", "\\Flagged"]);
         assert_eq!(msgs[1].data, b"Subject: two\r\n\r\nbody\r\nFrom inside\r\n");
-        assert_eq!(msgs[1].date, Some(1));
+        assert_eq!(msgs[1].date, Some((1, 0)));
     }
 }

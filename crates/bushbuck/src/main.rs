@@ -7,6 +7,7 @@ mod deliver;
 mod export;
 mod group;
 mod import;
+mod import_imap;
 mod quota;
 mod reconstruct;
 mod serve;

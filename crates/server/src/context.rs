@@ -13,6 +13,7 @@ use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pop3::Pop3Locks;
 use crate::sieve::scripts::ScriptStore;
+use crate::store_gauges::StoreGauges;
 
 /// Shared state of a running server.
 pub struct ServerContext {
@@ -30,6 +31,8 @@ pub struct ServerContext {
     pub pop3_locks: Pop3Locks,
     /// Counters for /metrics.
     pub metrics: Metrics,
+    /// Store size and quota gauges for /metrics.
+    pub store_gauges: StoreGauges,
     /// Delivered Message-IDs, for duplicate suppression.
     pub duplicates: DuplicateLog,
     /// Users' Sieve scripts.

@@ -29,13 +29,24 @@ pub async fn serve(ctx: Arc<ServerContext>, mut tcp: TcpStream) {
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let answer = match (method, path) {
-        ("GET", "/metrics") => response(200, "text/plain; version=0.0.4", &ctx.metrics.render()),
+        ("GET", "/metrics") => response(200, "text/plain; version=0.0.4", &metrics(ctx).await),
         ("GET", "/healthz") => response(200, "text/plain", "ok\n"),
         ("GET", _) => response(404, "text/plain", "not found; try /metrics or /healthz\n"),
         _ => response(405, "text/plain", "only GET is served\n"),
     };
     let _ = tcp.write_all(&answer).await;
     let _ = tcp.shutdown().await;
+}
+
+/// Counters from memory, then the store gauges (read on a blocking thread).
+async fn metrics(ctx: Arc<ServerContext>) -> String {
+    let mut text = ctx.metrics.render();
+    let gauges = tokio::task::spawn_blocking(move || ctx.store_gauges.render(&ctx)).await;
+    match gauges {
+        Ok(gauges) => text.push_str(&gauges),
+        Err(e) => tracing::warn!(error = %e, "metrics: reading the store gauges failed"),
+    }
+    text
 }
 
 fn response(status: u16, content_type: &str, body: &str) -> Vec<u8> {

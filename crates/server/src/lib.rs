@@ -24,6 +24,7 @@ pub mod pop3;
 pub mod quota;
 pub mod quota_roots;
 pub mod sieve;
+mod store_gauges;
 mod stream;
 mod telemetry;
 mod tls;

@@ -67,6 +67,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         limits,
         pop3_locks: Default::default(),
         metrics: Default::default(),
+        store_gauges: Default::default(),
         duplicates,
         scripts,
         hashing: Default::default(),

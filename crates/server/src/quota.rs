@@ -40,6 +40,14 @@ pub fn user_of(root: &str) -> Option<&str> {
     root.strip_prefix("user/").filter(|u| !u.is_empty())
 }
 
+/// A user's limits: their own from the directory, else the configured defaults.
+pub fn limits(config: &Config, directory: &Directory, user: &str) -> Result<QuotaLimits, String> {
+    Ok(directory.quota(user).map_err(|e| e.to_string())?.unwrap_or(QuotaLimits {
+        storage_kb: (config.default_quota_storage_kb > 0).then_some(config.default_quota_storage_kb),
+        messages: (config.default_quota_messages > 0).then_some(config.default_quota_messages),
+    }))
+}
+
 /// Reads a user's limits and usage.
 pub fn state(
     config: &Config,
@@ -47,11 +55,8 @@ pub fn state(
     store: &dyn Store,
     user: &str,
 ) -> Result<QuotaState, String> {
-    let limits = directory.quota(user).map_err(|e| e.to_string())?.unwrap_or(QuotaLimits {
-        storage_kb: (config.default_quota_storage_kb > 0).then_some(config.default_quota_storage_kb),
-        messages: (config.default_quota_messages > 0).then_some(config.default_quota_messages),
-    });
-    // Without limits the usage is not needed: skip the scan (it costs every delivery).
+    let limits = limits(config, directory, user)?;
+    // Without limits the usage is not needed: skip reading it.
     let (used_bytes, used_messages) = if limits.storage_kb.is_none() && limits.messages.is_none() {
         (0, 0)
     } else {

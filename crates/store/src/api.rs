@@ -169,6 +169,35 @@ pub struct FlagUpdate {
     pub modified: Vec<u32>,
 }
 
+/// Storage a mailbox holds, as quotas count it (every copy of a message counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// Sum of message sizes in octets.
+    pub bytes: u64,
+    /// Number of messages.
+    pub messages: u64,
+}
+
+/// One mailbox's usage, as listed by [`Store::mailbox_usage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxUsage {
+    /// Full mailbox name (placeholders included, with zero usage).
+    pub name: String,
+    /// What it holds.
+    pub usage: Usage,
+}
+
+/// A mailbox whose usage counters [`Store::fix_usage`] found wrong and corrected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageFix {
+    /// Full mailbox name.
+    pub mailbox: String,
+    /// What the counters said.
+    pub was: Usage,
+    /// What the messages add up to, now stored.
+    pub now: Usage,
+}
+
 /// The mailstore. Every method is synchronous and may block on disk; async callers run them
 /// on a blocking thread. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
@@ -266,7 +295,14 @@ pub trait Store: Send + Sync {
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64>;
 
     /// (octets, messages) the user's mailboxes hold, every copy counted (quota usage).
+    /// Cheap: read from per-mailbox counters, not by counting messages.
     fn usage(&self, user: &str) -> Result<(u64, u64)>;
+    /// Usage of each of the user's mailboxes, sorted by name (from the same counters), so
+    /// quota roots below the user level can be summed from it.
+    fn mailbox_usage(&self, user: &str) -> Result<Vec<MailboxUsage>>;
+    /// Recounts every mailbox's usage from its messages, stores the result, and reports the
+    /// mailboxes whose counters were wrong. Safe while the store is in use.
+    fn fix_usage(&self, user: &str) -> Result<Vec<UsageFix>>;
 
     /// Makes `data`, already stored for `from_user`, available to `to_user` without a second
     /// copy, so that a following [`Store::append`] of the same octets shares it (one message

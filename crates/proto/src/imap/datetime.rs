@@ -51,9 +51,25 @@ pub fn month_from_name(name: &[u8]) -> Option<u32> {
     MONTHS.iter().position(|m| m.as_bytes().eq_ignore_ascii_case(name)).map(|i| i as u32 + 1)
 }
 
+/// Parses a quoted IMAP date-time (`"17-Jul-1996 02:44:25 -0700"`, quotes included, as
+/// INTERNALDATE is sent) into seconds since the epoch (UTC) and the zone offset in minutes.
+pub fn parse_date_time(quoted: &[u8]) -> Option<(i64, i32)> {
+    let mut cursor = super::lexer::Cursor::new(quoted);
+    let value = cursor.date_time().ok()?;
+    cursor.at_eol().then_some(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_date_times() {
+        assert_eq!(parse_date_time(b"\"01-Jan-1970 01:00:00 +0100\""), Some((0, 60)));
+        assert_eq!(parse_date_time(b"\" 2-Feb-2024 10:00:00 -0230\""), Some((1_706_877_000, -150)));
+        assert_eq!(parse_date_time(b"\"01-Jan-1970 01:00:00 +0100\" x"), None);
+        assert_eq!(parse_date_time(b"01-Jan-1970 01:00:00 +0100"), None);
+    }
 
     #[test]
     fn round_trips_days() {

@@ -26,6 +26,7 @@ mod messages;
 mod placement;
 mod reconstruct;
 mod schema;
+mod usage;
 
 pub use backup::{link_or_copy, snapshot_database, BackupStats};
 pub use reconstruct::{ReconstructReport, RECOVERED_MAILBOX};
@@ -177,14 +178,10 @@ impl SqliteStore {
 
     /// Storage used by a user: (sum of message sizes in octets, number of messages), counting
     /// each copy of a message in each mailbox (as IMAP QUOTA does), not shared files once.
+    /// Read from the per-mailbox counters, so it costs one row per mailbox.
     pub fn usage(&self, user: &str) -> Result<(u64, u64)> {
-        self.with_user(user, |conn, _, _| {
-            let (bytes, count): (i64, i64) =
-                conn.query_row("SELECT COALESCE(SUM(size), 0), COUNT(*) FROM messages", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-            Ok((bytes as u64, count as u64))
-        })
+        let total = self.with_user(user, |conn, _, _| usage::total(conn))?;
+        Ok((total.bytes, total.messages))
     }
 
     /// Multi-recipient delivery: hard-links the file holding `data` from `from_user`'s store
@@ -455,6 +452,14 @@ impl Store for SqliteStore {
 
     fn usage(&self, user: &str) -> Result<(u64, u64)> {
         SqliteStore::usage(self, user)
+    }
+
+    fn mailbox_usage(&self, user: &str) -> Result<Vec<MailboxUsage>> {
+        self.with_user(user, |conn, _, _| usage::per_mailbox(conn))
+    }
+
+    fn fix_usage(&self, user: &str) -> Result<Vec<UsageFix>> {
+        self.with_user(user, |conn, _, _| usage::fix(conn))
     }
 
     fn share_content(&self, from_user: &str, to_user: &str, data: &[u8]) -> Result<bool> {

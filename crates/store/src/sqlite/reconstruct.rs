@@ -32,8 +32,8 @@ use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 
 use super::mailboxes::{self, bump_modseq};
 use super::messages;
-use super::{now, schema, Effects, SqliteStore, INDEX_FILE};
-use crate::api::NewMessage;
+use super::{now, schema, usage, Effects, SqliteStore, INDEX_FILE};
+use crate::api::{NewMessage, UsageFix};
 use crate::blobs::BlobDir;
 use crate::error::{Result, StoreError};
 use crate::flagset::Flags;
@@ -69,6 +69,8 @@ pub struct ReconstructReport {
     pub missing: Vec<(String, u32)>,
     /// Files whose size differs from what the index recorded (kept; check them).
     pub damaged: Vec<String>,
+    /// Mailboxes whose usage counters were wrong and have been recounted.
+    pub usage_fixed: Vec<UsageFix>,
 }
 
 impl std::fmt::Display for ReconstructReport {
@@ -93,6 +95,9 @@ impl std::fmt::Display for ReconstructReport {
         }
         if !self.damaged.is_empty() {
             write!(f, ", {} files with a wrong size", self.damaged.len())?;
+        }
+        if !self.usage_fixed.is_empty() {
+            write!(f, ", usage of {} mailboxes recounted", self.usage_fixed.len())?;
         }
         Ok(())
     }
@@ -141,6 +146,7 @@ impl SqliteStore {
             super::acl::init_owner(&conn, user, found_version)?;
             mailboxes::ensure_inbox(&mut conn)?;
             repair_in_place(&mut conn, &blobs, &files, &mut report)?;
+            report.usage_fixed = usage::fix(&mut conn)?;
         } else {
             report.rebuilt = true;
             let salvage = match move_aside(&index)? {

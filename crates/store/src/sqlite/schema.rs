@@ -8,10 +8,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
+
+/// The version that added per-mailbox usage counters.
+pub(crate) const V_USAGE: i64 = 3;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -81,6 +84,33 @@ CREATE TABLE seen (
 );
 ";
 
+/// Version 3 ([`V_USAGE`]): per-mailbox usage counters (`used_bytes`, `used_messages`),
+/// backfilled from the messages and kept by triggers, so quota usage is a sum over mailboxes instead of over
+/// messages. Triggers run inside the statement that changes `messages`, so every write path
+/// (append, copy, move, expunge, mailbox deletion by cascade, INBOX rename, reconstruct,
+/// restore) keeps them in the same transaction without having to remember to.
+const USAGE: &str = "
+ALTER TABLE mailboxes ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN used_messages INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET
+    used_bytes = (SELECT COALESCE(SUM(size), 0) FROM messages WHERE mailbox = mailboxes.id),
+    used_messages = (SELECT COUNT(*) FROM messages WHERE mailbox = mailboxes.id);
+CREATE TRIGGER messages_usage_insert AFTER INSERT ON messages BEGIN
+    UPDATE mailboxes SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+    WHERE id = NEW.mailbox;
+END;
+CREATE TRIGGER messages_usage_delete AFTER DELETE ON messages BEGIN
+    UPDATE mailboxes SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+    WHERE id = OLD.mailbox;
+END;
+CREATE TRIGGER messages_usage_update AFTER UPDATE OF mailbox, size ON messages BEGIN
+    UPDATE mailboxes SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+    WHERE id = OLD.mailbox;
+    UPDATE mailboxes SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+    WHERE id = NEW.mailbox;
+END;
+";
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
 /// file had before (0 for a new index).
@@ -111,6 +141,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
         match version {
             0 => tx.execute_batch(V1)?,
             v if v == V_ACL - 1 => tx.execute_batch(ACL)?,
+            v if v == V_USAGE - 1 => tx.execute_batch(USAGE)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(

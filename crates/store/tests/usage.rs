@@ -1,0 +1,113 @@
+//! Per-mailbox usage counters: equal to a recount after every kind of write, and repaired by
+//! `fix_usage` when damaged.
+
+mod common;
+
+use bushbuck_store::{FlagChange, SqliteStore, Store, Usage, UsageFix};
+use common::*;
+
+/// Asserts that every mailbox's counters equal what STATUS counts from the messages, and that
+/// the total is their sum.
+fn assert_counters_match(store: &SqliteStore) {
+    let listed = store.mailbox_usage("alice").unwrap();
+    let mut total = Usage::default();
+    for m in &listed {
+        let recount = match store.status("alice", &m.name) {
+            Ok(s) => Usage { bytes: s.size, messages: u64::from(s.messages) },
+            Err(_) => Usage::default(), // a \Noselect placeholder holds nothing
+        };
+        assert_eq!(m.usage, recount, "counters of {}", m.name);
+        total.bytes += recount.bytes;
+        total.messages += recount.messages;
+    }
+    assert_eq!(store.usage("alice").unwrap(), (total.bytes, total.messages));
+    assert!(store.fix_usage("alice").unwrap().is_empty(), "nothing to fix after triggers");
+}
+
+#[test]
+fn counters_follow_every_write() {
+    let (_dir, store) = store();
+    let (a, b, c) = (message(1), message(2), vec![b'x'; 5000]);
+    store.append("alice", "INBOX", &[new(&a), new(&b), new(&c)]).unwrap();
+    assert_counters_match(&store);
+
+    store.create_mailbox("alice", "Work/Old", None).unwrap();
+    let inbox = store.select("alice", "INBOX").unwrap().id;
+    store.copy("alice", inbox, &[1, 2], "Work/Old").unwrap();
+    assert_counters_match(&store);
+
+    store.move_messages("alice", inbox, &[3], "Work").unwrap();
+    assert_counters_match(&store);
+
+    store.store_flags("alice", inbox, &[1], FlagChange::Add, &strings(&["\\Deleted"]), None).unwrap();
+    store.expunge("alice", inbox, None).unwrap();
+    assert_counters_match(&store);
+
+    store.delete_mailbox("alice", "Work").unwrap(); // has a child: becomes a placeholder
+    assert_counters_match(&store);
+
+    store.rename_mailbox("alice", "INBOX", "Saved").unwrap();
+    assert_counters_match(&store);
+    assert_eq!(
+        store.mailbox_usage("alice").unwrap().iter().find(|m| m.name == "INBOX").unwrap().usage.messages,
+        0
+    );
+
+    store.rename_mailbox("alice", "Work/Old", "Archive").unwrap();
+    store.delete_mailbox("alice", "Archive").unwrap();
+    assert_counters_match(&store);
+    assert_eq!(store.usage("alice").unwrap(), (b.len() as u64, 1));
+}
+
+#[test]
+fn reconstruct_keeps_counters_right() {
+    let (_dir, store) = store();
+    store.append("alice", "INBOX", &[new(&message(1)), new(&message(2))]).unwrap();
+    let dir = store.user_dir("alice").unwrap();
+    std::fs::write(dir.join("index.sqlite3"), b"garbage").unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("index.sqlite3{suffix}")));
+    }
+    let store = SqliteStore::open(dir.parent().unwrap().parent().unwrap()).unwrap();
+    store.reconstruct("alice").unwrap();
+    assert_counters_match(&store);
+    assert_eq!(store.usage("alice").unwrap().1, 2);
+}
+
+#[test]
+fn fix_usage_repairs_a_corrupted_counter() {
+    let (_dir, store) = store();
+    let data = message(1);
+    store.append("alice", "INBOX", &[new(&data), new(&data)]).unwrap();
+    let index = store.user_dir("alice").unwrap().join("index.sqlite3");
+    let conn = rusqlite::Connection::open(&index).unwrap();
+    conn.execute("UPDATE mailboxes SET used_bytes = 7, used_messages = 99 WHERE name = 'INBOX'", []).unwrap();
+    drop(conn);
+    assert_eq!(store.usage("alice").unwrap(), (7, 99));
+
+    let fixes = store.fix_usage("alice").unwrap();
+    let now = Usage { bytes: 2 * data.len() as u64, messages: 2 };
+    assert_eq!(fixes, vec![UsageFix { mailbox: "INBOX".into(), was: Usage { bytes: 7, messages: 99 }, now }]);
+    assert_eq!(store.usage("alice").unwrap(), (now.bytes, now.messages));
+    assert!(store.fix_usage("alice").unwrap().is_empty());
+}
+
+#[test]
+fn an_old_index_is_backfilled() {
+    let (_dir, store) = store();
+    store.append("alice", "INBOX", &[new(&message(1))]).unwrap();
+    let dir = store.user_dir("alice").unwrap();
+    let conn = rusqlite::Connection::open(dir.join("index.sqlite3")).unwrap();
+    // Undo the usage step as an index written by the previous version would look.
+    conn.execute_batch(
+        "DROP TRIGGER messages_usage_insert; DROP TRIGGER messages_usage_delete;
+         DROP TRIGGER messages_usage_update;
+         ALTER TABLE mailboxes DROP COLUMN used_bytes; ALTER TABLE mailboxes DROP COLUMN used_messages;
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(dir.parent().unwrap().parent().unwrap()).unwrap();
+    assert_eq!(store.usage("alice").unwrap(), (message(1).len() as u64, 1));
+    assert_counters_match(&store);
+}
