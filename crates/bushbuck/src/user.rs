@@ -70,12 +70,14 @@ fn open_store(data: &std::path::Path) -> Result<SqliteStore, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot open the mail store in {}: {e}", data.display())))
 }
 
-fn auth_error(e: AuthError) -> CliError {
+/// The CLI error (and exit code) for a directory error.
+pub(crate) fn auth_error(e: AuthError) -> CliError {
     match e {
-        AuthError::NoSuchUser(_) => CliError::NoUser(e.to_string()),
-        AuthError::InvalidName(_) | AuthError::InvalidPassword(_) | AuthError::UserExists(_) => {
-            CliError::Config(e.to_string())
-        }
+        AuthError::NoSuchUser(_) | AuthError::NoSuchGroup(_) => CliError::NoUser(e.to_string()),
+        AuthError::InvalidName(_)
+        | AuthError::InvalidPassword(_)
+        | AuthError::UserExists(_)
+        | AuthError::InvalidGroupName(_) => CliError::Config(e.to_string()),
         AuthError::Storage(_) => CliError::Failed(e.to_string()),
     }
 }
