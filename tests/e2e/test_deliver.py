@@ -120,6 +120,8 @@ def test_flag_option(server):
 def test_plus_address_into_folder(server):
     m = server.imap("alice")
     assert m.create("Work")[0] == "OK"
+    # Plus-addressing files into a folder only where anyone may post (RFC 4314 p right).
+    assert m._simple_command("SETACL", "Work", "anyone", "+p")[0] == "OK"
     close_quietly(m)
     proc = deliver(server, "alice+Work@example.org", message=make_message("plus"))
     assert proc.returncode == 0, proc.stderr

@@ -240,6 +240,8 @@ def test_pipelined_transaction(server):
 def test_plus_addressing_into_existing_folder_else_inbox(server):
     m = server.imap("alice")
     assert m.create("Work")[0] == "OK"
+    # Plus-addressing files into a folder only where anyone may post (RFC 4314 p right).
+    assert m._simple_command("SETACL", "Work", "anyone", "+p")[0] == "OK"
     close_quietly(m)
     c = lmtp(server)
     c.expect("LHLO relay.example", 250)

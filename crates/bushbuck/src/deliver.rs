@@ -52,18 +52,19 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     let mut delivery = Delivery::new(&store, &stored, duplicates, quota).with_sieve(sieve, &from);
     let mut failure = None;
     for address in &args.recipients {
-        let recipient = match delivery::resolve(&directory, address) {
-            Ok(r) => r,
-            Err(ResolveError::UnknownUser) => {
-                eprintln!("bushbuck deliver: {address}: user unknown");
-                failure.get_or_insert(CliError::NoUser(format!("{address}: user unknown")));
-                continue;
-            }
-            Err(ResolveError::Unavailable(why)) => {
-                failure = Some(CliError::TempFail(format!("user directory unavailable: {why}")));
-                continue;
-            }
-        };
+        let recipient =
+            match delivery::resolve_recipient(&directory, &store, &config.shared_delivery_prefix, address) {
+                Ok(r) => r,
+                Err(ResolveError::UnknownUser) => {
+                    eprintln!("bushbuck deliver: {address}: user unknown");
+                    failure.get_or_insert(CliError::NoUser(format!("{address}: user unknown")));
+                    continue;
+                }
+                Err(ResolveError::Unavailable(why)) => {
+                    failure = Some(CliError::TempFail(format!("user directory unavailable: {why}")));
+                    continue;
+                }
+            };
         match delivery.file(&recipient, args.mailbox.as_deref(), &args.flags) {
             Ok(Filed::Stored(mailbox)) => println!("{address}: delivered to {mailbox}"),
             Ok(Filed::Duplicate(mailbox)) => {

@@ -1,19 +1,20 @@
 //! `bushbuck group`: the groups ACLs grant rights to as `group:NAME`.
 
-use bushbuck_auth::{AuthError, Directory};
+use bushbuck_auth::Directory;
 
 use crate::cli::{GroupAction, GroupArgs, Location};
 use crate::settings::{self, CliError};
+use crate::user::auth_error;
 
 /// Runs a group subcommand.
 pub fn run(args: GroupArgs) -> Result<(), CliError> {
     match args.action {
         GroupAction::Add { name, members, location } => {
-            open(&location)?.add_group_members(&name, &members).map_err(cli_error)?;
+            open(&location)?.add_group_members(&name, &members).map_err(auth_error)?;
             println!("group {name}: added {}", members.join(" "));
         }
         GroupAction::Del { name, members, location } => {
-            open(&location)?.remove_group_members(&name, &members).map_err(cli_error)?;
+            open(&location)?.remove_group_members(&name, &members).map_err(auth_error)?;
             if members.is_empty() {
                 println!("group {name} deleted");
             } else {
@@ -21,7 +22,7 @@ pub fn run(args: GroupArgs) -> Result<(), CliError> {
             }
         }
         GroupAction::List { location } => {
-            for (name, members) in open(&location)?.list_groups().map_err(cli_error)? {
+            for (name, members) in open(&location)?.list_groups().map_err(auth_error)? {
                 println!("{name}: {}", members.join(" "));
             }
         }
@@ -31,13 +32,5 @@ pub fn run(args: GroupArgs) -> Result<(), CliError> {
 
 fn open(location: &Location) -> Result<Directory, CliError> {
     let config = settings::load(location)?;
-    Directory::open(&config.data).map_err(cli_error)
-}
-
-fn cli_error(e: AuthError) -> CliError {
-    match e {
-        AuthError::NoSuchUser(_) | AuthError::NoSuchGroup(_) => CliError::NoUser(e.to_string()),
-        AuthError::InvalidGroupName(_) => CliError::DataErr(e.to_string()),
-        _ => CliError::Failed(e.to_string()),
-    }
+    Directory::open(&config.data).map_err(auth_error)
 }

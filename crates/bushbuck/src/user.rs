@@ -81,7 +81,8 @@ fn store_error(name: &str, e: StoreError) -> CliError {
     }
 }
 
-fn auth_error(e: AuthError) -> CliError {
+/// The CLI error (and exit code) for a directory error.
+pub(crate) fn auth_error(e: AuthError) -> CliError {
     match e {
         AuthError::NoSuchUser(_) | AuthError::NoSuchGroup(_) => CliError::NoUser(e.to_string()),
         AuthError::InvalidName(_)

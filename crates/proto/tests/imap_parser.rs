@@ -553,3 +553,26 @@ fn sort_commands() {
         assert_eq!(err(bad).tag.as_deref(), Some("a"));
     }
 }
+
+#[test]
+fn acl_commands() {
+    assert_eq!(
+        ok("a SETACL INBOX/Drafts \"group:helpdesk\" +lrs"),
+        Command::SetAcl {
+            mailbox: b"INBOX/Drafts".to_vec(),
+            identifier: "group:helpdesk".into(),
+            rights: "+lrs".into()
+        }
+    );
+    assert_eq!(
+        ok("a DELETEACL Shared/news -carol"),
+        Command::DeleteAcl { mailbox: b"Shared/news".to_vec(), identifier: "-carol".into() }
+    );
+    assert_eq!(ok("a GETACL INBOX"), Command::GetAcl(b"INBOX".to_vec()));
+    assert_eq!(ok("a MYRIGHTS \"Other Users/bob\""), Command::MyRights(b"Other Users/bob".to_vec()));
+    assert_eq!(
+        ok("a LISTRIGHTS x anyone"),
+        Command::ListRights { mailbox: b"x".to_vec(), identifier: "anyone".into() }
+    );
+    assert!(parse_command(b"a SETACL INBOX bob").is_err());
+}

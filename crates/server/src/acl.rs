@@ -260,7 +260,9 @@ mod tests {
         assert_eq!(modify(lr, m, r).stored(), "i");
     }
 
-    /// (ACL, who, owner, expected rights), the resolution table.
+    /// One row of the resolution table: ACL, who, owner, expected rights.
+    type Case<'a> = (&'a Vec<(String, String)>, Identity, Option<&'a str>, &'a str);
+
     #[test]
     fn resolution_table() {
         let helpdesk = acl(&[("group:helpdesk", "lrswipte"), ("-carol", "w")]);
@@ -268,7 +270,7 @@ mod tests {
         let personal = acl(&[("alice", "lrswipkxtea"), ("bob", "lr")]);
         let post = acl(&[("anonymous", "p"), ("-anyone", "r")]);
         let admin = Identity { admin: true, ..user("root", &[]) };
-        let cases: &[(&Vec<(String, String)>, Identity, Option<&str>, &str)] = &[
+        let cases: &[Case<'_>] = &[
             (&helpdesk, user("bob", &["helpdesk"]), None, "lrswipte"),
             (&helpdesk, user("carol", &["helpdesk"]), None, "lrsipte"),
             (&helpdesk, user("dave", &[]), None, ""),

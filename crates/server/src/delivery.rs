@@ -2,8 +2,9 @@
 //! plus-addressing, trace headers, and filing into the store.
 
 use bushbuck_auth::Directory;
-use bushbuck_store::{NewMessage, Store, StoreError};
+use bushbuck_store::{NewMessage, Store, StoreError, SHARED_OWNER};
 
+use crate::acl::{self, Identity, Rights};
 use crate::config::Config;
 use crate::duplicates::DuplicateLog;
 use crate::quota::{self, Verdict};
@@ -59,6 +60,47 @@ pub fn resolve(directory: &Directory, address: &str) -> Result<Recipient, Resolv
         }
     }
     Err(ResolveError::UnknownUser)
+}
+
+/// Resolves a recipient: `SHARED_PREFIX+NAME@domain` is the shared mailbox `Shared/NAME`
+/// (when it exists and the anonymous poster has the `p` right there, else unknown);
+/// anything else a user as [`resolve`] says.
+pub fn resolve_recipient(
+    directory: &Directory,
+    store: &dyn Store,
+    shared_prefix: &str,
+    address: &str,
+) -> Result<Recipient, ResolveError> {
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+    let shared =
+        local.split_once('+').filter(|(p, name)| p.eq_ignore_ascii_case(shared_prefix) && !name.is_empty());
+    let Some((_, name)) = shared.filter(|_| !shared_prefix.is_empty()) else {
+        return resolve(directory, address);
+    };
+    match may_post(store, SHARED_OWNER, name) {
+        Ok(true) => Ok(Recipient {
+            address: address.to_string(),
+            user: SHARED_OWNER.to_string(),
+            folder: Some(name.to_string()),
+        }),
+        Ok(false) => Err(ResolveError::UnknownUser),
+        Err(e) => Err(ResolveError::Unavailable(e.to_string())),
+    }
+}
+
+/// Whether the anonymous poster (mail from outside) may post into `owner`'s `mailbox`:
+/// it exists, is selectable and `anyone` or `anonymous` has the `p` right there.
+fn may_post(store: &dyn Store, owner: &str, mailbox: &str) -> Result<bool, StoreError> {
+    let selectable = match store.list_mailboxes(owner) {
+        Ok(boxes) => boxes.iter().any(|m| m.name == mailbox && m.selectable),
+        Err(StoreError::NoSuchUser) => false,
+        Err(e) => return Err(e),
+    };
+    if !selectable {
+        return Ok(false);
+    }
+    let list = store.get_acl(owner, mailbox)?;
+    Ok(acl::effective(&list, Some(owner), &Identity::anonymous()).contains(Rights::POST))
 }
 
 /// The detail part as the sender wrote it (folder names are case-sensitive).
@@ -164,8 +206,9 @@ impl<'a> Delivery<'a> {
             }
         }
         let keep = || vec![Target { mailbox: default.clone(), flags: Vec::new(), create: false }];
+        let shared = recipient.user == SHARED_OWNER;
         let (targets, data) = match (&self.sieve, folder_override) {
-            (Some((ctx, from)), None) => {
+            (Some((ctx, from)), None) if !shared => {
                 let incoming = Incoming {
                     message: self.message,
                     from,
@@ -184,7 +227,7 @@ impl<'a> Delivery<'a> {
         if targets.is_empty() {
             return Ok(Filed::Discarded);
         }
-        if let Some(q) = &self.quota {
+        if let Some(q) = self.quota.as_ref().filter(|_| !shared) {
             let state =
                 quota::state(q.config, q.directory, self.store, &recipient.user).map_err(StoreError::Io)?;
             match state.admits(data.len() as u64 * targets.len() as u64, targets.len() as u64) {
@@ -240,16 +283,23 @@ impl<'a> Delivery<'a> {
     }
 }
 
-/// The mailbox a delivery goes to: the requested folder when it exists, else INBOX.
+/// The mailbox a delivery goes to: `folder_override` (the MDA's `-m`) when it exists; the
+/// plus-address folder when the anonymous poster may post there (RFC 4314 `p`), as checked
+/// at resolution for shared mailboxes; else INBOX.
 fn target_mailbox(
     store: &dyn Store,
     recipient: &Recipient,
     folder_override: Option<&str>,
 ) -> Result<String, StoreError> {
-    let wanted = folder_override.map(str::to_string).or_else(|| recipient.folder.clone());
-    let Some(folder) = wanted else { return Ok("INBOX".to_string()) };
-    let exists = store.list_mailboxes(&recipient.user)?.iter().any(|m| m.name == folder && m.selectable);
-    Ok(if exists { folder } else { "INBOX".to_string() })
+    if let Some(folder) = folder_override {
+        let exists = store.list_mailboxes(&recipient.user)?.iter().any(|m| m.name == folder && m.selectable);
+        return Ok(if exists { folder.to_string() } else { "INBOX".to_string() });
+    }
+    match &recipient.folder {
+        Some(folder) if recipient.user == SHARED_OWNER => Ok(folder.clone()),
+        Some(folder) if may_post(store, &recipient.user, folder)? => Ok(folder.clone()),
+        _ => Ok("INBOX".to_string()),
+    }
 }
 
 /// The message with every bare LF turned into CRLF, as RFC 5322 and IMAP sizes expect

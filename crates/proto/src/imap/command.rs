@@ -184,6 +184,33 @@ pub enum Command {
         /// (resource, limit) pairs; an empty list removes every limit.
         limits: Vec<(String, u64)>,
     },
+    /// SETACL mailbox identifier rights (RFC 4314); rights may start with + or -.
+    SetAcl {
+        /// Mailbox, raw.
+        mailbox: Vec<u8>,
+        /// Identifier (user, `anyone`, `group:NAME`, `-identifier`).
+        identifier: String,
+        /// Rights, with an optional leading `+` or `-`.
+        rights: String,
+    },
+    /// DELETEACL mailbox identifier (RFC 4314)
+    DeleteAcl {
+        /// Mailbox, raw.
+        mailbox: Vec<u8>,
+        /// Identifier.
+        identifier: String,
+    },
+    /// GETACL mailbox (RFC 4314)
+    GetAcl(Vec<u8>),
+    /// LISTRIGHTS mailbox identifier (RFC 4314)
+    ListRights {
+        /// Mailbox, raw.
+        mailbox: Vec<u8>,
+        /// Identifier.
+        identifier: String,
+    },
+    /// MYRIGHTS mailbox (RFC 4314)
+    MyRights(Vec<u8>),
     /// MOVE / UID MOVE
     Move {
         /// True for UID MOVE.

@@ -146,6 +146,24 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
             }
             Command::SetQuota { root, limits }
         }
+        "SETACL" => {
+            let mailbox = mailbox(c)?;
+            let identifier = acl_word(c, "identifier")?;
+            let rights = acl_word(c, "rights")?;
+            Command::SetAcl { mailbox, identifier, rights }
+        }
+        "DELETEACL" => {
+            let mailbox = mailbox(c)?;
+            let identifier = acl_word(c, "identifier")?;
+            Command::DeleteAcl { mailbox, identifier }
+        }
+        "GETACL" => Command::GetAcl(mailbox(c)?),
+        "LISTRIGHTS" => {
+            let mailbox = mailbox(c)?;
+            let identifier = acl_word(c, "identifier")?;
+            Command::ListRights { mailbox, identifier }
+        }
+        "MYRIGHTS" => Command::MyRights(mailbox(c)?),
         "UID" => {
             c.sp("UID command")?;
             let sub = c.keyword("UID command")?;
@@ -172,6 +190,12 @@ fn shorten(word: &str) -> &str {
         Some((i, _)) => &word[..i],
         None => word,
     }
+}
+
+/// Reads `SP astring` as UTF-8 text (ACL identifiers and rights).
+fn acl_word(c: &mut Cursor<'_>, what: &str) -> PResult<String> {
+    c.sp(what)?;
+    String::from_utf8(c.astring(what)?).map_err(|_| format!("The {what} is not valid UTF-8"))
 }
 
 /// Reads `SP mailbox`.

@@ -129,6 +129,14 @@ impl Session {
         if let Some(motd) = crate::notices::motd(&self.ctx.config.data) {
             self.untagged(&format!("OK [ALERT] {motd}"));
         }
+        let directory = self.ctx.directory.clone();
+        self.groups = match tokio::task::block_in_place(|| directory.groups_of(&name)) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the user's groups");
+                return Outcome::No("[UNAVAILABLE] User directory unavailable; try again later".into());
+            }
+        };
         self.user = Some(logged_in.user);
         self.user_slot = Some(logged_in.slot);
         Outcome::Ok(format!("[CAPABILITY {}] Logged in", self.capabilities()))

@@ -5,9 +5,11 @@ use bushbuck_proto::imap::command::{FetchAttribute, Section, SectionText, Sequen
 use bushbuck_proto::imap::response;
 use bushbuck_store::{FlagChange, MessageMeta};
 
+use super::seen::overlay;
 use super::sequence::message_uids;
 use super::session::{Outcome, Session};
 use super::wire;
+use crate::acl::Rights;
 
 /// How many messages' metadata are loaded at a time, to bound memory on huge mailboxes.
 const BATCH: usize = 256;
@@ -76,9 +78,11 @@ impl Session {
             uids.retain(|u| view.get(*u).is_some_and(|m| m.modseq > since));
         }
         let need = needs(items);
-        let (user, id, read_only) = (self.user(), view.id, view.read_only);
+        let (user, id, viewer) = (view.owner.clone(), view.id, view.viewer.clone());
+        // Reading sets \Seen only where the session may keep it (RFC 4314: s right).
+        let keeps_seen = !view.read_only && view.rights.contains(Rights::SEEN);
         let mut seen_now = Vec::new();
-        if need.sets_seen && !read_only {
+        if need.sets_seen && keeps_seen {
             let unseen: Vec<u32> = uids
                 .iter()
                 .copied()
@@ -86,10 +90,19 @@ impl Session {
                 .collect();
             if !unseen.is_empty() {
                 let flags = vec!["\\Seen".to_string()];
-                match self.blocking(|s| s.store_flags(&user, id, &unseen, FlagChange::Add, &flags, None)) {
-                    Ok(update) => {
+                let stored = self.blocking(|s| match &viewer {
+                    Some(v) => s.set_seen(&user, id, v, &unseen, true),
+                    None => {
+                        s.store_flags(&user, id, &unseen, FlagChange::Add, &flags, None).map(|u| u.updated)
+                    }
+                });
+                match stored {
+                    Ok(mut states) => {
+                        if viewer.is_some() {
+                            states.iter_mut().for_each(|s| overlay(s, true));
+                        }
                         let view = self.selected.as_mut().expect("selected");
-                        for state in &update.updated {
+                        for state in &states {
                             view.record(state);
                         }
                         seen_now = unseen;

@@ -2,11 +2,14 @@
 
 use bushbuck_proto::imap::command::{SequenceSet, StoreMode};
 use bushbuck_proto::imap::response;
-use bushbuck_store::FlagChange;
+use std::collections::BTreeMap;
+
+use bushbuck_store::{FlagChange, FlagUpdate, MailboxId, Store, StoreError};
 
 use super::sequence::message_uids;
 use super::session::{Outcome, Session};
 use super::wire;
+use crate::acl::Rights;
 
 /// System flags a client may store.
 const SYSTEM: [&str; 5] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
@@ -27,6 +30,64 @@ pub fn normalize(flags: &[String]) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
+}
+
+/// The right needed to change a flag (RFC 4314 section 4): `s` for \\Seen, `t` for
+/// \\Deleted, `w` for the others.
+pub fn right_for(flag: &str) -> Rights {
+    match flag {
+        "\\Seen" => Rights::SEEN,
+        "\\Deleted" => Rights::DELETE_MESSAGES,
+        _ => Rights::WRITE,
+    }
+}
+
+/// The flags allowed by `rights`, others dropped (APPEND, COPY into a mailbox).
+pub fn permitted(flags: &[String], rights: Rights) -> Vec<String> {
+    flags.iter().filter(|f| rights.contains(right_for(f))).cloned().collect()
+}
+
+/// Which kinds of stored flags a replacing STORE must keep because the session may not
+/// change them: \\Seen without `s` (or when the viewer keeps an own \\Seen), \\Deleted
+/// without `t`, the others without `w`. Empty when everything may change.
+fn protected(rights: Rights, own_seen: bool) -> Vec<Rights> {
+    let mut kinds = Vec::new();
+    if own_seen || !rights.contains(Rights::SEEN) {
+        kinds.push(Rights::SEEN);
+    }
+    for kind in [Rights::DELETE_MESSAGES, Rights::WRITE] {
+        if !rights.contains(kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
+/// STORE FLAGS that leaves the `kept` kinds of flags as stored: messages are grouped by
+/// the kept flags they have, each group replaced with `flags` plus those.
+fn replace_keeping(
+    store: &dyn Store,
+    owner: &str,
+    id: MailboxId,
+    uids: &[u32],
+    flags: &[String],
+    kept: &[Rights],
+    unchanged_since: Option<u64>,
+) -> Result<FlagUpdate, StoreError> {
+    let mut groups: BTreeMap<Vec<String>, Vec<u32>> = BTreeMap::new();
+    for meta in store.fetch_meta(owner, id, uids, false)? {
+        let keep: Vec<String> = meta.flags.into_iter().filter(|f| kept.contains(&right_for(f))).collect();
+        groups.entry(keep).or_default().push(meta.uid);
+    }
+    let mut all = FlagUpdate::default();
+    for (keep, uids) in groups {
+        let mut wanted = flags.to_vec();
+        wanted.extend(keep);
+        let update = store.store_flags(owner, id, &uids, FlagChange::Replace, &wanted, unchanged_since)?;
+        all.updated.extend(update.updated);
+        all.modified.extend(update.modified);
+    }
+    Ok(all)
 }
 
 impl Session {
@@ -53,6 +114,15 @@ impl Session {
             Ok(f) => f,
             Err(why) => return Outcome::Bad(why),
         };
+        let rights = view.rights;
+        let permitted = permitted(&flags, rights);
+        if !flags.is_empty() && permitted.is_empty() {
+            return Outcome::No(
+                "[NOPERM] You may not change these flags here (\\Seen needs the s right, \\Deleted t, \
+                 others w); ask the owner (SETACL)"
+                    .into(),
+            );
+        }
         if unchanged_since.is_some() {
             self.condstore = true;
         }
@@ -61,10 +131,34 @@ impl Session {
             StoreMode::Add => FlagChange::Add,
             StoreMode::Remove => FlagChange::Remove,
         };
-        let (user, id) = (self.user(), view.id);
-        let update = match self.blocking(|s| s.store_flags(&user, id, &uids, change, &flags, unchanged_since))
-        {
-            Ok(u) => u,
+        let (owner, id, viewer) = (view.owner.clone(), view.id, view.viewer.clone());
+        let update = match self.blocking(|s| {
+            let wants_seen = permitted.iter().any(|f| f == "\\Seen");
+            let mut global = permitted.clone();
+            if let Some(v) = &viewer {
+                global.retain(|f| f != "\\Seen");
+                let seen = match change {
+                    FlagChange::Add | FlagChange::Remove if wants_seen => Some(change == FlagChange::Add),
+                    FlagChange::Replace if rights.contains(Rights::SEEN) => Some(wants_seen),
+                    _ => None,
+                };
+                if let Some(seen) = seen {
+                    s.set_seen(&owner, id, v, &uids, seen)?;
+                }
+            }
+            let kept = protected(rights, viewer.is_some());
+            let mut update = if change == FlagChange::Replace && !kept.is_empty() {
+                replace_keeping(s, &owner, id, &uids, &global, &kept, unchanged_since)?
+            } else {
+                s.store_flags(&owner, id, &uids, change, &global, unchanged_since)?
+            };
+            update.updated.sort_by_key(|m| m.uid);
+            Ok::<_, StoreError>(update)
+        }) {
+            Ok(mut u) => match self.overlay_seen(&owner, id, viewer.as_deref(), &mut u.updated) {
+                Ok(()) => u,
+                Err(e) => return e.into(),
+            },
             Err(e) => return e.into(),
         };
         let (condstore, rev2) = (self.condstore, self.rev2);

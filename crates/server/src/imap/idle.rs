@@ -14,7 +14,7 @@ impl Session {
         if self.conn.flush().await.is_err() {
             return (Outcome::done("IDLE"), Flow::Close);
         }
-        let mut watch = self.selected.as_ref().map(|v| self.ctx.store.watch(&self.user(), v.id));
+        let mut watch = self.selected.as_ref().map(|v| self.ctx.store.watch(&v.owner, v.id));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(self.ctx.config.idle_timeout_secs);
         loop {
             let changed = async {

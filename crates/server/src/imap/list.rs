@@ -9,6 +9,7 @@ use bushbuck_store::MailboxInfo;
 use super::mailboxes::status_line;
 use super::pattern;
 use super::session::{Outcome, Session};
+use crate::acl::Rights;
 
 /// One mailbox to answer with, and its attributes.
 struct Listed {
@@ -38,9 +39,8 @@ impl Session {
         let subscribed_only = cmd.select_options.iter().any(|o| o == "SUBSCRIBED");
         let special_only = cmd.select_options.iter().any(|o| o == "SPECIAL-USE");
         let want_subscribed = subscribed_only || cmd.return_options.subscribed;
-        let loaded = self.blocking(|s| {
-            let boxes = s.list_mailboxes(&user)?;
-            let subs = if want_subscribed { s.subscriptions(&user)? } else { Vec::new() };
+        let loaded = self.visible_mailboxes().and_then(|boxes| {
+            let subs = if want_subscribed { self.blocking(|s| s.subscriptions(&user))? } else { Vec::new() };
             Ok::<_, bushbuck_store::StoreError>((boxes, subs))
         });
         let (boxes, subs) = match loaded {
@@ -75,8 +75,8 @@ impl Session {
                 response::mailbox(&name, self.rev2)
             ));
             if let (Some(items), true) = (&cmd.return_options.status, listed.selectable) {
-                let (user, n) = (self.user(), name.clone());
-                if let Ok(status) = self.blocking(|s| s.status(&user, &n)) {
+                let Ok(target) = self.access_name(name.clone(), Rights::READ) else { continue };
+                if let Ok(status) = self.status_of(&target.at) {
                     let line = status_line(&name, &status, items, self.rev2);
                     self.untagged(&line);
                 }

@@ -2,10 +2,12 @@
 
 use bushbuck_proto::imap::command::StatusItem;
 use bushbuck_proto::imap::response;
-use bushbuck_store::MailboxStatus;
+use bushbuck_store::{MailboxStatus, StoreError, SHARED_OWNER};
 
 use super::mailbox_name;
 use super::session::{Outcome, Session};
+use crate::acl::Rights;
+use crate::namespace::{self, Located, OTHER_USERS, SHARED};
 
 /// SPECIAL-USE attributes a client may ask for at CREATE (RFC 6154).
 const SPECIAL_USES: [&str; 7] =
@@ -33,11 +35,77 @@ impl Session {
         if name == "INBOX" {
             return Outcome::No("[ALREADYEXISTS] INBOX always exists".into());
         }
-        let user = self.user();
-        match self.blocking(|s| s.create_mailbox(&user, &name, use_attr)) {
-            Ok(_) => Outcome::done("CREATE"),
+        let at = match self.locate(&name) {
+            Ok(at) => at,
+            Err(_) => return Outcome::No("[CANNOT] A namespace prefix cannot be created".into()),
+        };
+        if Some(&at.owner) == self.user.as_ref() && !namespace::personal_name_allowed(&at.name) {
+            return Outcome::No(format!(
+                "[CANNOT] Personal mailboxes cannot be named {OTHER_USERS} or {SHARED}: those are namespaces"
+            ));
+        }
+        if at.owner != SHARED_OWNER && at.owner != self.user() && at.name == "INBOX" {
+            return self.create_user_store(&at.owner);
+        }
+        match self.create_rights(&at) {
+            Ok(r) if r.contains(Rights::CREATE) => {}
+            Ok(_) => {
+                return Outcome::No(
+                    "[NOPERM] You lack the k right on the parent mailbox; ask its owner to grant it".into(),
+                )
+            }
+            Err(d) => return d.into(),
+        }
+        if let Err(e) = self.blocking(|s| s.create_mailbox(&at.owner, &at.name, use_attr)) {
+            return e.into();
+        }
+        if at.owner == SHARED_OWNER && !at.name.contains('/') {
+            if let Err(o) = self.apply_shared_default_acl(&at.name) {
+                return o;
+            }
+        }
+        Outcome::done("CREATE")
+    }
+
+    /// An administrator's CREATE "Other Users/NAME": makes the mail store of directory user NAME.
+    fn create_user_store(&mut self, owner: &str) -> Outcome {
+        if !self.is_admin() {
+            return Outcome::No("[NOPERM] Only administrators create users' mail stores".into());
+        }
+        let directory = self.ctx.directory.clone();
+        match tokio::task::block_in_place(|| directory.exists(owner)) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Outcome::No(format!(
+                    "[CANNOT] {owner} is not a user; add it first with `bushbuck user add {owner}`"
+                ))
+            }
+            Err(e) => return Outcome::No(format!("[UNAVAILABLE] User directory unavailable: {e}")),
+        }
+        match self.blocking(|s| s.create_user(owner)) {
+            Ok(()) => {
+                tracing::info!(admin = %self.user(), user = owner, "mail store created");
+                Outcome::done("CREATE")
+            }
             Err(e) => e.into(),
         }
+    }
+
+    /// Gives a new top-level shared mailbox the configured `shared_default_acl`.
+    fn apply_shared_default_acl(&self, name: &str) -> Result<(), Outcome> {
+        let words: Vec<&str> = self.ctx.config.shared_default_acl.split_whitespace().collect();
+        for pair in words.chunks(2) {
+            let [identifier, rights] = pair else {
+                return Err(Outcome::No(
+                    "[SERVERBUG] shared_default_acl must be pairs of identifier and rights".into(),
+                ));
+            };
+            let rights = Rights::parse(rights)
+                .map_err(|why| Outcome::No(format!("[SERVERBUG] shared_default_acl: {why}")))?;
+            self.blocking(|s| s.set_acl(SHARED_OWNER, name, identifier, Some(&rights.stored())))
+                .map_err(Outcome::from)?;
+        }
+        Ok(())
     }
 
     pub(super) fn delete(&mut self, raw: &[u8]) -> Outcome {
@@ -45,10 +113,33 @@ impl Session {
             Ok(n) => n,
             Err(o) => return o,
         };
-        let user = self.user();
-        match self.blocking(|s| s.delete_mailbox(&user, &name)) {
+        let target = match self.access_name(name, Rights::DELETE_MAILBOX) {
+            Ok(t) => t,
+            Err(d) => return d.into(),
+        };
+        let at = &target.at;
+        let whole_store =
+            at.owner != SHARED_OWNER && Some(&at.owner) != self.user.as_ref() && at.name == "INBOX";
+        if whole_store && target.imap_name.matches('/').count() == 1 {
+            return self.delete_user_store(&at.owner.clone());
+        }
+        match self.blocking(|s| s.delete_mailbox(&at.owner, &at.name)) {
             Ok(()) => {
-                tracing::info!(user = %user, mailbox = %name, "mailbox deleted");
+                tracing::info!(user = %self.user(), mailbox = %target.imap_name, "mailbox deleted");
+                Outcome::done("DELETE")
+            }
+            Err(e) => e.into(),
+        }
+    }
+
+    /// An administrator's DELETE "Other Users/NAME": removes that user's whole mail store.
+    fn delete_user_store(&mut self, owner: &str) -> Outcome {
+        if !self.is_admin() {
+            return Outcome::No("[NOPERM] Only administrators delete users' mail stores".into());
+        }
+        match self.blocking(|s| s.delete_user(owner)) {
+            Ok(()) => {
+                tracing::info!(admin = %self.user(), user = owner, "mail store deleted");
                 Outcome::done("DELETE")
             }
             Err(e) => e.into(),
@@ -56,12 +147,32 @@ impl Session {
     }
 
     pub(super) fn rename(&mut self, from: &[u8], to: &[u8]) -> Outcome {
-        let (from, to) = match (self.mailbox_arg(from), self.mailbox_arg(to)) {
-            (Ok(f), Ok(t)) => (f, t.trim_end_matches('/').to_string()),
-            (Err(o), _) | (_, Err(o)) => return o,
+        let source = match self.access(from, Rights::DELETE_MAILBOX) {
+            Ok(t) => t,
+            Err(d) => return d.into(),
         };
-        let user = self.user();
-        match self.blocking(|s| s.rename_mailbox(&user, &from, &to)) {
+        let to = match self.mailbox_arg(to) {
+            Ok(t) => t.trim_end_matches('/').to_string(),
+            Err(o) => return o,
+        };
+        let dest = match self.locate(&to) {
+            Ok(at) => at,
+            Err(_) => return Outcome::No("[CANNOT] A namespace prefix cannot be a mailbox".into()),
+        };
+        if dest.owner != source.at.owner {
+            return Outcome::No(
+                "[CANNOT] Mailboxes cannot be renamed from one user's store to another's".into(),
+            );
+        }
+        if Some(&dest.owner) == self.user.as_ref() && !namespace::personal_name_allowed(&dest.name) {
+            return Outcome::No(format!("[CANNOT] {OTHER_USERS} and {SHARED} are namespaces, not names"));
+        }
+        match self.create_rights(&dest) {
+            Ok(r) if r.contains(Rights::CREATE) => {}
+            Ok(_) => return Outcome::No("[NOPERM] You lack the k right on the new parent mailbox".into()),
+            Err(d) => return d.into(),
+        }
+        match self.blocking(|s| s.rename_mailbox(&dest.owner, &source.at.name, &dest.name)) {
             Ok(()) => Outcome::done("RENAME"),
             Err(e) => e.into(),
         }
@@ -80,19 +191,30 @@ impl Session {
     }
 
     pub(super) fn status(&mut self, raw: &[u8], items: &[StatusItem]) -> Outcome {
-        let name = match self.mailbox_arg(raw) {
-            Ok(n) => n,
-            Err(o) => return o,
+        let target = match self.access(raw, Rights::READ) {
+            Ok(t) => t,
+            Err(d) => return d.into(),
         };
-        let user = self.user();
-        match self.blocking(|s| s.status(&user, &name)) {
+        match self.status_of(&target.at) {
             Ok(status) => {
-                let line = status_line(&name, &status, items, self.rev2);
+                let line = status_line(&target.imap_name, &status, items, self.rev2);
                 self.untagged(&line);
                 Outcome::done("STATUS")
             }
             Err(e) => e.into(),
         }
+    }
+
+    /// STATUS counters as the session sees them: UNSEEN is the viewer's own in other users'
+    /// and shared mailboxes.
+    pub(super) fn status_of(&self, at: &Located) -> Result<MailboxStatus, StoreError> {
+        let mut status = self.blocking(|s| s.status(&at.owner, &at.name))?;
+        if let Some(viewer) = self.private_seen_viewer(at) {
+            let boxes = self.blocking(|s| s.list_mailboxes(&at.owner))?;
+            let id = boxes.iter().find(|b| b.name == at.name).ok_or(StoreError::NoSuchMailbox)?.id;
+            status.unseen = self.unseen_for(&at.owner, id, &viewer, status.messages)?;
+        }
+        Ok(status)
     }
 }
 

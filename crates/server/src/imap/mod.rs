@@ -1,5 +1,7 @@
 //! The IMAP server: IMAP4rev1 (RFC 3501) with the extensions real clients use.
 
+mod access;
+mod acl;
 mod append;
 mod auth;
 mod connection;
@@ -13,11 +15,13 @@ mod mailboxes;
 mod pattern;
 mod quota;
 mod search;
+mod seen;
 mod select;
 mod selected;
 mod sequence;
 mod session;
 mod sort;
+mod visible;
 mod wire;
 
 pub use session::Session;

@@ -20,18 +20,15 @@ impl Session {
             })
     }
 
-    /// Refuses adding `bytes` in `messages` messages when the quota does not allow it.
-    pub(super) fn check_quota(&self, bytes: u64, messages: u64) -> Result<(), Outcome> {
-        match self.own_quota()?.admits(bytes, messages) {
+    /// Refuses adding `bytes` in `messages` messages to `owner`'s store when its quota does
+    /// not allow it.
+    pub(super) fn check_quota(&self, owner: &str, bytes: u64, messages: u64) -> Result<(), Outcome> {
+        match self.quota_of(owner)?.admits(bytes, messages) {
             Verdict::Fits => Ok(()),
             Verdict::Over | Verdict::NeverFits => {
                 Err(Outcome::No("[OVERQUOTA] Quota exceeded; delete some mail first".into()))
             }
         }
-    }
-
-    fn is_admin(&self) -> bool {
-        self.ctx.config.admins.iter().any(|a| Some(a) == self.user.as_ref())
     }
 
     pub(super) fn getquotaroot(&mut self, raw: &[u8]) -> Outcome {

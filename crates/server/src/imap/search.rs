@@ -205,7 +205,7 @@ impl Session {
         let Some(view) = self.selected.as_ref() else {
             return Err(Outcome::Bad("No mailbox selected".into()));
         };
-        let (user, id) = (self.user(), view.id);
+        let (user, id) = (view.owner.clone(), view.id);
         let all: Vec<u32> = view.messages.iter().map(|m| m.uid).collect();
         let cx = Context {
             count: view.messages.len() as u32,

@@ -5,10 +5,18 @@ use std::collections::HashSet;
 
 use bushbuck_store::{MailboxChanges, MailboxId, MessageState};
 
+use crate::acl::Rights;
+
 /// The selected mailbox as one session sees it.
 pub struct SelectedMailbox {
+    /// Whose store holds it (a user name or `SHARED_OWNER`).
+    pub owner: String,
     /// Store identity.
     pub id: MailboxId,
+    /// The session's rights on it, as at SELECT.
+    pub rights: Rights,
+    /// The viewer whose own \Seen the view shows, when not the owner (per-user \Seen).
+    pub viewer: Option<String>,
     /// Opened by EXAMINE (or without write rights).
     pub read_only: bool,
     /// Messages in sequence order (ascending UID).
@@ -140,7 +148,10 @@ mod tests {
 
     fn view(uids: &[u32]) -> SelectedMailbox {
         SelectedMailbox {
+            owner: "alice".into(),
             id: MailboxId(1),
+            rights: Rights::ALL,
+            viewer: None,
             read_only: false,
             messages: uids.iter().map(|u| state(*u, 1, &[])).collect(),
             recent: HashSet::new(),

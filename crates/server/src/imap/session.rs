@@ -44,7 +44,9 @@ impl From<StoreError> for Outcome {
             StoreError::InvalidName(why) => Outcome::No(format!("[CANNOT] Invalid mailbox name: {why}")),
             StoreError::NotPossible(why) => Outcome::No(format!("[CANNOT] {why}")),
             StoreError::NoSuchUser => Outcome::No(
-                "[SERVERBUG] Mail store of this user is missing; ask the admin to run reconstruct".into(),
+                "[NONEXISTENT] This user's mail store does not exist (deleted by an administrator?); \
+                 an administrator can CREATE \"Other Users/NAME\" or run reconstruct"
+                    .into(),
             ),
             StoreError::UserExists => Outcome::No("[ALREADYEXISTS] User exists".into()),
             StoreError::Io(why) => {
@@ -72,6 +74,8 @@ pub struct Session {
     /// The authenticated user, if any.
     pub(super) user: Option<String>,
     pub(super) user_slot: Option<Slot<String>>,
+    /// The user's groups (for `group:NAME` ACL entries), read at login.
+    pub(super) groups: Vec<String>,
     /// The selected mailbox, if any.
     pub(super) selected: Option<SelectedMailbox>,
     /// CONDSTORE has been enabled (ENABLE, SELECT (CONDSTORE) or a CONDSTORE command).
@@ -94,6 +98,7 @@ impl Session {
             peer,
             user: None,
             user_slot: None,
+            groups: Vec::new(),
             selected: None,
             condstore: false,
             auth_failures: 0,
@@ -262,7 +267,7 @@ impl Session {
             Authenticate { mechanism, initial } => return self.authenticate(&mechanism, initial).await,
             Enable(caps) => self.enable(&caps),
             Namespace => {
-                self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+                self.untagged(crate::namespace::NAMESPACE_RESPONSE);
                 Outcome::done("NAMESPACE")
             }
             Select { mailbox, params } => self.select(&mailbox, params.condstore, false),
@@ -296,6 +301,11 @@ impl Session {
             GetQuota(root) => self.getquota(&root),
             GetQuotaRoot(mailbox) => self.getquotaroot(&mailbox),
             SetQuota { root, limits } => self.setquota(&root, &limits),
+            SetAcl { mailbox, identifier, rights } => self.setacl(&mailbox, &identifier, Some(&rights)),
+            DeleteAcl { mailbox, identifier } => self.setacl(&mailbox, &identifier, None),
+            GetAcl(mailbox) => self.getacl(&mailbox),
+            ListRights { mailbox, identifier } => self.listrights(&mailbox, &identifier),
+            MyRights(mailbox) => self.myrights(&mailbox),
         };
         (outcome, Flow::Continue)
     }
@@ -384,6 +394,8 @@ impl Session {
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
             "WITHIN",
+            "ACL",
+            "RIGHTS=texk",
         ]);
         let mut text = caps.join(" ");
         text.push_str(&format!(" APPENDLIMIT={}", self.ctx.config.max_literal_size));
@@ -406,20 +418,32 @@ impl Session {
         let Some(view) = self.selected.as_ref() else {
             return;
         };
-        let (user, id, since, known, read_only) =
-            (self.user(), view.id, view.highest_modseq, view.max_uid(), view.read_only);
-        let result = self.blocking(|s| {
-            let changes = s.changes(&user, id, since, known)?;
-            let recent = if read_only || changes.new_messages.is_empty() {
-                Vec::new()
-            } else {
-                s.claim_recent(&user, id)?
-            };
-            Ok::<_, StoreError>((changes, recent))
-        });
+        let (owner, id, since, known, read_only, viewer) = (
+            view.owner.clone(),
+            view.id,
+            view.highest_modseq,
+            view.max_uid(),
+            view.read_only,
+            view.viewer.clone(),
+        );
+        let result = self
+            .blocking(|s| {
+                let changes = s.changes(&owner, id, since, known)?;
+                let recent = if read_only || viewer.is_some() || changes.new_messages.is_empty() {
+                    Vec::new()
+                } else {
+                    s.claim_recent(&owner, id)?
+                };
+                Ok::<_, StoreError>((changes, recent))
+            })
+            .and_then(|(mut changes, recent)| {
+                self.overlay_seen(&owner, id, viewer.as_deref(), &mut changes.changed)?;
+                self.overlay_seen(&owner, id, viewer.as_deref(), &mut changes.new_messages)?;
+                Ok((changes, recent))
+            });
         let (changes, recent) = match result {
             Ok(r) => r,
-            Err(StoreError::NoSuchMailbox) => {
+            Err(StoreError::NoSuchMailbox | StoreError::NoSuchUser) => {
                 self.conn.write(b"* BYE Selected mailbox was deleted; please reconnect\r\n");
                 self.selected = None;
                 return;
@@ -498,5 +522,10 @@ fn command_name(command: &Command) -> &'static str {
         GetQuota(_) => "GETQUOTA",
         GetQuotaRoot(_) => "GETQUOTAROOT",
         SetQuota { .. } => "SETQUOTA",
+        SetAcl { .. } => "SETACL",
+        DeleteAcl { .. } => "DELETEACL",
+        GetAcl(_) => "GETACL",
+        ListRights { .. } => "LISTRIGHTS",
+        MyRights(_) => "MYRIGHTS",
     }
 }

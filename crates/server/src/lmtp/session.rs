@@ -122,8 +122,11 @@ impl LmtpSession {
     }
 
     fn recipient(&mut self, address: &str) {
-        let directory = self.ctx.directory.clone();
-        match tokio::task::block_in_place(|| delivery::resolve(&directory, address)) {
+        let ctx = self.ctx.clone();
+        let prefix = &ctx.config.shared_delivery_prefix;
+        match tokio::task::block_in_place(|| {
+            delivery::resolve_recipient(&ctx.directory, ctx.store.as_ref(), prefix, address)
+        }) {
             Ok(r) => {
                 self.transaction.recipients.push(r);
                 self.reply(250, "2.1.5", "OK");

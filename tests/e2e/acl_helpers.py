@@ -1,0 +1,87 @@
+"""Helpers for the ACL and shared-mailbox tests: a server with more users, an admin and
+groups, and raw IMAP sessions that keep exact response text."""
+
+from __future__ import annotations
+
+import socket
+
+from e2e_helpers import HOST, RawImap, make_message, status_of
+
+PASSWORDS = {
+    "alice": "alice-pw-1",
+    "bob": "bob-pw-2",
+    "carol": "carol-pw-3",
+    "dave": "dave-pw-4",
+    "admin": "admin-pw-5",
+}
+
+
+def acl_server(make_server, config: str = ""):
+    """A running server with PASSWORDS' users, `admin` as administrator and CONFIG (TOML)."""
+    srv = make_server(users=PASSWORDS, start=False)
+    path = srv.data / "acl-test.toml"
+    path.write_text('admins = ["admin"]\n' + config)
+    srv.extra_args = ["--config", str(path)]
+    return srv.start()
+
+
+def session(srv, user: str) -> RawImap:
+    c = RawImap(HOST, srv.imap_port)
+    c.login(user, PASSWORDS[user])
+    return c
+
+
+def no(c: RawImap, text: str) -> bytes:
+    """Runs TEXT, which must be refused with NO; returns the tagged line."""
+    tagged, _ = c.command(text)
+    assert status_of(tagged) == "NO", f"{text!r} -> {tagged!r}"
+    return tagged
+
+
+def after_tag(tagged: bytes) -> bytes:
+    """A tagged line without its tag: `NO [NONEXISTENT] ...`."""
+    return tagged.split(b" ", 1)[1]
+
+
+def append(c: RawImap, mailbox: str, subject: str, flags: str = "") -> bytes:
+    """APPENDs a small message with a non-synchronizing literal; returns the tagged line."""
+    data = make_message(subject)
+    flag_part = f"({flags}) " if flags else ""
+    tagged, _ = c.command(f'APPEND "{mailbox}" {flag_part}{{{len(data)}+}}\r\n'.encode() + data)
+    return tagged
+
+
+def names(untagged: list[bytes]) -> dict[str, bytes]:
+    """LIST responses as {mailbox name: attribute text}."""
+    out = {}
+    for line in untagged:
+        if line.startswith(b"* LIST "):
+            attrs, rest = line[len(b"* LIST ("):].split(b")", 1)
+            name = rest.split(b'"/" ', 1)[1].strip()
+            out[name.strip(b'"').decode()] = attrs
+    return out
+
+
+def lmtp_rcpt(port: int, address: str, message: bytes) -> list[str]:
+    """One LMTP transaction to one recipient; returns [RCPT reply, DATA reply or '']."""
+    with socket.create_connection((HOST, port), timeout=10) as s:
+        f = s.makefile("rb")
+
+        def reply() -> str:
+            while True:
+                line = f.readline().decode().rstrip("\r\n")
+                if line[3:4] != "-":
+                    return line
+
+        assert reply().startswith("220")
+        for command in [b"LHLO test", b"MAIL FROM:<x@example.net>"]:
+            s.sendall(command + b"\r\n")
+            assert reply().startswith("250")
+        s.sendall(f"RCPT TO:<{address}>\r\n".encode())
+        rcpt = reply()
+        if not rcpt.startswith("250"):
+            return [rcpt, ""]
+        s.sendall(b"DATA\r\n")
+        assert reply().startswith("354")
+        s.sendall(message + b".\r\n")
+        return [rcpt, reply()]
