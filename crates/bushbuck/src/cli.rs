@@ -166,9 +166,10 @@ pub struct QuotaArgs {
 /// Quota operations.
 #[derive(Subcommand)]
 pub enum QuotaAction {
-    /// Set a user's limits (omit a limit to remove it).
+    /// Set the limits of a user or another quota root (omit a limit to remove it).
     Set {
-        /// User name.
+        /// A user name (their whole store), or a quota root: `user/NAME/Folder` (that folder
+        /// and its children get their own quota), `shared` or `shared/Folder`.
         name: String,
         /// STORAGE limit in KiB.
         #[arg(long, value_name = "KIB")]
@@ -179,7 +180,7 @@ pub enum QuotaAction {
         #[command(flatten)]
         location: Location,
     },
-    /// Show usage and limits of every user (or of the named ones).
+    /// Show usage and limits of every quota root (or of the named users' roots).
     List {
         /// User names; all users when none are given.
         names: Vec<String>,

@@ -1,8 +1,10 @@
-//! `bushbuck quota`: per-user limits and usage.
+//! `bushbuck quota`: limits and usage of quota roots (users' whole stores, and roots below
+//! them or on shared mailboxes).
 
-use bushbuck_auth::{AuthError, Directory, QuotaLimits};
+use bushbuck_auth::{Directory, QuotaLimits};
 use bushbuck_server::quota;
-use bushbuck_store::{SqliteStore, Store, StoreError, Usage};
+use bushbuck_server::quota_roots::{self, QuotaRoot};
+use bushbuck_store::{MailboxUsage, Store, StoreError, Usage, SHARED_OWNER};
 
 use crate::cli::{Location, QuotaAction, QuotaArgs};
 use crate::settings::{self, CliError};
@@ -23,78 +25,135 @@ pub fn run(args: QuotaArgs) -> Result<(), CliError> {
         QuotaAction::Set { name, storage, messages, location } => {
             let config = settings::load(&location)?;
             let directory = Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
-            directory.set_quota(&name, QuotaLimits { storage_kb: storage, messages }).map_err(
-                |e| match e {
-                    AuthError::NoSuchUser(_) => CliError::NoUser(e.to_string()),
-                    _ => CliError::Failed(e.to_string()),
-                },
-            )?;
+            let store = config.open_store().map_err(CliError::Failed)?;
+            let root = root_named(&name)?;
+            if root.subtree.is_none()
+                && root.owner != SHARED_OWNER
+                && !directory.exists(&root.owner).unwrap_or(false)
+            {
+                return Err(CliError::NoUser(format!("no user {} (see bushbuck user list)", root.owner)));
+            }
+            quota::set_limits(&directory, &store, &root, QuotaLimits { storage_kb: storage, messages })
+                .map_err(CliError::Config)?;
             let limit = |v: Option<u64>| v.map_or("unlimited".to_string(), |n| n.to_string());
-            println!("quota of {name}: storage {} KiB, messages {}", limit(storage), limit(messages));
+            println!(
+                "quota of {}: storage {} KiB, messages {}",
+                root.name(),
+                limit(storage),
+                limit(messages)
+            );
             Ok(())
         }
         QuotaAction::List { names, location } => {
             let config = settings::load(&location)?;
             let directory = Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
-            let store = SqliteStore::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
-            let names = if names.is_empty() {
+            let store = config.open_store().map_err(CliError::Failed)?;
+            let mut owners = if names.is_empty() {
                 directory.list_users().map_err(|e| CliError::Failed(e.to_string()))?
             } else {
                 names
             };
+            owners.push(SHARED_OWNER.to_string());
             println!(
-                "{:<24} {:>12} {:>12} {:>9} {:>9}",
+                "{:<32} {:>12} {:>12} {:>9} {:>9}",
                 "root", "used KiB", "limit KiB", "messages", "limit"
             );
-            for name in names {
-                let state = quota::state(&config, &directory, &store, &name).map_err(CliError::Failed)?;
-                let limit = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
-                println!(
-                    "{:<24} {:>12} {:>12} {:>9} {:>9}",
-                    state.root,
-                    state.used_bytes.div_ceil(1024),
-                    limit(state.limits.storage_kb),
-                    state.used_messages,
-                    limit(state.limits.messages)
-                );
+            for owner in owners {
+                for root in roots_of(&directory, &owner)? {
+                    let state =
+                        quota::state_of_root(&config, &directory, &store, &root).map_err(CliError::Failed)?;
+                    let limit = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+                    println!(
+                        "{:<32} {:>12} {:>12} {:>9} {:>9}",
+                        state.root,
+                        state.used_bytes.div_ceil(1024),
+                        limit(state.limits.storage_kb),
+                        state.used_messages,
+                        limit(state.limits.messages)
+                    );
+                }
             }
             Ok(())
         }
     }
 }
 
-/// `quota fix`: recounts every named user's mailboxes and prints each root's usage before
-/// and after.
+/// A quota root named on the command line: a user name, or a root name (`user/NAME/Folder`,
+/// `shared`, `shared/Folder`).
+fn root_named(name: &str) -> Result<QuotaRoot, CliError> {
+    if !name.contains('/') && name != "shared" {
+        return Ok(QuotaRoot::whole(name));
+    }
+    QuotaRoot::parse(name).ok_or_else(|| {
+        CliError::Config(format!(
+            "{name} is no quota root: name a user, user/NAME/Folder, shared or shared/Folder"
+        ))
+    })
+}
+
+/// The roots of one owner's store: a user's whole-store root, then the defined ones.
+fn roots_of(directory: &Directory, owner: &str) -> Result<Vec<QuotaRoot>, CliError> {
+    let mut roots = if owner == SHARED_OWNER { Vec::new() } else { vec![QuotaRoot::whole(owner)] };
+    let defined = quota::defined_roots(directory, owner).map_err(CliError::Failed)?;
+    roots.extend(defined.into_iter().map(|(r, _)| r));
+    Ok(roots)
+}
+
+/// `quota fix`: recounts every named user's mailboxes (and the shared ones when no user is
+/// named) and prints each quota root's usage before and after.
 fn fix(names: &[String], location: &Location) -> Result<(), CliError> {
     let config = settings::load(location)?;
-    let store = SqliteStore::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
-    let users = if names.is_empty() {
-        store.list_users().map_err(|e| CliError::Failed(e.to_string()))?
+    let directory = Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
+    let store = config.open_store().map_err(CliError::Failed)?;
+    let owners = if names.is_empty() {
+        let mut all = store.list_users().map_err(|e| CliError::Failed(e.to_string()))?;
+        all.push(SHARED_OWNER.to_string());
+        all
     } else {
         names.to_vec()
     };
-    for user in users {
-        let root = quota::root_of(&user);
+    for owner in owners {
         let no_user = |e: StoreError| match e {
             StoreError::NoSuchUser => {
-                CliError::NoUser(format!("{user} has no mailstore (see bushbuck user list)"))
+                CliError::NoUser(format!("{owner} has no mailstore (see bushbuck user list)"))
             }
-            e => CliError::Failed(format!("{root}: {e}")),
+            e => CliError::Failed(format!("{owner}: {e}")),
         };
-        let fixes = store.fix_usage(&user).map_err(no_user)?;
-        let (bytes, messages) = store.usage(&user).map_err(no_user)?;
-        let now = Usage { bytes, messages };
-        if fixes.is_empty() {
-            println!("{root}: usage unchanged, {}", describe(now));
-            continue;
+        let fixes = match store.fix_usage(&owner) {
+            Err(StoreError::NoSuchUser) if owner == SHARED_OWNER => continue,
+            r => r.map_err(no_user)?,
+        };
+        let now = store.mailbox_usage(&owner).map_err(no_user)?;
+        // Before: the recount with each fixed mailbox's old counters.
+        let was: Vec<MailboxUsage> = now
+            .iter()
+            .map(|m| match fixes.iter().find(|f| f.mailbox == m.name) {
+                Some(f) => MailboxUsage { name: m.name.clone(), usage: f.was },
+                None => m.clone(),
+            })
+            .collect();
+        let roots = roots_of(&directory, &owner)?;
+        let defined: Vec<QuotaRoot> = quota::defined_roots(&directory, &owner)
+            .map_err(CliError::Failed)?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        let sum = |boxes: &[MailboxUsage], root: &QuotaRoot| {
+            let (bytes, messages) = quota_roots::usage_of(
+                root,
+                &defined,
+                boxes.iter().map(|b| (b.name.as_str(), b.usage.bytes, b.usage.messages)),
+            );
+            Usage { bytes, messages }
+        };
+        for root in roots {
+            let (before, after) = (sum(&was, &root), sum(&now, &root));
+            if before == after {
+                println!("{}: usage unchanged, {}", root.name(), describe(after));
+            } else {
+                println!("{}: usage was {}, now {}", root.name(), describe(before), describe(after));
+            }
         }
-        // What the counters summed to before: the recount with each fixed mailbox's old value.
-        let mut was = now;
-        for f in &fixes {
-            was.bytes = (was.bytes + f.was.bytes).saturating_sub(f.now.bytes);
-            was.messages = (was.messages + f.was.messages).saturating_sub(f.now.messages);
-        }
-        println!("{root}: usage was {}, now {}", describe(was), describe(now));
     }
     Ok(())
 }

@@ -227,10 +227,18 @@ impl<'a> Delivery<'a> {
         if targets.is_empty() {
             return Ok(Filed::Discarded);
         }
-        if let Some(q) = self.quota.as_ref().filter(|_| !shared) {
-            let state =
-                quota::state(q.config, q.directory, self.store, &recipient.user).map_err(StoreError::Io)?;
-            match state.admits(data.len() as u64 * targets.len() as u64, targets.len() as u64) {
+        if let Some(q) = self.quota.as_ref() {
+            let mailboxes: Vec<&str> = targets.iter().map(|t| t.mailbox.as_str()).collect();
+            let verdict = quota::admits_copies(
+                q.config,
+                q.directory,
+                self.store,
+                &recipient.user,
+                &mailboxes,
+                data.len() as u64,
+            )
+            .map_err(StoreError::Io)?;
+            match verdict {
                 Verdict::Fits => {}
                 Verdict::Over => return Ok(Filed::OverQuota),
                 Verdict::NeverFits => return Ok(Filed::TooBigForQuota),

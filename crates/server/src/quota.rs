@@ -1,10 +1,13 @@
-//! Quotas (RFC 9208): one quota root per user, `user/NAME`, covering all their mailboxes,
-//! with STORAGE (KiB) and MESSAGE limits from the directory or the configured defaults.
+//! Quotas (RFC 9208): what a quota root allows and holds. Every user has the root
+//! `user/NAME` (limits from the directory or the configured defaults); admins may define
+//! more roots below it or on shared mailboxes (see [`crate::quota_roots`] for which root
+//! governs a mailbox), with STORAGE (KiB) and MESSAGE limits.
 
 use bushbuck_auth::{Directory, QuotaLimits};
-use bushbuck_store::Store;
+use bushbuck_store::{Store, SHARED_OWNER};
 
 use crate::config::Config;
+use crate::quota_roots::{self, QuotaRoot};
 
 /// A user's quota: limits and what is used now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,16 +33,6 @@ pub enum Verdict {
     NeverFits,
 }
 
-/// The quota root name of a user.
-pub fn root_of(user: &str) -> String {
-    format!("user/{user}")
-}
-
-/// The user a quota root belongs to, if it names one.
-pub fn user_of(root: &str) -> Option<&str> {
-    root.strip_prefix("user/").filter(|u| !u.is_empty())
-}
-
 /// A user's limits: their own from the directory, else the configured defaults.
 pub fn limits(config: &Config, directory: &Directory, user: &str) -> Result<QuotaLimits, String> {
     Ok(directory.quota(user).map_err(|e| e.to_string())?.unwrap_or(QuotaLimits {
@@ -48,21 +41,125 @@ pub fn limits(config: &Config, directory: &Directory, user: &str) -> Result<Quot
     }))
 }
 
-/// Reads a user's limits and usage.
+/// Reads the limits and usage of a user's whole-store root `user/NAME`.
 pub fn state(
     config: &Config,
     directory: &Directory,
     store: &dyn Store,
     user: &str,
 ) -> Result<QuotaState, String> {
-    let limits = limits(config, directory, user)?;
-    // Without limits the usage is not needed: skip reading it.
-    let (used_bytes, used_messages) = if limits.storage_kb.is_none() && limits.messages.is_none() {
-        (0, 0)
+    state_of_root(config, directory, store, &QuotaRoot::whole(user))
+}
+
+/// The roots defined below whole stores or on the shared store, with their limits, of one
+/// owner's store.
+pub fn defined_roots(directory: &Directory, owner: &str) -> Result<Vec<(QuotaRoot, QuotaLimits)>, String> {
+    let all = directory.root_quotas().map_err(|e| e.to_string())?;
+    Ok(all
+        .into_iter()
+        .filter_map(|(name, limits)| QuotaRoot::parse(&name).map(|r| (r, limits)))
+        .filter(|(r, _)| r.owner == owner)
+        .collect())
+}
+
+/// Reads a root's limits and usage. A user's whole-store root always exists; other roots
+/// have limits only once defined (an undefined one is unlimited).
+pub fn state_of_root(
+    config: &Config,
+    directory: &Directory,
+    store: &dyn Store,
+    root: &QuotaRoot,
+) -> Result<QuotaState, String> {
+    let defined = defined_roots(directory, &root.owner)?;
+    let limits = if root.subtree.is_none() && root.owner != SHARED_OWNER {
+        limits(config, directory, &root.owner)?
     } else {
-        store.usage(user).map_err(|e| e.to_string())?
+        defined.iter().find(|(r, _)| r == root).map(|(_, l)| *l).unwrap_or_default()
     };
-    Ok(QuotaState { root: root_of(user), used_bytes, used_messages, limits })
+    let name = root.name();
+    // Without limits the usage is not needed: skip reading it.
+    if limits.storage_kb.is_none() && limits.messages.is_none() {
+        return Ok(QuotaState { root: name, used_bytes: 0, used_messages: 0, limits });
+    }
+    let roots: Vec<QuotaRoot> = defined.into_iter().map(|(r, _)| r).collect();
+    let (used_bytes, used_messages) = if roots.is_empty() && root.subtree.is_none() {
+        store.usage(&root.owner).map_err(|e| e.to_string())?
+    } else {
+        let boxes = store.mailbox_usage(&root.owner).map_err(|e| e.to_string())?;
+        let listed = boxes.iter().map(|b| (b.name.as_str(), b.usage.bytes, b.usage.messages));
+        quota_roots::usage_of(root, &roots, listed)
+    };
+    Ok(QuotaState { root: name, used_bytes, used_messages, limits })
+}
+
+/// Stores a root's limits: a user's whole-store root with the user, other roots as root
+/// definitions (a root left without any limit is removed). The user or mailbox must exist.
+pub fn set_limits(
+    directory: &Directory,
+    store: &dyn Store,
+    root: &QuotaRoot,
+    limits: QuotaLimits,
+) -> Result<(), String> {
+    let keep = (limits.storage_kb.is_some() || limits.messages.is_some()).then_some(limits);
+    match &root.subtree {
+        None if root.owner != SHARED_OWNER => {
+            directory.set_quota(&root.owner, limits).map_err(|e| e.to_string())
+        }
+        None => directory.set_root_quota(&root.name(), keep).map_err(|e| e.to_string()),
+        Some(mailbox) => {
+            store
+                .status(&root.owner, mailbox)
+                .map_err(|_| format!("{} names no mailbox: create {mailbox} first", root.name()))?;
+            directory.set_root_quota(&root.name(), keep).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The root governing `mailbox` of `owner`'s store.
+pub fn root_for(directory: &Directory, owner: &str, mailbox: &str) -> Result<QuotaRoot, String> {
+    let roots: Vec<QuotaRoot> = defined_roots(directory, owner)?.into_iter().map(|(r, _)| r).collect();
+    Ok(quota_roots::governing(&roots, owner, mailbox))
+}
+
+/// Whether one message of `bytes` octets fits into each of `mailboxes` of `owner`'s store,
+/// each root checked for all the copies it would govern; the worst verdict.
+pub fn admits_copies(
+    config: &Config,
+    directory: &Directory,
+    store: &dyn Store,
+    owner: &str,
+    mailboxes: &[&str],
+    bytes: u64,
+) -> Result<Verdict, String> {
+    let roots: Vec<QuotaRoot> = defined_roots(directory, owner)?.into_iter().map(|(r, _)| r).collect();
+    let mut counted: Vec<(QuotaRoot, u64)> = Vec::new();
+    for mailbox in mailboxes {
+        let root = quota_roots::governing(&roots, owner, mailbox);
+        match counted.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((root, 1)),
+        }
+    }
+    let mut worst = Verdict::Fits;
+    for (root, copies) in counted {
+        match state_of_root(config, directory, store, &root)?.admits(bytes * copies, copies) {
+            Verdict::NeverFits => return Ok(Verdict::NeverFits),
+            Verdict::Over => worst = Verdict::Over,
+            Verdict::Fits => {}
+        }
+    }
+    Ok(worst)
+}
+
+/// The state of the root governing `mailbox` of `owner`'s store.
+pub fn state_for_mailbox(
+    config: &Config,
+    directory: &Directory,
+    store: &dyn Store,
+    owner: &str,
+    mailbox: &str,
+) -> Result<QuotaState, String> {
+    state_of_root(config, directory, store, &root_for(directory, owner, mailbox)?)
 }
 
 impl QuotaState {
@@ -136,7 +233,5 @@ mod tests {
         assert_eq!(q.percent_used(), Some(90));
         assert_eq!(state(None, None, 5, 5).response(), "QUOTA \"user/a\" ()");
         assert_eq!(state(None, None, 5, 5).percent_used(), None);
-        assert_eq!(user_of("user/alice"), Some("alice"));
-        assert_eq!(user_of("other"), None);
     }
 }

@@ -55,7 +55,7 @@ impl Session {
             new.push(NewMessage { data: &m.data, flags, internal_date: m.internal_date });
         }
         let bytes: u64 = new.iter().map(|m| m.data.len() as u64).sum();
-        if let Err(o) = self.check_quota(&target.at.owner, bytes, new.len() as u64) {
+        if let Err(o) = self.check_quota(&target.at.owner, &target.at.name, bytes, new.len() as u64) {
             return o;
         }
         let placed = match self.blocking(|s| s.append(&target.at.owner, &target.at.name, &new)) {

@@ -40,7 +40,7 @@ impl Session {
                 Ok(metas) => metas.iter().map(|m| m.size).sum::<u64>(),
                 Err(e) => return e.into(),
             };
-            if let Err(o) = self.check_quota(&target.at.owner, sizes, uids.len() as u64) {
+            if let Err(o) = self.check_quota(&target.at.owner, &target.at.name, sizes, uids.len() as u64) {
                 return o;
             }
         }

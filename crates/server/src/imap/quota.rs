@@ -1,29 +1,47 @@
 //! GETQUOTA, GETQUOTAROOT and SETQUOTA (RFC 9208), and the quota checks of APPEND and COPY.
+//! Each mailbox is governed by one quota root (see [`crate::quota_roots`]).
 
 use bushbuck_auth::QuotaLimits;
+use bushbuck_store::SHARED_OWNER;
 
 use super::session::{Outcome, Session};
+use crate::acl::Rights;
 use crate::quota::{self, QuotaState, Verdict};
+use crate::quota_roots::QuotaRoot;
+
+/// The answer for a root that does not exist or that the user may not see.
+const NO_ROOT: &str = "[NONEXISTENT] No such quota root";
 
 impl Session {
-    /// The logged-in user's quota, or the NO answer when it cannot be read.
-    pub(super) fn own_quota(&self) -> Result<QuotaState, Outcome> {
-        self.quota_of(&self.user())
-    }
-
-    fn quota_of(&self, user: &str) -> Result<QuotaState, Outcome> {
+    /// Runs a quota reading on a blocking thread; a failure is a NO the client may retry.
+    fn read_quota(
+        &self,
+        read: impl FnOnce(&crate::context::ServerContext) -> Result<QuotaState, String>,
+    ) -> Result<QuotaState, Outcome> {
         let ctx = self.ctx.clone();
-        tokio::task::block_in_place(|| quota::state(&ctx.config, &ctx.directory, ctx.store.as_ref(), user))
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot read quota");
-                Outcome::No("[UNAVAILABLE] Quota information unavailable; try again later".into())
-            })
+        tokio::task::block_in_place(|| read(&ctx)).map_err(|e| {
+            tracing::error!(error = %e, "cannot read quota");
+            Outcome::No("[UNAVAILABLE] Quota information unavailable; try again later".into())
+        })
     }
 
-    /// Refuses adding `bytes` in `messages` messages to `owner`'s store when its quota does
-    /// not allow it.
-    pub(super) fn check_quota(&self, owner: &str, bytes: u64, messages: u64) -> Result<(), Outcome> {
-        match self.quota_of(owner)?.admits(bytes, messages) {
+    /// The state of the root governing `mailbox` of `owner`'s store.
+    fn quota_for(&self, owner: &str, mailbox: &str) -> Result<QuotaState, Outcome> {
+        self.read_quota(|c| {
+            quota::state_for_mailbox(&c.config, &c.directory, c.store.as_ref(), owner, mailbox)
+        })
+    }
+
+    /// Refuses adding `bytes` in `messages` messages to `mailbox` of `owner`'s store when the
+    /// quota root governing it does not allow it.
+    pub(super) fn check_quota(
+        &self,
+        owner: &str,
+        mailbox: &str,
+        bytes: u64,
+        messages: u64,
+    ) -> Result<(), Outcome> {
+        match self.quota_for(owner, mailbox)?.admits(bytes, messages) {
             Verdict::Fits => Ok(()),
             Verdict::Over | Verdict::NeverFits => {
                 Err(Outcome::No("[OVERQUOTA] Quota exceeded; delete some mail first".into()))
@@ -31,32 +49,34 @@ impl Session {
         }
     }
 
+    /// Whether the session may read a root's usage: its own roots, the shared ones, or any
+    /// for an admin.
+    fn may_see_root(&self, root: &QuotaRoot) -> bool {
+        Some(&root.owner) == self.user.as_ref() || root.owner == SHARED_OWNER || self.is_admin()
+    }
+
     pub(super) fn getquotaroot(&mut self, raw: &[u8]) -> Outcome {
-        let name = match self.mailbox_arg(raw) {
-            Ok(n) => n,
-            Err(o) => return o,
+        let access = match self.access(raw, Rights::NONE) {
+            Ok(a) if a.rights.intersects(Rights::LOOKUP | Rights::READ) => a,
+            Ok(_) => return Outcome::No(super::access::NONEXISTENT.into()),
+            Err(d) => return d.into(),
         };
-        let user = self.user();
-        if let Err(e) = self.blocking(|s| s.status(&user, &name)) {
-            return e.into();
-        }
-        let state = match self.own_quota() {
+        let state = match self.quota_for(&access.at.owner, &access.at.name) {
             Ok(q) => q,
             Err(o) => return o,
         };
-        let encoded = bushbuck_proto::imap::response::mailbox(&name, self.rev2);
+        let encoded = bushbuck_proto::imap::response::mailbox(&access.imap_name, self.rev2);
         self.untagged(&format!("QUOTAROOT {encoded} \"{}\"", state.root));
         self.untagged(&state.response());
         Outcome::done("GETQUOTAROOT")
     }
 
     pub(super) fn getquota(&mut self, raw: &[u8]) -> Outcome {
-        let root = String::from_utf8_lossy(raw).into_owned();
-        let owner = match quota::user_of(&root) {
-            Some(u) if Some(u) == self.user.as_deref() || self.is_admin() => u.to_string(),
-            _ => return Outcome::No("[NONEXISTENT] No such quota root".into()),
+        let name = String::from_utf8_lossy(raw).into_owned();
+        let Some(root) = QuotaRoot::parse(&name).filter(|r| self.may_see_root(r)) else {
+            return Outcome::No(NO_ROOT.into());
         };
-        match self.quota_of(&owner) {
+        match self.read_quota(|c| quota::state_of_root(&c.config, &c.directory, c.store.as_ref(), &root)) {
             Ok(state) => {
                 self.untagged(&state.response());
                 Outcome::done("GETQUOTA")
@@ -69,9 +89,12 @@ impl Session {
         if !self.is_admin() {
             return Outcome::No("[NOPERM] Only administrators may set quotas".into());
         }
-        let root = String::from_utf8_lossy(raw).into_owned();
-        let Some(owner) = quota::user_of(&root).map(str::to_string) else {
-            return Outcome::No("[NONEXISTENT] No such quota root; use user/NAME".into());
+        let name = String::from_utf8_lossy(raw).into_owned();
+        let Some(root) = QuotaRoot::parse(&name) else {
+            return Outcome::No(format!(
+                "{NO_ROOT}; name a user (user/NAME), a mailbox of theirs (user/NAME/Folder) or a shared \
+                 one (shared/Folder)"
+            ));
         };
         let mut new = QuotaLimits::default();
         for (resource, limit) in limits {
@@ -81,22 +104,24 @@ impl Session {
                 other => return Outcome::No(format!("Unsupported quota resource {other}")),
             }
         }
-        let directory = self.ctx.directory.clone();
-        match tokio::task::block_in_place(|| directory.set_quota(&owner, new)) {
-            Ok(()) => match self.quota_of(&owner) {
-                Ok(state) => {
-                    self.untagged(&state.response());
-                    Outcome::done("SETQUOTA")
-                }
-                Err(o) => o,
-            },
-            Err(e) => Outcome::No(format!("[NONEXISTENT] {e}")),
+        let ctx = self.ctx.clone();
+        let saved =
+            tokio::task::block_in_place(|| quota::set_limits(&ctx.directory, ctx.store.as_ref(), &root, new));
+        if let Err(why) = saved {
+            return Outcome::No(format!("[NONEXISTENT] {why}"));
+        }
+        match self.read_quota(|c| quota::state_of_root(&c.config, &c.directory, c.store.as_ref(), &root)) {
+            Ok(state) => {
+                self.untagged(&state.response());
+                Outcome::done("SETQUOTA")
+            }
+            Err(o) => o,
         }
     }
 
-    /// The ALERT a SELECT gives when the quota is nearly used up.
-    pub(super) fn quota_warning(&mut self) {
-        if let Ok(state) = self.own_quota() {
+    /// The ALERT a SELECT gives when the quota governing the mailbox is nearly used up.
+    pub(super) fn quota_warning(&mut self, owner: &str, mailbox: &str) {
+        if let Ok(state) = self.quota_for(owner, mailbox) {
             if let Some(p) = state.percent_used().filter(|p| *p >= self.ctx.config.quota_warn_percent) {
                 self.untagged(&format!("OK [ALERT] Your mailbox is {p}% full; please delete some mail"));
             }

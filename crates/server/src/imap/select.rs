@@ -86,7 +86,7 @@ impl Session {
         self.untagged(&format!("OK [UIDNEXT {}] Predicted next UID", snapshot.uid_next));
         self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", snapshot.highest_modseq));
         if Some(&owner) == self.user.as_ref() {
-            self.quota_warning();
+            self.quota_warning(&owner, &target.at.name);
         }
         let recent: HashSet<u32> = recent.into_iter().collect();
         self.selected = Some(SelectedMailbox {

@@ -1,0 +1,105 @@
+"""Quota roots below a user and on shared mailboxes (RFC 9208, Cyrus's rules): the nearest
+root governs a mailbox, a nested root's mail does not count against the root above, over-quota
+APPEND and delivery are refused per root, and the command line lists and repairs every root."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from acl_helpers import acl_server, lmtp_rcpt, no, session
+from e2e_helpers import resp_code
+
+
+def message(size: int, subject: str = "q") -> bytes:
+    head = f"From: a@example.org\r\nSubject: {subject}\r\n\r\n".encode()
+    return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
+
+
+def append(c, mailbox: str, size: int) -> bytes:
+    data = message(size)
+    tagged, _ = c.command(f'APPEND "{mailbox}" {{{len(data)}+}}\r\n'.encode() + data)
+    return tagged
+
+
+def quota_lines(untagged: list[bytes]) -> list[bytes]:
+    return [line for line in untagged if line.startswith((b"* QUOTA ", b"* QUOTAROOT "))]
+
+
+def test_nested_roots_govern_their_subtree(make_server):
+    srv = acl_server(make_server)
+    alice, admin = session(srv, "alice"), session(srv, "admin")
+    alice.ok('CREATE "Archive/2024"')
+    srv.cli("quota", "set", "alice", "--storage", "10")
+    assert b"[NOPERM]" in no(alice, 'SETQUOTA "user/alice/Archive" (STORAGE 3)')
+    assert quota_lines(admin.ok('SETQUOTA "user/alice/Archive" (STORAGE 3 MESSAGE 5)')) == [
+        b'* QUOTA "user/alice/Archive" (STORAGE 0 3 MESSAGE 0 5)'
+    ]
+    assert b"[NONEXISTENT]" in no(admin, 'SETQUOTA "user/alice/Nothing" (STORAGE 3)')
+
+    assert append(alice, "Archive/2024", 2000).split(b" ")[1] == b"OK"
+    assert append(alice, "INBOX", 4000).split(b" ")[1] == b"OK"
+    assert quota_lines(alice.ok('GETQUOTAROOT "Archive/2024"')) == [
+        b'* QUOTAROOT Archive/2024 "user/alice/Archive"',
+        b'* QUOTA "user/alice/Archive" (STORAGE 2 3 MESSAGE 1 5)',
+    ]
+    # The archive's mail does not count against the user's root.
+    assert quota_lines(alice.ok("GETQUOTAROOT INBOX")) == [
+        b'* QUOTAROOT INBOX "user/alice"',
+        b'* QUOTA "user/alice" (STORAGE 4 10)',
+    ]
+    refused = append(alice, "Archive", 2000)
+    assert resp_code(refused) == "OVERQUOTA", refused
+    assert append(alice, "INBOX", 2000).split(b" ")[1] == b"OK", "the user's root still has room"
+
+    # COPY into the archive is checked against the archive's root.
+    alice.ok("SELECT INBOX")
+    assert resp_code(no(alice, 'COPY 1 "Archive"')) == "OVERQUOTA"
+
+    # Delivery into the archive (deliver -m) is refused for that root only; exit 75: retry.
+    proc = srv.cli("deliver", "-m", "Archive", "alice", stdin=message(2000).decode(), check=False)
+    assert proc.returncode == 75, proc.stderr
+    assert srv.cli("deliver", "alice", stdin=message(100).decode()).returncode == 0
+
+    listing = srv.cli("quota", "list", "alice").stdout
+    assert "user/alice/Archive" in listing and "user/alice " in listing
+
+    # Removing the nested root puts the archive back under the user's root.
+    admin.ok('SETQUOTA "user/alice/Archive" ()')
+    lines = quota_lines(alice.ok('GETQUOTAROOT "Archive/2024"'))
+    assert lines[0] == b'* QUOTAROOT Archive/2024 "user/alice"'
+    assert lines[1].startswith(b'* QUOTA "user/alice" (STORAGE 9 10')
+
+
+def test_shared_root_limits_posts_to_a_bulletin_board(make_server):
+    srv = acl_server(make_server)
+    admin = session(srv, "admin")
+    admin.ok('CREATE "Shared/news"')
+    admin.ok('SETACL "Shared/news" anonymous p')
+    admin.ok('SETACL "Shared/news" anyone lr')
+    admin.ok('SETQUOTA "shared/news" (MESSAGE 1)')
+    rcpt, data = lmtp_rcpt(srv.lmtp_port, "bb+news@example.org", message(300, "first"))
+    assert data.startswith("250"), (rcpt, data)
+    rcpt, data = lmtp_rcpt(srv.lmtp_port, "bb+news@example.org", message(300, "second"))
+    assert data.startswith("452 4.2.2"), (rcpt, data)
+    bob = session(srv, "bob")
+    assert quota_lines(bob.ok('GETQUOTAROOT "Shared/news"')) == [
+        b'* QUOTAROOT Shared/news "shared/news"',
+        b'* QUOTA "shared/news" (MESSAGE 1 1)',
+    ]
+    assert quota_lines(bob.ok('GETQUOTA "shared/news"')) == [b'* QUOTA "shared/news" (MESSAGE 1 1)']
+    assert b"[NONEXISTENT]" in no(bob, 'GETQUOTA "user/alice"'), "other users' roots stay private"
+
+
+def test_quota_fix_reports_every_root(make_server):
+    srv = acl_server(make_server)
+    alice, admin = session(srv, "alice"), session(srv, "admin")
+    alice.ok('CREATE "Archive"')
+    admin.ok('SETQUOTA "user/alice/Archive" (STORAGE 100)')
+    append(alice, "Archive", 3000)
+    append(alice, "INBOX", 1000)
+    index = srv.data / "users" / "alice" / "index.sqlite3"
+    with sqlite3.connect(index) as db:
+        db.execute("UPDATE mailboxes SET used_bytes = 999999 WHERE name = 'Archive'")
+    out = srv.cli("quota", "fix", "alice").stdout
+    assert "user/alice: usage unchanged, 1 KiB/1 messages" in out, out
+    assert "user/alice/Archive: usage was 977 KiB/1 messages, now 3 KiB/1 messages" in out, out
