@@ -96,3 +96,33 @@ def test_reconstruct_finds_users_on_partitions_again(make_server, tmp_path):
         assert b"kept on the archive" in fetch(m, "1", "(BODY.PEEK[])")[1]["BODY[]"]
     finally:
         close_quietly(m)
+
+
+def test_admin_places_and_moves_users_over_imap(make_server, tmp_path):
+    """Cyrus's way: CREATE "Other Users/NAME" PARTITION, and RENAME of a user's INBOX onto
+    itself with a partition to move the user online."""
+    from acl_helpers import acl_server, no, session
+    from acl_helpers import append as append_raw
+
+    archive = tmp_path / "archive-disk"
+    srv = acl_server(make_server, f'[partitions]\narchive = "{archive}"\n')
+    admin, bob = session(srv, "admin"), session(srv, "bob")
+    admin.ok('DELETE "Other Users/carol"')
+    admin.ok('CREATE "Other Users/carol" archive')
+    assert (archive / "users" / "carol" / "index.sqlite3").is_file()
+    assert b"[NOPERM]" in no(bob, 'CREATE "Mine" archive')
+    assert b"[CANNOT]" in no(admin, 'CREATE "Other Users/carol/Sub" default')
+
+    carol = session(srv, "carol")
+    assert append_raw(carol, "INBOX", "kept").split(b" ")[1] == b"OK"
+    carol.ok("SELECT INBOX")
+    assert b"[NONEXISTENT]" in no(bob, 'RENAME "Other Users/carol" "Other Users/carol" default'), "bob does not even see it"
+    admin.ok('RENAME "Other Users/carol" "Other Users/carol" default')
+    assert not (archive / "users" / "carol").exists()
+    assert (srv.data / "users" / "carol" / "index.sqlite3").is_file()
+    # carol's open session goes on on the new partition.
+    fetched = carol.ok("FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+    assert any(b"Subject: kept" in line for line in fetched)
+    assert append_raw(carol, "INBOX", "after the move").split(b" ")[1] == b"OK"
+    carol.ok("NOOP")
+    assert any(b"UID 2" in line for line in carol.ok("FETCH 2 (UID)"))

@@ -133,17 +133,34 @@ fn mailbox_commands() {
     );
     assert_eq!(
         ok("a CREATE foo/bar\r\n"),
-        Command::Create { mailbox: b"foo/bar".to_vec(), special_use: vec![] }
+        Command::Create { mailbox: b"foo/bar".to_vec(), special_use: vec![], partition: None }
+    );
+    assert_eq!(
+        ok("a CREATE \"Other Users/bob\" archive\r\n"),
+        Command::Create {
+            mailbox: b"Other Users/bob".to_vec(),
+            special_use: vec![],
+            partition: Some("archive".into())
+        }
+    );
+    err(b"a CREATE x (partition)\r\n");
+    assert_eq!(
+        ok("a RENAME x x fast\r\n"),
+        Command::Rename { from: b"x".to_vec(), to: b"x".to_vec(), partition: Some("fast".into()) }
     );
     assert_eq!(
         ok("a CREATE MySent (USE (\\sent \\X-Thing))\r\n"),
         Command::Create {
             mailbox: b"MySent".to_vec(),
-            special_use: vec!["\\Sent".into(), "\\X-Thing".into()]
+            special_use: vec!["\\Sent".into(), "\\X-Thing".into()],
+            partition: None
         }
     );
     assert_eq!(ok("a DELETE &AOk-t&AOk-\r\n"), Command::Delete(b"&AOk-t&AOk-".to_vec()));
-    assert_eq!(ok("a RENAME a {1}\r\nb\r\n"), Command::Rename { from: b"a".to_vec(), to: b"b".to_vec() });
+    assert_eq!(
+        ok("a RENAME a {1}\r\nb\r\n"),
+        Command::Rename { from: b"a".to_vec(), to: b"b".to_vec(), partition: None }
+    );
     assert_eq!(ok("a SUBSCRIBE \"\"\r\n"), Command::Subscribe(vec![]));
     assert_eq!(ok("a UNSUBSCRIBE x]y\r\n"), Command::Unsubscribe(b"x]y".to_vec()));
     assert_eq!(

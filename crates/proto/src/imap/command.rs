@@ -57,21 +57,25 @@ pub enum Command {
         /// Select parameters.
         params: SelectParams,
     },
-    /// CREATE mailbox [(USE (\Special ...))]
+    /// CREATE mailbox [(USE (\Special ...)) | partition]
     Create {
         /// Mailbox name, raw.
         mailbox: Vec<u8>,
         /// SPECIAL-USE attributes requested (RFC 6154), e.g. `\Sent`.
         special_use: Vec<String>,
+        /// Partition to create on (Cyrus's extension, for administrators).
+        partition: Option<String>,
     },
     /// DELETE mailbox
     Delete(Vec<u8>),
-    /// RENAME from to
+    /// RENAME from to [partition]
     Rename {
         /// Existing name, raw.
         from: Vec<u8>,
         /// New name, raw.
         to: Vec<u8>,
+        /// Partition to move to (Cyrus's extension, for administrators).
+        partition: Option<String>,
     },
     /// SUBSCRIBE mailbox
     Subscribe(Vec<u8>),

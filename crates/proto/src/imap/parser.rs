@@ -96,8 +96,9 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
         }
         "CREATE" => {
             let mailbox = mailbox(c)?;
-            let special_use = read_create_params(c)?;
-            Command::Create { mailbox, special_use }
+            let partition = read_partition(c)?;
+            let special_use = if partition.is_none() { read_create_params(c)? } else { Vec::new() };
+            Command::Create { mailbox, special_use, partition }
         }
         "DELETE" => Command::Delete(mailbox(c)?),
         "SUBSCRIBE" => Command::Subscribe(mailbox(c)?),
@@ -105,7 +106,8 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
         "RENAME" => {
             let from = mailbox(c)?;
             let to = mailbox(c)?;
-            Command::Rename { from, to }
+            let partition = read_partition(c)?;
+            Command::Rename { from, to, partition }
         }
         "LIST" => Command::List(read_list(c)?),
         "LSUB" => {
@@ -299,6 +301,17 @@ fn read_seq_match(c: &mut Cursor<'_>) -> PResult<()> {
     c.sp("known UIDs")?;
     read_sequence_set(c)?;
     c.expect(b')', BAD)
+}
+
+/// Cyrus's optional partition argument of CREATE and RENAME: ` NAME` (an atom, so it does not
+/// start with the `(` of CREATE parameters).
+fn read_partition(c: &mut Cursor<'_>) -> PResult<Option<String>> {
+    if c.at_eol() || c.peek2() == Some(b'(') {
+        return Ok(None);
+    }
+    c.sp("partition")?;
+    let atom = c.atom("partition")?;
+    Ok(Some(String::from_utf8_lossy(atom).into_owned()))
 }
 
 fn read_create_params(c: &mut Cursor<'_>) -> PResult<Vec<String>> {

@@ -19,7 +19,7 @@ impl Session {
         mailbox_name::decode(raw, self.rev2).map_err(|why| Outcome::No(format!("[CANNOT] {why}")))
     }
 
-    pub(super) fn create(&mut self, raw: &[u8], special_use: &[String]) -> Outcome {
+    pub(super) fn create(&mut self, raw: &[u8], special_use: &[String], partition: Option<&str>) -> Outcome {
         let name = match self.mailbox_arg(raw) {
             Ok(n) => n.trim_end_matches('/').to_string(),
             Err(o) => return o,
@@ -45,7 +45,10 @@ impl Session {
             ));
         }
         if at.owner != SHARED_OWNER && at.owner != self.user() && at.name == "INBOX" {
-            return self.create_user_store(&at.owner);
+            return self.create_user_store(&at.owner, partition);
+        }
+        if let Err(o) = self.check_partition(&at.owner, partition) {
+            return o;
         }
         match self.create_rights(&at) {
             Ok(r) if r.contains(Rights::CREATE) => {}
@@ -68,7 +71,7 @@ impl Session {
     }
 
     /// An administrator's CREATE "Other Users/NAME": makes the mail store of directory user NAME.
-    fn create_user_store(&mut self, owner: &str) -> Outcome {
+    fn create_user_store(&mut self, owner: &str, partition: Option<&str>) -> Outcome {
         if !self.is_admin() {
             return Outcome::No("[NOPERM] Only administrators create users' mail stores".into());
         }
@@ -82,9 +85,9 @@ impl Session {
             }
             Err(e) => return Outcome::No(format!("[UNAVAILABLE] User directory unavailable: {e}")),
         }
-        match self.blocking(|s| s.create_user(owner)) {
+        match self.blocking(|s| s.create_user_on(owner, partition)) {
             Ok(()) => {
-                tracing::info!(admin = %self.user(), user = owner, "mail store created");
+                tracing::info!(admin = %self.user(), user = owner, partition, "mail store created");
                 Outcome::done("CREATE")
             }
             Err(e) => e.into(),
@@ -146,7 +149,40 @@ impl Session {
         }
     }
 
-    pub(super) fn rename(&mut self, from: &[u8], to: &[u8]) -> Outcome {
+    /// A partition named with CREATE or RENAME for a mailbox in `owner`'s store: only
+    /// administrators name partitions, and a store sits on one partition as a whole, so the
+    /// name must be the one the store is on.
+    fn check_partition(&self, owner: &str, partition: Option<&str>) -> Result<(), Outcome> {
+        let Some(partition) = partition else { return Ok(()) };
+        if !self.is_admin() {
+            return Err(Outcome::No("[NOPERM] Only administrators choose partitions".into()));
+        }
+        match self.blocking(|s| s.partition_of(owner)) {
+            Ok(p) if p == partition => Ok(()),
+            Ok(p) => Err(Outcome::No(format!(
+                "[CANNOT] All of a user's mailboxes are on one partition ({p}); move the user with \
+                 RENAME \"{OTHER_USERS}/{owner}\" \"{OTHER_USERS}/{owner}\" {partition}"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// An administrator's RENAME of a user's INBOX onto itself with a partition (Cyrus's way to
+    /// move a user): moves the whole store while the user's sessions go on.
+    fn move_user_store(&mut self, owner: &str, partition: &str) -> Outcome {
+        if !self.is_admin() {
+            return Outcome::No("[NOPERM] Only administrators move users between partitions".into());
+        }
+        match self.blocking(|s| s.move_user(owner, partition)) {
+            Ok(()) => {
+                tracing::info!(admin = %self.user(), user = owner, partition, "mail store moved");
+                Outcome::done("RENAME")
+            }
+            Err(e) => Outcome::No(format!("[CANNOT] {e}")),
+        }
+    }
+
+    pub(super) fn rename(&mut self, from: &[u8], to: &[u8], partition: Option<&str>) -> Outcome {
         let source = match self.access(from, Rights::DELETE_MAILBOX) {
             Ok(t) => t,
             Err(d) => return d.into(),
@@ -163,6 +199,12 @@ impl Session {
             return Outcome::No(
                 "[CANNOT] Mailboxes cannot be renamed from one user's store to another's".into(),
             );
+        }
+        if let Some(partition) = partition.filter(|_| dest == source.at && dest.name == "INBOX") {
+            return self.move_user_store(&dest.owner, partition);
+        }
+        if let Err(o) = self.check_partition(&dest.owner, partition) {
+            return o;
         }
         if Some(&dest.owner) == self.user.as_ref() && !namespace::personal_name_allowed(&dest.name) {
             return Outcome::No(format!("[CANNOT] {OTHER_USERS} and {SHARED} are namespaces, not names"));

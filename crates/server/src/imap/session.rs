@@ -272,9 +272,11 @@ impl Session {
             }
             Select { mailbox, params } => self.select(&mailbox, params.condstore, false),
             Examine { mailbox, params } => self.select(&mailbox, params.condstore, true),
-            Create { mailbox, special_use } => self.create(&mailbox, &special_use),
+            Create { mailbox, special_use, partition } => {
+                self.create(&mailbox, &special_use, partition.as_deref())
+            }
             Delete(mailbox) => self.delete(&mailbox),
-            Rename { from, to } => self.rename(&from, &to),
+            Rename { from, to, partition } => self.rename(&from, &to, partition.as_deref()),
             Subscribe(mailbox) => self.subscribe(&mailbox, true),
             Unsubscribe(mailbox) => self.subscribe(&mailbox, false),
             List(list) => self.list(&list),
