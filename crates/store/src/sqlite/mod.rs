@@ -73,7 +73,11 @@ pub(crate) struct Effects {
 
 /// One user's open index and blob directory.
 struct UserHandle {
+    /// The connection that writes (and reads inside write transactions).
     conn: Mutex<Connection>,
+    /// A connection for reads that need no write lock, so SELECT, FETCH and STATUS do not
+    /// wait behind an APPEND's commit.
+    reader: Mutex<Connection>,
     blobs: BlobDir,
     /// Identity of the index file when opened, to notice a user deleted and re-created by
     /// another process (the CLI) while this one kept the old file open.
@@ -92,6 +96,7 @@ impl UserHandle {
         mailboxes::ensure_inbox(&mut conn)?;
         Ok(UserHandle {
             conn: Mutex::new(conn),
+            reader: Mutex::new(schema::open_reader(&index)?),
             blobs: BlobDir::new(dir.join("blobs")),
             identity: file_identity(&index),
             retired: AtomicBool::new(false),
@@ -100,6 +105,10 @@ impl UserHandle {
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -180,7 +189,7 @@ impl SqliteStore {
     /// each copy of a message in each mailbox (as IMAP QUOTA does), not shared files once.
     /// Read from the per-mailbox counters, so it costs one row per mailbox.
     pub fn usage(&self, user: &str) -> Result<(u64, u64)> {
-        let total = self.with_user(user, |conn, _, _| usage::total(conn))?;
+        let total = self.read(user, |conn, _| usage::total(conn))?;
         Ok((total.bytes, total.messages))
     }
 
@@ -236,6 +245,17 @@ impl SqliteStore {
         let handle = Arc::new(UserHandle::open(&dir, user, shared)?);
         users.insert(user.to_string(), handle.clone());
         Ok(handle)
+    }
+
+    /// Runs a read-only `op` on the user's reading connection (see [`UserHandle::reader`]).
+    fn read<T>(&self, user: &str, op: impl FnOnce(&mut Connection, &BlobDir) -> Result<T>) -> Result<T> {
+        let handle = self.handle(user)?;
+        let mut conn = handle.lock_reader();
+        if handle.retired.load(Ordering::Acquire) {
+            drop(conn);
+            return self.read(user, op);
+        }
+        op(&mut conn, &handle.blobs)
     }
 
     /// Runs `op` on the user's connection, then removes files left unreferenced and notifies
@@ -328,7 +348,7 @@ impl Store for SqliteStore {
     }
 
     fn list_mailboxes(&self, user: &str) -> Result<Vec<MailboxInfo>> {
-        self.with_user(user, |conn, _, _| mailboxes::list(conn))
+        self.read(user, |conn, _| mailboxes::list(conn))
     }
 
     fn create_mailbox(&self, user: &str, name: &str, special_use: Option<&str>) -> Result<MailboxId> {
@@ -348,7 +368,7 @@ impl Store for SqliteStore {
     }
 
     fn subscriptions(&self, user: &str) -> Result<Vec<String>> {
-        self.with_user(user, |conn, _, _| mailboxes::subscriptions(conn))
+        self.read(user, |conn, _| mailboxes::subscriptions(conn))
     }
 
     fn set_subscribed(&self, user: &str, name: &str, subscribed: bool) -> Result<()> {
@@ -358,12 +378,12 @@ impl Store for SqliteStore {
 
     fn status(&self, user: &str, name: &str) -> Result<MailboxStatus> {
         let name = canonical_mailbox_name(name)?;
-        self.with_user(user, |conn, _, _| mailboxes::status(conn, &name))
+        self.read(user, |conn, _| mailboxes::status(conn, &name))
     }
 
     fn select(&self, user: &str, name: &str) -> Result<MailboxSnapshot> {
         let name = canonical_mailbox_name(name)?;
-        self.with_user(user, |conn, _, _| messages::select(conn, &name))
+        self.read(user, |conn, _| messages::select(conn, &name))
     }
 
     fn claim_recent(&self, user: &str, mailbox: MailboxId) -> Result<Vec<u32>> {
@@ -377,11 +397,11 @@ impl Store for SqliteStore {
         since: u64,
         known_max_uid: u32,
     ) -> Result<MailboxChanges> {
-        self.with_user(user, |conn, _, _| messages::changes(conn, mailbox, since, known_max_uid))
+        self.read(user, |conn, _| messages::changes(conn, mailbox, since, known_max_uid))
     }
 
     fn expunged_since(&self, user: &str, mailbox: MailboxId, since: u64) -> Result<Vec<u32>> {
-        self.with_user(user, |conn, _, _| messages::expunged_since(conn, mailbox, since))
+        self.read(user, |conn, _| messages::expunged_since(conn, mailbox, since))
     }
 
     fn fetch_meta(
@@ -391,12 +411,12 @@ impl Store for SqliteStore {
         uids: &[u32],
         header: bool,
     ) -> Result<Vec<MessageMeta>> {
-        self.with_user(user, |conn, _, _| messages::fetch_meta(conn, mailbox, uids, header))
+        self.read(user, |conn, _| messages::fetch_meta(conn, mailbox, uids, header))
     }
 
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>> {
-        let (sha, blobs) = self
-            .with_user(user, |conn, blobs, _| Ok((messages::blob_of(conn, mailbox, uid)?, blobs.clone())))?;
+        let (sha, blobs) =
+            self.read(user, |conn, blobs| Ok((messages::blob_of(conn, mailbox, uid)?, blobs.clone())))?;
         // Read outside the lock; a concurrent expunge may have removed the file meanwhile.
         blobs.read(&sha).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => StoreError::NotPossible("the message has been expunged".into()),
@@ -445,7 +465,7 @@ impl Store for SqliteStore {
 
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64> {
         let current = self
-            .with_user(user, |conn, _, _| Ok(mailboxes::by_id(conn, mailbox)?.map_or(0, |m| m.highestmodseq)))
+            .read(user, |conn, _| Ok(mailboxes::by_id(conn, mailbox)?.map_or(0, |m| m.highestmodseq)))
             .unwrap_or(0);
         self.notifier.subscribe(user, mailbox, current)
     }
@@ -455,7 +475,7 @@ impl Store for SqliteStore {
     }
 
     fn mailbox_usage(&self, user: &str) -> Result<Vec<MailboxUsage>> {
-        self.with_user(user, |conn, _, _| usage::per_mailbox(conn))
+        self.read(user, |conn, _| usage::per_mailbox(conn))
     }
 
     fn fix_usage(&self, user: &str) -> Result<Vec<UsageFix>> {
@@ -468,7 +488,7 @@ impl Store for SqliteStore {
 
     fn get_acl(&self, owner: &str, mailbox: &str) -> Result<Vec<(String, String)>> {
         let name = canonical_mailbox_name(mailbox)?;
-        self.with_user(owner, |conn, _, _| acl::get(conn, &name))
+        self.read(owner, |conn, _| acl::get(conn, &name))
     }
 
     fn set_acl(&self, owner: &str, mailbox: &str, identifier: &str, rights: Option<&str>) -> Result<()> {
@@ -485,7 +505,7 @@ impl Store for SqliteStore {
     }
 
     fn seen_uids(&self, owner: &str, mailbox: MailboxId, viewer: &str) -> Result<Vec<u32>> {
-        self.with_user(owner, |conn, _, _| acl::seen_uids(conn, mailbox, viewer))
+        self.read(owner, |conn, _| acl::seen_uids(conn, mailbox, viewer))
     }
 
     fn set_seen(
@@ -497,5 +517,39 @@ impl Store for SqliteStore {
         seen: bool,
     ) -> Result<Vec<MessageState>> {
         self.with_user(owner, |conn, _, fx| acl::set_seen(conn, mailbox, viewer, uids, seen, fx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn reads_do_not_wait_for_the_writing_connection() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(tmp.path()).unwrap());
+        store.create_user("u").unwrap();
+        let (locked_tx, locked_rx) = mpsc::channel();
+        let (read_tx, read_rx) = mpsc::channel();
+        let writer = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store
+                    .with_user("u", |_, _, _| {
+                        locked_tx.send(()).unwrap();
+                        // Holds the writing connection until the read is done (or gives up).
+                        Ok(read_rx.recv_timeout(Duration::from_secs(20)).is_ok())
+                    })
+                    .unwrap()
+            })
+        };
+        locked_rx.recv().unwrap();
+        let inbox = store.select("u", "INBOX").unwrap();
+        assert_eq!(store.status("u", "INBOX").unwrap().uid_validity, inbox.uid_validity);
+        read_tx.send(()).unwrap();
+        assert!(writer.join().unwrap(), "the read finished while the writer held its connection");
     }
 }

@@ -131,6 +131,19 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<(Connection, i64)> {
     Ok((conn, before))
 }
 
+/// Opens a second connection to an index that [`open`] has already brought up to date, for
+/// reading only (`query_only`): in WAL mode it reads the last committed state while the
+/// writing connection holds its transaction.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
 /// Upgrades the schema step by step to [`SCHEMA_VERSION`], each step in a transaction;
 /// returns the version found.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
