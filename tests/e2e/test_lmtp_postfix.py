@@ -66,6 +66,8 @@ def test_postfix_delivers_over_lmtp(server, postfix):
 def test_postfix_several_recipients_one_transaction(server, postfix):
     m = server.imap("alice")
     assert m.create("Work")[0] == "OK"
+    # Plus-addressing files into a folder only where anyone may post (RFC 4314 p right).
+    assert m._simple_command("SETACL", "Work", "anyone", "+p")[0] == "OK"
     close_quietly(m)
     msg = make_message("to many", sender="sender@example.net", to="alice@example.test, bob@example.test")
     with smtplib.SMTP(HOST, postfix.smtp_port, timeout=30) as s:

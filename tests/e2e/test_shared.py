@@ -4,7 +4,7 @@ per-user \\Seen on a bulletin board, and LMTP posting that needs the p right."""
 from __future__ import annotations
 
 from acl_helpers import acl_server, append, lmtp_rcpt, names, no, session
-from e2e_helpers import make_message, resp_code
+from e2e_helpers import make_message, resp_code, run_cli
 
 
 def test_helpdesk_group_with_a_negative_entry(make_server):
@@ -119,3 +119,16 @@ def test_plus_address_needs_p_on_the_folder(make_server):
     assert lmtp_rcpt(srv.lmtp_port, "alice+Lists@example.org", make_message("with p"))[1].startswith("250")
     assert alice.ok("STATUS Lists (MESSAGES)") == [b"* STATUS Lists (MESSAGES 1)"]
     assert alice.ok("STATUS INBOX (MESSAGES)") == [b"* STATUS INBOX (MESSAGES 1)"]
+
+
+def test_backup_includes_the_shared_store(make_server, tmp_path):
+    srv = acl_server(make_server)
+    admin = session(srv, "admin")
+    admin.ok('CREATE "Shared/news"')
+    admin.ok('SETACL "Shared/news" admin lrsi')
+    assert b"APPENDUID" in append(admin, "Shared/news", "kept")
+    srv.cli("backup", str(tmp_path / "backup"))
+    assert (tmp_path / "backup" / "shared" / "index.sqlite3").is_file()
+    restored = tmp_path / "restored"
+    run_cli("restore", str(tmp_path / "backup"), data=restored)
+    assert (restored / "shared" / "index.sqlite3").is_file()

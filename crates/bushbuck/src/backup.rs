@@ -14,7 +14,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use bushbuck_store::{link_or_copy, snapshot_database, SqliteStore, Store};
+use bushbuck_store::{link_or_copy, snapshot_database, SqliteStore, Store, SHARED_OWNER};
 use clap::Args;
 
 use crate::cli::Location;
@@ -75,7 +75,7 @@ pub fn run_backup(args: BackupArgs) -> Result<(), CliError> {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let (from, to) = (entry.path(), args.dir.join(name));
-        if name == "users" || is_sqlite_side_file(name) {
+        if name == "users" || name == "shared" || is_sqlite_side_file(name) {
             continue;
         }
         if name.ends_with(".sqlite3") || name.ends_with(".db") {
@@ -107,6 +107,12 @@ pub fn run_backup(args: BackupArgs) -> Result<(), CliError> {
             );
             damaged.push(user.clone());
         }
+    }
+    if data.join("shared").join("index.sqlite3").is_file() {
+        let stats = store
+            .backup_user(SHARED_OWNER, &args.dir.join("shared"))
+            .map_err(|e| CliError::Failed(format!("backing up the shared mailboxes failed: {e}")))?;
+        println!("shared mailboxes: {} messages, {} files", stats.messages, stats.files);
     }
     println!("backup of {} users written to {}", users.len(), args.dir.display());
     if damaged.is_empty() {

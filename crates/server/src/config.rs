@@ -68,7 +68,8 @@ pub struct Config {
     /// Days during which a second delivery of the same Message-ID to the same mailbox is
     /// dropped; 0 turns duplicate suppression off.
     pub duplicate_suppression_days: u32,
-    /// Users who may set quotas (SETQUOTA) and act as administrators.
+    /// Administrators: may set quotas (SETQUOTA) and have the rights `l k x a` on every
+    /// mailbox (list, create, delete, administer; reading still needs a grant).
     pub admins: Vec<String>,
     /// ACL given to a new top-level shared mailbox (`Shared/NAME`), as space-separated
     /// `identifier rights` pairs (e.g. `"anyone lr"`); empty (the default) gives it none, so

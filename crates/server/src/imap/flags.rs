@@ -132,27 +132,35 @@ impl Session {
             StoreMode::Remove => FlagChange::Remove,
         };
         let (owner, id, viewer) = (view.owner.clone(), view.id, view.viewer.clone());
+        // Where the viewer keeps an own \\Seen, it is set apart from the stored flags.
+        let wants_seen = permitted.iter().any(|f| f == "\\Seen");
+        let own_seen = match (&viewer, change) {
+            (None, _) => None,
+            (Some(_), FlagChange::Add | FlagChange::Remove) if wants_seen => Some(change == FlagChange::Add),
+            (Some(_), FlagChange::Replace) if rights.contains(Rights::SEEN) => Some(wants_seen),
+            (Some(_), _) => None,
+        };
+        let mut global = permitted;
+        if viewer.is_some() {
+            global.retain(|f| f != "\\Seen");
+        }
+        let kept = protected(rights, viewer.is_some());
         let update = match self.blocking(|s| {
-            let wants_seen = permitted.iter().any(|f| f == "\\Seen");
-            let mut global = permitted.clone();
-            if let Some(v) = &viewer {
-                global.retain(|f| f != "\\Seen");
-                let seen = match change {
-                    FlagChange::Add | FlagChange::Remove if wants_seen => Some(change == FlagChange::Add),
-                    FlagChange::Replace if rights.contains(Rights::SEEN) => Some(wants_seen),
-                    _ => None,
-                };
-                if let Some(seen) = seen {
-                    s.set_seen(&owner, id, v, &uids, seen)?;
-                }
-            }
-            let kept = protected(rights, viewer.is_some());
             let mut update = if change == FlagChange::Replace && !kept.is_empty() {
                 replace_keeping(s, &owner, id, &uids, &global, &kept, unchanged_since)?
             } else {
                 s.store_flags(&owner, id, &uids, change, &global, unchanged_since)?
             };
             update.updated.sort_by_key(|m| m.uid);
+            if let (Some(v), Some(seen)) = (&viewer, own_seen) {
+                let allowed: Vec<u32> =
+                    uids.iter().copied().filter(|u| !update.modified.contains(u)).collect();
+                for state in s.set_seen(&owner, id, v, &allowed, seen)? {
+                    if let Ok(i) = update.updated.binary_search_by_key(&state.uid, |m| m.uid) {
+                        update.updated[i].modseq = update.updated[i].modseq.max(state.modseq);
+                    }
+                }
+            }
             Ok::<_, StoreError>(update)
         }) {
             Ok(mut u) => match self.overlay_seen(&owner, id, viewer.as_deref(), &mut u.updated) {
