@@ -132,3 +132,26 @@ def test_backup_includes_the_shared_store(make_server, tmp_path):
     restored = tmp_path / "restored"
     run_cli("restore", str(tmp_path / "backup"), data=restored)
     assert (restored / "shared" / "index.sqlite3").is_file()
+
+
+def test_reconstruct_all_repairs_the_shared_store(make_server):
+    srv = acl_server(make_server)
+    admin = session(srv, "admin")
+    admin.ok('CREATE "Shared/news"')
+    admin.ok('SETACL "Shared/news" anonymous p')
+    for subject in ("kept", "lost"):
+        rcpt, data = lmtp_rcpt(srv.lmtp_port, "bb+news@example.org", make_message(subject))
+        assert data.startswith("250"), (rcpt, data)
+    admin.close()
+    srv.stop()
+    files = sorted(p for p in (srv.data / "shared" / "blobs").rglob("*") if p.is_file())
+    assert len(files) == 2
+    lost = next(p for p in files if b"Subject: lost" in p.read_bytes())
+    lost.unlink()
+    out = srv.cli("reconstruct", "--all").stdout
+    assert "shared mailboxes: index checked, 1 messages" in out, out
+    assert "dropped news UID 2: its message file is missing" in out, out
+    srv.start()
+    admin = session(srv, "admin")
+    admin.ok('SETACL "Shared/news" admin lr')
+    assert any(line == b"* 1 EXISTS" for line in admin.ok('EXAMINE "Shared/news"'))

@@ -8,7 +8,7 @@
 //! everything else in INBOX. Then users with mail but no login, and logins without a
 //! mailstore, are reported (the latter get an empty store).
 //!
-//! With `--all`, users found on a configured partition but not linked from `<data>/users`
+//! With `--all`, the shared mailboxes' store (`<data>/shared`) is rebuilt too, and users found on a configured partition but not linked from `<data>/users`
 //! are linked again first.
 //!
 //! Run it with the server stopped. On Linux it refuses (unless `--force`) when another process
@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use bushbuck_auth::Directory;
-use bushbuck_store::{validate_user_name, SqliteStore, Store, StoreError};
+use bushbuck_store::{validate_user_name, SqliteStore, Store, StoreError, SHARED_OWNER};
 use clap::Args;
 
 use crate::cli::Location;
@@ -53,8 +53,12 @@ pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
             );
         }
     }
-    let users = if args.all { user_dirs(data)? } else { args.users.clone() };
-    for user in &users {
+    let mut users = if args.all { user_dirs(data)? } else { args.users.clone() };
+    let shared_dir = store.user_dir(SHARED_OWNER).map_err(|e| CliError::Failed(e.to_string()))?;
+    if args.all && shared_dir.is_dir() {
+        users.push(SHARED_OWNER.to_string());
+    }
+    for user in users.iter().filter(|u| *u != SHARED_OWNER) {
         validate_user_name(user).map_err(|e| CliError::Config(format!("{user}: {e}")))?;
         if !data.join("users").join(user).is_dir() {
             return Err(CliError::NoUser(format!(
@@ -65,7 +69,8 @@ pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
     }
     if !args.force {
         for user in &users {
-            let index = data.join("users").join(user).join("index.sqlite3");
+            let dir = store.user_dir(user).map_err(|e| CliError::Failed(e.to_string()))?;
+            let index = dir.join("index.sqlite3");
             if let Some(pid) = open_by_other_process(&index) {
                 return Err(CliError::TempFail(format!(
                     "process {pid} (a running server?) has the index of {user} open; stop the server \

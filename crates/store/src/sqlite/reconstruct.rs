@@ -75,7 +75,11 @@ pub struct ReconstructReport {
 
 impl std::fmt::Display for ReconstructReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "user {}: ", self.user)?;
+        if self.user == crate::api::SHARED_OWNER {
+            write!(f, "shared mailboxes: ")?;
+        } else {
+            write!(f, "user {}: ", self.user)?;
+        }
         if self.rebuilt {
             write!(f, "index rebuilt")?;
             if self.salvaged > 0 {
