@@ -1,5 +1,6 @@
 //! The IMAP server: IMAP4rev1 (RFC 3501) with the extensions real clients use.
 
+mod admin;
 mod append;
 mod auth;
 mod connection;

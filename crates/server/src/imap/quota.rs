@@ -30,10 +30,6 @@ impl Session {
         }
     }
 
-    fn is_admin(&self) -> bool {
-        self.ctx.config.admins.iter().any(|a| Some(a) == self.user.as_ref())
-    }
-
     pub(super) fn getquotaroot(&mut self, raw: &[u8]) -> Outcome {
         let name = match self.mailbox_arg(raw) {
             Ok(n) => n,

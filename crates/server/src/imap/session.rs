@@ -296,6 +296,7 @@ impl Session {
             GetQuota(root) => self.getquota(&root),
             GetQuotaRoot(mailbox) => self.getquotaroot(&mailbox),
             SetQuota { root, limits } => self.setquota(&root, &limits),
+            Xadmin(command) => self.xadmin(command),
         };
         (outcome, Flow::Continue)
     }
@@ -385,6 +386,9 @@ impl Session {
             "QUOTA=RES-MESSAGE",
             "WITHIN",
         ]);
+        if self.is_admin() {
+            caps.push("XADMIN");
+        }
         let mut text = caps.join(" ");
         text.push_str(&format!(" APPENDLIMIT={}", self.ctx.config.max_literal_size));
         text
@@ -498,5 +502,6 @@ fn command_name(command: &Command) -> &'static str {
         GetQuota(_) => "GETQUOTA",
         GetQuotaRoot(_) => "GETQUOTAROOT",
         SetQuota { .. } => "SETQUOTA",
+        Xadmin(_) => "XADMIN",
     }
 }
