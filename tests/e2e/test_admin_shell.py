@@ -196,6 +196,8 @@ def test_a_failing_command_stops_the_script(srv):
     assert proc.returncode != 0
     assert "unknown command" in proc.stderr
     assert "created B" in proc.stdout and "INBOX (\\HasNoChildren)" in proc.stdout
+    proc = admin(srv, "dm inbox\n")
+    assert proc.returncode != 0 and "INBOX cannot be deleted" in proc.stderr
     bad_login = admin(srv, "lm\n", password="wrong")
     assert bad_login.returncode != 0 and "login as postmaster failed" in bad_login.stderr
 

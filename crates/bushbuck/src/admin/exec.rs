@@ -154,6 +154,11 @@ impl Shell {
     /// Deletes a mailbox and everything below it, deepest first, as cyradm does.
     fn delete(&mut self, name: &str) -> Result<(), Error> {
         let server_name = self.namespace.server_name(name);
+        if server_name.eq_ignore_ascii_case("INBOX") {
+            return Err(Error::Command(
+                "deletemailbox: INBOX cannot be deleted; deleteuser removes a whole user".into(),
+            ));
+        }
         let Some(top) = self.list(&server_name)?.into_iter().find(|l| l.name == server_name) else {
             return Err(Error::Command(format!(
                 "deletemailbox: there is no mailbox {name}; see listmailbox"
