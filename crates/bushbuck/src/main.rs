@@ -1,5 +1,6 @@
 //! The `bushbuck` command: runs the server and administers its users and data.
 
+mod admin;
 mod backup;
 mod check;
 mod cli;
@@ -30,6 +31,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Backup(args) => backup::run_backup(args),
         cli::Command::Restore(args) => backup::run_restore(args),
         cli::Command::Check(args) => check::run(args),
+        cli::Command::Admin(args) => admin::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

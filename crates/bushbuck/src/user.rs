@@ -5,6 +5,7 @@ use std::io::BufRead;
 use bushbuck_auth::{AuthError, Directory};
 use bushbuck_store::StoreError;
 
+use bushbuck_server::accounts::{self, AccountError};
 use bushbuck_server::sieve::scripts::ScriptStore;
 
 use crate::cli::{PasswordArgs, UserAction, UserArgs};
@@ -18,14 +19,8 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
             let password = read_password(&password)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
             let store = config.open_store().map_err(CliError::Failed)?;
-            directory.add_user(&name, password.as_bytes()).map_err(auth_error)?;
-            match store.create_user_on(&name, partition.as_deref()) {
-                Ok(()) | Err(StoreError::UserExists) => {}
-                Err(e) => {
-                    let _ = directory.delete_user(&name);
-                    return Err(CliError::Failed(format!("cannot create the mailstore of {name}: {e}")));
-                }
-            }
+            accounts::add_user(&directory, &store, &name, password.as_bytes(), partition.as_deref(), &[])
+                .map_err(account_error)?;
             println!("user {name} added");
             Ok(())
         }
@@ -57,15 +52,12 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
             let config = settings::load(&location)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
             let store = config.open_store().map_err(CliError::Failed)?;
-            directory.delete_user(&name).map_err(auth_error)?;
-            match store.delete_user(&name) {
-                Ok(()) | Err(StoreError::NoSuchUser) => {}
-                Err(e) => return Err(CliError::Failed(format!("cannot delete the mail of {name}: {e}"))),
-            }
             let scripts =
                 ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
-            if let Err(e) = scripts.delete_user(&name) {
-                eprintln!("bushbuck: the Sieve scripts of {name} could not be removed: {e}");
+            match accounts::delete_user(&directory, &store, &scripts, &name) {
+                Ok(()) => {}
+                Err(e @ AccountError::ScriptsLeft { .. }) => eprintln!("bushbuck: {e}"),
+                Err(e) => return Err(account_error(e)),
             }
             println!("user {name} deleted");
             Ok(())
@@ -90,6 +82,13 @@ pub(crate) fn auth_error(e: AuthError) -> CliError {
         | AuthError::InvalidPassword(_)
         | AuthError::UserExists(_) => CliError::Config(e.to_string()),
         AuthError::Storage(_) => CliError::Failed(e.to_string()),
+    }
+}
+
+fn account_error(e: AccountError) -> CliError {
+    match e {
+        AccountError::Directory(e) => auth_error(e),
+        other => CliError::Failed(other.to_string()),
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`run`] starts every configured listener over one [`context::ServerContext`] and serves
 //! until the process is told to stop.
 
+pub mod accounts;
 pub mod acl;
 pub mod config;
 pub mod context;

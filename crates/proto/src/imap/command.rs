@@ -224,6 +224,48 @@ pub enum Command {
         /// Destination mailbox, raw.
         mailbox: Vec<u8>,
     },
+    /// XADMIN: Bushbuck's user management for administrators (capability `XADMIN`).
+    Xadmin(AdminCommand),
+}
+
+/// The operations of `XADMIN`, Bushbuck's administration extension:
+///
+/// ```text
+/// xadmin = "XADMIN" SP "USER" SP ("ADD" SP name SP password [SP "(" folder *(SP folder) ")"]
+///          / "DEL" SP name / "LIST" / "PASSWD" SP name SP password)
+/// folder = mailbox SP flag-list   ; a mailbox to create and its SPECIAL-USE attributes
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Create a user with INBOX and the given folders.
+    UserAdd {
+        /// User name.
+        name: Vec<u8>,
+        /// Initial password.
+        password: Vec<u8>,
+        /// Further mailboxes to create.
+        folders: Vec<AdminFolder>,
+    },
+    /// Delete a user with all their mail.
+    UserDel(Vec<u8>),
+    /// List the users (`* XADMIN USER name` each).
+    UserList,
+    /// Change a user's password.
+    UserPasswd {
+        /// User name.
+        name: Vec<u8>,
+        /// New password.
+        password: Vec<u8>,
+    },
+}
+
+/// A mailbox `XADMIN USER ADD` creates for the new user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminFolder {
+    /// Mailbox name, raw (modified UTF-7).
+    pub mailbox: Vec<u8>,
+    /// SPECIAL-USE attributes (RFC 6154), canonically spelled, e.g. `\Sent`.
+    pub special_use: Vec<String>,
 }
 
 /// Parameters of SELECT and EXAMINE.

@@ -1,5 +1,6 @@
 //! IMAP4rev1 / IMAP4rev2: command framing, parsing, modified UTF-7 and response writing.
 
+mod admin_parser;
 pub mod command;
 pub mod datetime;
 mod fetch_parser;

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use super::admin_parser::read_xadmin;
 use super::command::{
     AppendMessage, Command, ListCommand, ListReturn, QresyncParams, SelectParams, SequenceSet, SortCriterion,
     SortKey, StatusItem, StoreMode, TaggedCommand,
@@ -181,13 +182,14 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
             }
         }
         "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" => read_message_command(c, &name, false)?,
+        "XADMIN" => Command::Xadmin(read_xadmin(c)?),
         _ => return Err(format!("Unknown command {}", shorten(&name))),
     };
     Ok(command)
 }
 
 /// Truncates a client-supplied word for use in an error message.
-fn shorten(word: &str) -> &str {
+pub(super) fn shorten(word: &str) -> &str {
     match word.char_indices().nth(40) {
         Some((i, _)) => &word[..i],
         None => word,
@@ -338,7 +340,7 @@ fn read_create_params(c: &mut Cursor<'_>) -> PResult<Vec<String>> {
 }
 
 /// Spells the RFC 6154 attributes canonically; others stay as sent.
-fn canonical_special_use(flag: String) -> String {
+pub(super) fn canonical_special_use(flag: String) -> String {
     const KNOWN: [&str; 7] = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
     KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&flag)).map_or(flag, |k| k.to_string())
 }

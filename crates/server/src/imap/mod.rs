@@ -2,6 +2,7 @@
 
 mod access;
 mod acl;
+mod admin;
 mod append;
 mod auth;
 mod connection;

@@ -308,6 +308,7 @@ impl Session {
             GetAcl(mailbox) => self.getacl(&mailbox),
             ListRights { mailbox, identifier } => self.listrights(&mailbox, &identifier),
             MyRights(mailbox) => self.myrights(&mailbox),
+            Xadmin(command) => self.xadmin(command),
         };
         (outcome, Flow::Continue)
     }
@@ -399,6 +400,9 @@ impl Session {
             "ACL",
             "RIGHTS=texk",
         ]);
+        if self.is_admin() {
+            caps.push("XADMIN");
+        }
         let mut text = caps.join(" ");
         text.push_str(&format!(" APPENDLIMIT={}", self.ctx.config.max_literal_size));
         text
@@ -529,5 +533,6 @@ fn command_name(command: &Command) -> &'static str {
         GetAcl(_) => "GETACL",
         ListRights { .. } => "LISTRIGHTS",
         MyRights(_) => "MYRIGHTS",
+        Xadmin(_) => "XADMIN",
     }
 }
