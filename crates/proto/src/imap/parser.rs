@@ -305,15 +305,15 @@ fn read_seq_match(c: &mut Cursor<'_>) -> PResult<()> {
     c.expect(b')', BAD)
 }
 
-/// Cyrus's optional partition argument of CREATE and RENAME: ` NAME` (an atom, so it does not
-/// start with the `(` of CREATE parameters).
+/// Cyrus's optional partition argument of CREATE and RENAME: ` NAME` (an astring; CREATE
+/// parameters start with `(` instead).
 fn read_partition(c: &mut Cursor<'_>) -> PResult<Option<String>> {
     if c.at_eol() || c.peek2() == Some(b'(') {
         return Ok(None);
     }
     c.sp("partition")?;
-    let atom = c.atom("partition")?;
-    Ok(Some(String::from_utf8_lossy(atom).into_owned()))
+    let name = c.astring("partition")?;
+    Ok(Some(String::from_utf8_lossy(&name).into_owned()))
 }
 
 fn read_create_params(c: &mut Cursor<'_>) -> PResult<Vec<String>> {

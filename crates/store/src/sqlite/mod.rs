@@ -93,7 +93,10 @@ impl UserHandle {
         let index = dir.join(INDEX_FILE);
         let (mut conn, found_version) = schema::open(&index, create)?;
         acl::init_owner(&conn, owner, found_version)?;
-        mailboxes::ensure_inbox(&mut conn)?;
+        if owner != SHARED_OWNER {
+            // The shared store has no INBOX: its mailboxes are all named by admins.
+            mailboxes::ensure_inbox(&mut conn)?;
+        }
         Ok(UserHandle {
             conn: Mutex::new(conn),
             reader: Mutex::new(schema::open_reader(&index)?),

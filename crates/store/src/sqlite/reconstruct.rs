@@ -148,7 +148,9 @@ impl SqliteStore {
         if index.is_file() && index_is_healthy(&index)? {
             let (mut conn, found_version) = schema::open(&index, false)?;
             super::acl::init_owner(&conn, user, found_version)?;
-            mailboxes::ensure_inbox(&mut conn)?;
+            if user != crate::api::SHARED_OWNER {
+                mailboxes::ensure_inbox(&mut conn)?;
+            }
             repair_in_place(&mut conn, &blobs, &files, &mut report)?;
             report.usage_fixed = usage::fix(&mut conn)?;
         } else {
