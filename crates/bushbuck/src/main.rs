@@ -14,6 +14,7 @@ mod reconstruct;
 mod serve;
 mod settings;
 mod sieve;
+mod tls_client;
 mod user;
 
 fn main() -> std::process::ExitCode {

@@ -11,7 +11,6 @@ mod names;
 mod output;
 mod reply;
 mod rights;
-mod tls;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -88,7 +87,8 @@ pub fn run(args: AdminArgs) -> Result<(), CliError> {
         _ => Security::Opportunistic,
     };
     let port = args.port.unwrap_or(if args.tls { 1993 } else { 1143 });
-    let tls_config = tls::client_config(args.insecure, args.ca.as_deref()).map_err(CliError::Config)?;
+    let tls_config =
+        crate::tls_client::client_config(args.insecure, args.ca.as_deref()).map_err(CliError::Config)?;
     let mut conn = Connection::open(&args.host, port, security, tls_config).map_err(unavailable)?;
     conn.login(&user, &password).map_err(unavailable)?;
     let mut shell = Shell::new(conn, user).map_err(unavailable)?;

@@ -10,7 +10,7 @@ use bushbuck_proto::imap::{datetime, mutf7, response as writer};
 use rustls::pki_types::ServerName;
 
 use super::response::{self, Value};
-use super::tls;
+use crate::tls_client;
 
 /// How long to wait for the server before giving up.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -372,7 +372,7 @@ fn wrap_tls(
 ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| format!("{host} is not a valid TLS server name: {e}"))?;
-    let conn = rustls::ClientConnection::new(tls::client_config(insecure)?, name)
+    let conn = rustls::ClientConnection::new(tls_client::client_config(insecure, None)?, name)
         .map_err(|e| format!("TLS: {e}"))?;
     let mut stream = rustls::StreamOwned::new(conn, tcp);
     while stream.conn.is_handshaking() {

@@ -13,7 +13,6 @@ mod mapping;
 mod progress;
 mod response;
 mod state;
-mod tls;
 
 use std::io::BufRead;
 use std::path::PathBuf;

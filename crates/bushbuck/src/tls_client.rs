@@ -1,6 +1,8 @@
-//! TLS for the IMAP client: rustls with the system's CA bundle (`SSL_CERT_FILE`, or the usual
-//! Debian/Red Hat/Alpine paths), or with `--insecure` no certificate check at all.
+//! TLS for Bushbuck's own IMAP clients (`bushbuck admin`, `bushbuck import imap`): the
+//! system's trusted roots, a given CA file, or (with `--insecure`) any certificate, for the
+//! self-signed one Bushbuck makes by default.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -8,13 +10,9 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-/// Where CA bundles usually are.
-const CA_BUNDLES: [&str; 3] =
-    ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
-
-/// A client configuration that checks the server's certificate against the system's CAs,
-/// or, when `insecure`, accepts any certificate (self-signed test servers).
-pub fn client_config(insecure: bool) -> Result<Arc<ClientConfig>, String> {
+/// Builds the client configuration. `insecure` skips certificate verification (handshake
+/// signatures are still checked); `ca` replaces the system's roots with the file's.
+pub fn client_config(insecure: bool, ca: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -25,31 +23,35 @@ pub fn client_config(insecure: bool) -> Result<Arc<ClientConfig>, String> {
             .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
             .with_no_client_auth()
     } else {
-        builder.with_root_certificates(system_roots()?).with_no_client_auth()
+        builder.with_root_certificates(roots(ca)?).with_no_client_auth()
     };
     Ok(Arc::new(config))
 }
 
-/// The system's trusted CA certificates.
-fn system_roots() -> Result<RootCertStore, String> {
-    let path = std::env::var("SSL_CERT_FILE")
-        .ok()
-        .or_else(|| CA_BUNDLES.iter().find(|p| std::path::Path::new(p).is_file()).map(|p| p.to_string()))
-        .ok_or("no CA bundle found; set SSL_CERT_FILE, or use --insecure for a test server")?;
-    let pem = std::fs::read(&path).map_err(|e| format!("cannot read CA bundle {path}: {e}"))?;
+fn roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        let cert = cert.map_err(|e| format!("CA bundle {path}: {e}"))?;
-        // Bundles hold the odd certificate rustls cannot use; the others still count.
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        return Err(format!("CA bundle {path} holds no usable certificate"));
+    match ca {
+        Some(path) => {
+            let file =
+                std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            for cert in rustls_pemfile::certs(&mut std::io::BufReader::new(file)) {
+                let cert =
+                    cert.map_err(|e| format!("{} is not a PEM certificate file: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| format!("{}: unusable certificate: {e}", path.display()))?;
+            }
+            if roots.is_empty() {
+                return Err(format!("{} holds no PEM certificate", path.display()));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+        }
     }
     Ok(roots)
 }
 
-/// `--insecure`: accepts any certificate, still checking that the handshake is signed by it.
+/// Accepts any server certificate (`--insecure`).
 #[derive(Debug)]
 struct AnyCertificate(Arc<CryptoProvider>);
 
