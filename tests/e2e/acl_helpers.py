@@ -3,9 +3,7 @@ groups, and raw IMAP sessions that keep exact response text."""
 
 from __future__ import annotations
 
-import socket
-
-from e2e_helpers import HOST, RawImap, make_message, status_of
+from e2e_helpers import HOST, RawImap, lmtp_exchange, make_message, status_of
 
 PASSWORDS = {
     "alice": "alice-pw-1",
@@ -64,24 +62,5 @@ def names(untagged: list[bytes]) -> dict[str, bytes]:
 
 def lmtp_rcpt(port: int, address: str, message: bytes) -> list[str]:
     """One LMTP transaction to one recipient; returns [RCPT reply, DATA reply or '']."""
-    with socket.create_connection((HOST, port), timeout=10) as s:
-        f = s.makefile("rb")
-
-        def reply() -> str:
-            while True:
-                line = f.readline().decode().rstrip("\r\n")
-                if line[3:4] != "-":
-                    return line
-
-        assert reply().startswith("220")
-        for command in [b"LHLO test", b"MAIL FROM:<x@example.net>"]:
-            s.sendall(command + b"\r\n")
-            assert reply().startswith("250")
-        s.sendall(f"RCPT TO:<{address}>\r\n".encode())
-        rcpt = reply()
-        if not rcpt.startswith("250"):
-            return [rcpt, ""]
-        s.sendall(b"DATA\r\n")
-        assert reply().startswith("354")
-        s.sendall(message + b".\r\n")
-        return [rcpt, reply()]
+    rcpts, answers = lmtp_exchange(port, b"x@example.net", [address.encode()], message)
+    return [rcpts[0], answers[0] if answers else ""]

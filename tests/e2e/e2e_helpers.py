@@ -649,9 +649,9 @@ def sasl_plain(user: str, password: str, authzid: str = "") -> str:
     return base64.b64encode(f"{authzid}\0{user}\0{password}".encode()).decode()
 
 
-def lmtp_transaction(port: int, sender: bytes, recipients: list[bytes], message: bytes) -> list[str]:
-    """One LMTP transaction by hand; returns the replies after DATA, one per recipient
-    (smtplib.LMTP reads only one). Every earlier step must succeed."""
+def lmtp_exchange(port: int, sender: bytes, recipients: list[bytes], message: bytes) -> tuple[list[str], list[str]]:
+    """One LMTP transaction by hand: (the RCPT replies, the replies after DATA, one per accepted
+    recipient; smtplib.LMTP reads only one). DATA is skipped when no recipient was accepted."""
     with socket.create_connection((HOST, port), timeout=10) as s:
         f = s.makefile("rb")
 
@@ -662,13 +662,28 @@ def lmtp_transaction(port: int, sender: bytes, recipients: list[bytes], message:
                     return line
 
         assert reply().startswith("220")
-        for command in [b"LHLO test", b"MAIL FROM:<" + sender + b">"] + [b"RCPT TO:<" + r + b">" for r in recipients]:
+        for command in [b"LHLO test", b"MAIL FROM:<" + sender + b">"]:
             s.sendall(command + b"\r\n")
             assert reply().startswith("250"), command
-        s.sendall(b"DATA\r\n")
-        assert reply().startswith("354")
-        s.sendall(message + b".\r\n")
-        answers = [reply() for _ in recipients]
+        rcpts = []
+        for r in recipients:
+            s.sendall(b"RCPT TO:<" + r + b">\r\n")
+            rcpts.append(reply())
+        answers = []
+        accepted = sum(1 for r in rcpts if r.startswith("250"))
+        if accepted:
+            s.sendall(b"DATA\r\n")
+            assert reply().startswith("354")
+            s.sendall(message + b".\r\n")
+            answers = [reply() for _ in range(accepted)]
         s.sendall(b"QUIT\r\n")
         assert reply().startswith("221")
-        return answers
+        return rcpts, answers
+
+
+def lmtp_transaction(port: int, sender: bytes, recipients: list[bytes], message: bytes) -> list[str]:
+    """One LMTP transaction whose every recipient must be accepted; returns the replies after
+    DATA, one per recipient."""
+    rcpts, answers = lmtp_exchange(port, sender, recipients, message)
+    assert all(r.startswith("250") for r in rcpts), rcpts
+    return answers
