@@ -7,6 +7,7 @@ mod cli;
 mod deliver;
 mod export;
 mod group;
+mod imap_client;
 mod import;
 mod import_imap;
 mod quota;

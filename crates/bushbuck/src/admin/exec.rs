@@ -3,11 +3,11 @@
 use bushbuck_proto::imap::{mutf7, response};
 
 use super::commands::{self, Action, Folder, Password};
-use super::connection::{Connection, Error, Reply, Request};
 use super::input;
 use super::names::Namespace;
 use super::output::{self, Listed};
 use super::rights::Rights;
+use crate::imap_client::{Connection, Error, Reply, Request};
 
 /// Whether the shell goes on after an action.
 #[derive(Debug, PartialEq, Eq)]

@@ -4,12 +4,10 @@
 //! failing command stops the shell with a non-zero exit, unless `--keep-going`.
 
 mod commands;
-mod connection;
 mod exec;
 mod input;
 mod names;
 mod output;
-mod reply;
 mod rights;
 
 use std::io::IsTerminal;
@@ -17,10 +15,17 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::imap_client::{Advice, Connection, Error, Security};
 use crate::settings::CliError;
-use connection::{Connection, Error, Security};
 use exec::{Flow, Shell};
 use input::Input;
+
+/// What the shell suggests when it cannot connect.
+const ADVICE: Advice = Advice {
+    unreachable: "is bushbuck serve running there?",
+    certificate: "for the server's default self-signed certificate use --insecure or --ca FILE",
+    no_starttls: "use --tls with its IMAPS port, or --plain",
+};
 
 /// `bushbuck admin [--host H] [--port P] [--tls|--starttls|--plain] ...`
 #[derive(Args)]
@@ -89,8 +94,9 @@ pub fn run(args: AdminArgs) -> Result<(), CliError> {
     let port = args.port.unwrap_or(if args.tls { 1993 } else { 1143 });
     let tls_config =
         crate::tls_client::client_config(args.insecure, args.ca.as_deref()).map_err(CliError::Config)?;
-    let mut conn = Connection::open(&args.host, port, security, tls_config).map_err(unavailable)?;
-    conn.login(&user, &password).map_err(unavailable)?;
+    let mut conn = Connection::open(&args.host, port, security, tls_config, ADVICE).map_err(unavailable)?;
+    conn.login(&user, &password)
+        .map_err(|e| CliError::Unavailable(format!("login as {user} failed: {e}")))?;
     let mut shell = Shell::new(conn, user).map_err(unavailable)?;
     let mut input = match &args.file {
         Some(path) => Input::file(path).map_err(CliError::Config)?,

@@ -1,7 +1,7 @@
 //! Mailbox names as the admin writes them and as the server wants them: cyradm's
 //! `user/NAME[/...]` becomes the server's other-users prefix (learned from NAMESPACE).
 
-use super::reply::Value;
+use crate::imap_client::Value;
 
 /// The other users' namespace of the server, if it has one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::reply::parse;
+    use crate::imap_client::parse;
 
     fn namespace(line: &str) -> Namespace {
         let values = parse(line.as_bytes()).unwrap();

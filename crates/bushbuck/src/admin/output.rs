@@ -3,7 +3,7 @@
 
 use bushbuck_proto::imap::mutf7;
 
-use super::reply::Value;
+use crate::imap_client::Value;
 
 /// A mailbox from a LIST response: its decoded name and attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub fn quotaroot_line(values: &[Value]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::reply::parse;
+    use crate::imap_client::parse;
 
     fn values(line: &str) -> Vec<Value> {
         parse(line.as_bytes()).unwrap()[1..].to_vec()

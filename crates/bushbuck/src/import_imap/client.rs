@@ -1,34 +1,17 @@
-//! A minimal, blocking IMAP4rev1 client: just what importing needs (LOGIN, CAPABILITY,
-//! NAMESPACE, LIST, EXAMINE, UID FETCH with literals), over plain TCP, implicit TLS or
-//! STARTTLS.
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
+//! The remote side of `bushbuck import imap`: what importing asks of the other server
+//! (NAMESPACE, LIST, EXAMINE, UID FETCH), over the shared IMAP connection.
 
 use bushbuck_proto::imap::{datetime, mutf7, response as writer};
-use rustls::pki_types::ServerName;
 
-use super::response::{self, Value};
+use crate::imap_client::{Advice, Connection, Error, Reply, Request, Security, Value};
 use crate::tls_client;
 
-/// How long to wait for the server before giving up.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// How the connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// Plain TCP (fine on loopback; the password travels in clear otherwise).
-    Plain,
-    /// TLS from the first byte (port 993).
-    Tls,
-    /// Plain TCP upgraded with STARTTLS before logging in.
-    StartTls,
-}
-
-/// Anything the session can run over.
-trait Stream: Read + Write {}
-impl<T: Read + Write> Stream for T {}
+/// What importing suggests when it cannot connect.
+const ADVICE: Advice = Advice {
+    unreachable: "",
+    certificate: "a self-signed certificate needs --insecure",
+    no_starttls: "use --tls with its IMAPS port, or leave out --starttls",
+};
 
 /// A remote folder as LIST shows it.
 #[derive(Debug, Clone)]
@@ -76,131 +59,84 @@ pub struct Fetched {
     pub data: Vec<u8>,
 }
 
-/// A command argument.
-enum Arg<'a> {
-    /// Sent as is.
-    Text(&'a str),
-    /// Sent as a quoted string, or as a literal when it cannot be quoted.
-    String(&'a [u8]),
-}
-
-/// A logged-in (or about to be) IMAP session.
+/// A logged-in (or about to be) session with the remote server.
 pub struct Client {
-    conn: BufReader<Box<dyn Stream>>,
-    tag: u32,
-    capabilities: Vec<String>,
+    conn: Connection,
 }
 
 impl Client {
-    /// Connects, reads the greeting and, for [`Security::StartTls`], upgrades the connection.
+    /// Connects, reads the greeting and protects the connection as `security` asks.
     pub fn connect(host: &str, port: u16, security: Security, insecure: bool) -> Result<Client, String> {
-        let tcp =
-            TcpStream::connect((host, port)).map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
-        tcp.set_read_timeout(Some(TIMEOUT)).and_then(|_| tcp.set_write_timeout(Some(TIMEOUT))).ok();
-        let stream: Box<dyn Stream> = match security {
-            Security::Plain => Box::new(tcp),
-            Security::Tls => Box::new(wrap_tls(tcp, host, insecure)?),
-            Security::StartTls => {
-                let mut plain = Client {
-                    conn: BufReader::new(Box::new(tcp.try_clone().map_err(io)?)),
-                    tag: 0,
-                    capabilities: Vec::new(),
-                };
-                plain.greeting()?;
-                plain.run("STARTTLS", &[], |_| Ok(()))?;
-                if !plain.conn.buffer().is_empty() {
-                    return Err("the server sent data after its STARTTLS answer; refusing to continue".into());
-                }
-                Box::new(wrap_tls(tcp, host, insecure)?)
-            }
-        };
-        let mut client = Client { conn: BufReader::new(stream), tag: 0, capabilities: Vec::new() };
-        if security != Security::StartTls {
-            client.greeting()?;
-        }
-        Ok(client)
+        let tls = tls_client::client_config(insecure, None)?;
+        let conn = Connection::open(host, port, security, tls, ADVICE).map_err(|e| e.to_string())?;
+        Ok(Client { conn })
     }
 
-    /// Logs in with LOGIN and learns the capabilities of the authenticated state.
+    /// Logs in with LOGIN (the connection then learns the capabilities of the authenticated
+    /// state).
     pub fn login(&mut self, user: &str, password: &str) -> Result<(), String> {
-        self.run("LOGIN", &[Arg::String(user.as_bytes()), Arg::String(password.as_bytes())], |_| Ok(()))
-            .map_err(|e| format!("{e} (check the user and password; a server refusing plaintext wants --tls or --starttls)"))?;
-        let mut caps = Vec::new();
-        self.run("CAPABILITY", &[], |line| {
-            if let Some(rest) = line.strip_prefix(b"* CAPABILITY ") {
-                caps =
-                    String::from_utf8_lossy(rest).split_whitespace().map(str::to_ascii_uppercase).collect();
-            }
-            Ok(())
-        })?;
-        self.capabilities = caps;
-        Ok(())
+        self.conn.login(user, password).map_err(|e| match e {
+            Error::Command(text) => format!(
+                "LOGIN refused by the server: {text} (check the user and password; a server \
+                 refusing plaintext wants --tls or --starttls)"
+            ),
+            Error::Connection(why) => why,
+        })
     }
 
     /// The server's namespaces; one personal namespace without prefix when it has no
     /// NAMESPACE command.
     pub fn namespaces(&mut self) -> Result<Namespaces, String> {
-        if !self.capabilities.iter().any(|c| c == "NAMESPACE") {
+        if !self.conn.has_capability("NAMESPACE") {
             return Ok(Namespaces { personal: vec![String::new()], foreign: Vec::new() });
         }
-        let mut out = Namespaces::default();
-        self.run("NAMESPACE", &[], |line| {
-            let values = response::parse(line)?;
-            if values.get(1).and_then(Value::text).is_some_and(|t| t.eq_ignore_ascii_case("NAMESPACE")) {
-                let prefixes = |v: Option<&Value>| -> Vec<String> {
-                    let namespaces = v.map(Value::items).unwrap_or_default();
-                    namespaces.iter().filter_map(|ns| ns.items().first()?.bytes().map(decode_name)).collect()
-                };
-                out.personal = prefixes(values.get(2));
-                out.foreign = prefixes(values.get(3)).into_iter().chain(prefixes(values.get(4))).collect();
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        let reply = self.run(Request::new("NAMESPACE"))?;
+        let Some(values) = reply.data("NAMESPACE").map_err(|e| e.to_string())?.pop() else {
+            return Ok(Namespaces::default());
+        };
+        let prefixes = |v: Option<&Value>| -> Vec<String> {
+            let namespaces = v.map(Value::items).unwrap_or_default();
+            namespaces.iter().filter_map(|ns| ns.items().first()?.bytes().map(decode_name)).collect()
+        };
+        Ok(Namespaces {
+            personal: prefixes(values.first()),
+            foreign: prefixes(values.get(1)).into_iter().chain(prefixes(values.get(2))).collect(),
+        })
     }
 
     /// Every folder (`LIST "" "*"`).
     pub fn list(&mut self) -> Result<Vec<Folder>, String> {
+        let reply = self.run(Request::new("LIST").string(b"").string(b"*"))?;
         let mut out = Vec::new();
-        self.run("LIST", &[Arg::Text("\"\" \"*\"")], |line| {
-            let values = response::parse(line)?;
-            if !values.get(1).and_then(Value::text).is_some_and(|t| t.eq_ignore_ascii_case("LIST")) {
-                return Ok(());
-            }
+        for values in reply.data("LIST").map_err(|e| e.to_string())? {
             let attributes: Vec<String> =
-                values.get(2).map(Value::items).unwrap_or_default().iter().filter_map(Value::text).collect();
-            let raw = values.get(4).and_then(Value::bytes).ok_or("LIST reply without a name")?.to_vec();
+                values.first().map(Value::items).unwrap_or_default().iter().filter_map(Value::text).collect();
+            let raw = values.get(2).and_then(Value::bytes).ok_or("LIST reply without a name")?.to_vec();
             let selectable = !attributes
                 .iter()
                 .any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"));
             out.push(Folder {
                 name: decode_name(&raw),
                 raw,
-                delimiter: values.get(3).and_then(delimiter),
+                delimiter: values.get(1).and_then(delimiter),
                 selectable,
             });
-            Ok(())
-        })?;
+        }
         Ok(out)
     }
 
     /// Opens a folder read-only; returns (UIDVALIDITY, number of messages).
     pub fn examine(&mut self, folder: &Folder) -> Result<(u32, u32), String> {
-        let (mut uid_validity, mut exists) = (None, 0);
-        self.run("EXAMINE", &[Arg::String(&folder.raw)], |line| {
-            let text = String::from_utf8_lossy(line);
-            if let Some(rest) = text.split("[UIDVALIDITY ").nth(1) {
-                uid_validity = rest.split(']').next().and_then(|n| n.trim().parse().ok());
-            }
-            let words: Vec<&str> = text.split_whitespace().collect();
-            if words.len() == 3 && words[2].eq_ignore_ascii_case("EXISTS") {
-                exists = words[1].parse().unwrap_or(0);
-            }
-            Ok(())
-        })
-        .map_err(|e| format!("{}: {e}", folder.name))?;
-        let uid_validity =
-            uid_validity.ok_or_else(|| format!("{}: the server sent no UIDVALIDITY", folder.name))?;
+        let in_folder = |e: String| format!("{}: {e}", folder.name);
+        let reply = self.run(Request::new("EXAMINE").string(&folder.raw)).map_err(in_folder)?;
+        let codes = reply.data("OK").map_err(|e| in_folder(e.to_string()))?;
+        let uid_validity = codes
+            .iter()
+            .filter_map(|values| values.first()?.text())
+            .find_map(|code| code.strip_prefix("[UIDVALIDITY ")?.strip_suffix(']')?.trim().parse().ok())
+            .ok_or_else(|| in_folder("the server sent no UIDVALIDITY".into()))?;
+        let exists = reply.numbered("EXISTS").map_err(|e| in_folder(e.to_string()))?;
+        let exists = exists.last().map_or(0, |(n, _)| u32::try_from(*n).unwrap_or(u32::MAX));
         Ok((uid_validity, exists))
     }
 
@@ -208,10 +144,10 @@ impl Client {
     pub fn list_messages(&mut self, after_uid: u32) -> Result<Vec<Listed>, String> {
         let range = format!("{}:*", after_uid.saturating_add(1));
         let items = "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
+        let reply = self.run(Request::new("UID FETCH").raw(&range).raw(items))?;
         let mut out = Vec::new();
-        self.run("UID FETCH", &[Arg::Text(&range), Arg::Text(items)], |line| {
-            let Some(items) = fetch_items(line)? else { return Ok(()) };
-            let uid = item(&items, "UID").and_then(Value::number).ok_or("FETCH reply without UID")? as u32;
+        for items in fetch_items(&reply)? {
+            let uid = uid_of(&items)?;
             let size = item(&items, "RFC822.SIZE").and_then(Value::number).unwrap_or(0);
             let header =
                 items.iter().find(|(k, _)| k.starts_with("BODY[HEADER.FIELDS")).and_then(|(_, v)| v.bytes());
@@ -219,8 +155,7 @@ impl Client {
             if uid > after_uid {
                 out.push(Listed { uid, size, message_id: header.and_then(message_id_field) });
             }
-            Ok(())
-        })?;
+        }
         out.sort_by_key(|l| l.uid);
         Ok(out)
     }
@@ -228,173 +163,44 @@ impl Client {
     /// Flags, INTERNALDATE and octets of the given UIDs, ascending by UID.
     pub fn fetch(&mut self, uids: &[u32]) -> Result<Vec<Fetched>, String> {
         let set = writer::sequence_set(uids);
+        let request = Request::new("UID FETCH").raw(&set).raw("(UID FLAGS INTERNALDATE BODY.PEEK[])");
+        let reply = self.run(request)?;
         let mut out = Vec::with_capacity(uids.len());
-        self.run(
-            "UID FETCH",
-            &[Arg::Text(&set), Arg::Text("(UID FLAGS INTERNALDATE BODY.PEEK[])")],
-            |line| {
-                let Some(items) = fetch_items(line)? else { return Ok(()) };
-                let uid =
-                    item(&items, "UID").and_then(Value::number).ok_or("FETCH reply without UID")? as u32;
-                let flags = item(&items, "FLAGS")
-                    .map(Value::items)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(Value::text)
-                    .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
-                    .collect();
-                let internal_date = item(&items, "INTERNALDATE")
-                    .and_then(Value::text)
-                    .and_then(|d| datetime::parse_date_time(format!("\"{d}\"").as_bytes()));
-                let data = item(&items, "BODY[]")
-                    .and_then(Value::bytes)
-                    .ok_or_else(|| format!("UID {uid}: no message body in the FETCH reply"))?
-                    .to_vec();
-                out.push(Fetched { uid, flags, internal_date, data });
-                Ok(())
-            },
-        )?;
+        for items in fetch_items(&reply)? {
+            let uid = uid_of(&items)?;
+            let flags = item(&items, "FLAGS")
+                .map(Value::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Value::text)
+                .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
+                .collect();
+            let internal_date = item(&items, "INTERNALDATE")
+                .and_then(Value::text)
+                .and_then(|d| datetime::parse_date_time(format!("\"{d}\"").as_bytes()));
+            let data = item(&items, "BODY[]")
+                .and_then(Value::bytes)
+                .ok_or_else(|| format!("UID {uid}: no message body in the FETCH reply"))?
+                .to_vec();
+            out.push(Fetched { uid, flags, internal_date, data });
+        }
         out.sort_by_key(|f| f.uid);
         Ok(out)
     }
 
     /// Says goodbye (errors are of no interest any more).
-    pub fn logout(mut self) {
-        let _ = self.run("LOGOUT", &[], |_| Ok(()));
+    pub fn logout(self) {
+        self.conn.logout();
     }
 
-    /// Reads the greeting; refuses `BYE`.
-    fn greeting(&mut self) -> Result<(), String> {
-        let line = self.read_response()?;
-        if line.starts_with(b"* OK") || line.starts_with(b"* PREAUTH") {
-            Ok(())
-        } else {
-            Err(format!("the server refused the connection: {}", String::from_utf8_lossy(&line).trim_end()))
-        }
+    /// Runs a command; a refusal names it.
+    fn run(&mut self, request: Request) -> Result<Reply, String> {
+        let name = request.name().to_string();
+        self.conn.command(request).map_err(|e| match e {
+            Error::Command(text) => format!("{name} refused by the server: {text}"),
+            Error::Connection(why) => why,
+        })
     }
-
-    /// Sends a command and feeds every untagged response to `untagged` until the tagged one;
-    /// `NO`/`BAD` become an error naming the command.
-    fn run(
-        &mut self,
-        command: &str,
-        args: &[Arg<'_>],
-        mut untagged: impl FnMut(&[u8]) -> Result<(), String>,
-    ) -> Result<(), String> {
-        self.tag += 1;
-        let tag = format!("I{}", self.tag);
-        let mut pending = format!("{tag} {command}").into_bytes();
-        for arg in args {
-            pending.push(b' ');
-            match arg {
-                Arg::Text(t) => pending.extend_from_slice(t.as_bytes()),
-                Arg::String(s) => match writer::quoted(s) {
-                    Some(q) => pending.extend_from_slice(q.as_bytes()),
-                    None => {
-                        pending.extend_from_slice(format!("{{{}}}\r\n", s.len()).as_bytes());
-                        self.write(&pending)?;
-                        pending.clear();
-                        self.await_continuation(&tag, &mut untagged)?;
-                        pending.extend_from_slice(s);
-                    }
-                },
-            }
-        }
-        pending.extend_from_slice(b"\r\n");
-        self.write(&pending)?;
-        loop {
-            let line = self.read_response()?;
-            if let Some(rest) = line.strip_prefix(format!("{tag} ").as_bytes()) {
-                let text = String::from_utf8_lossy(rest).trim_end().to_string();
-                return if text.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("OK")) {
-                    Ok(())
-                } else {
-                    Err(format!("{command} refused by the server: {text}"))
-                };
-            }
-            if line.starts_with(b"*") {
-                untagged(&line)?;
-            }
-        }
-    }
-
-    /// Waits for the `+` that lets a literal follow.
-    fn await_continuation(
-        &mut self,
-        tag: &str,
-        untagged: &mut impl FnMut(&[u8]) -> Result<(), String>,
-    ) -> Result<(), String> {
-        loop {
-            let line = self.read_response()?;
-            if line.starts_with(b"+") {
-                return Ok(());
-            }
-            if line.starts_with(tag.as_bytes()) {
-                return Err(format!(
-                    "the server refused a literal: {}",
-                    String::from_utf8_lossy(&line).trim_end()
-                ));
-            }
-            untagged(&line)?;
-        }
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let stream = self.conn.get_mut();
-        stream.write_all(bytes).and_then(|_| stream.flush()).map_err(io)
-    }
-
-    /// One response line with its literals embedded (`{n}\r\n` followed by n octets).
-    fn read_response(&mut self) -> Result<Vec<u8>, String> {
-        let mut out = Vec::new();
-        loop {
-            let start = out.len();
-            if self.conn.read_until(b'\n', &mut out).map_err(io)? == 0 {
-                return Err("the server closed the connection".into());
-            }
-            match literal_length(&out[start..]) {
-                Some(n) => {
-                    let at = out.len();
-                    out.resize(at + n, 0);
-                    self.conn.read_exact(&mut out[at..]).map_err(io)?;
-                }
-                None => return Ok(out),
-            }
-        }
-    }
-}
-
-/// Wraps a TCP connection in TLS for `host`.
-fn wrap_tls(
-    tcp: TcpStream,
-    host: &str,
-    insecure: bool,
-) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|e| format!("{host} is not a valid TLS server name: {e}"))?;
-    let conn = rustls::ClientConnection::new(tls_client::client_config(insecure, None)?, name)
-        .map_err(|e| format!("TLS: {e}"))?;
-    let mut stream = rustls::StreamOwned::new(conn, tcp);
-    while stream.conn.is_handshaking() {
-        stream.conn.complete_io(&mut stream.sock).map_err(|e| {
-            format!("TLS handshake with {host} failed: {e} (a self-signed certificate needs --insecure)")
-        })?;
-    }
-    Ok(stream)
-}
-
-fn io(e: std::io::Error) -> String {
-    format!("connection: {e}")
-}
-
-/// The length of the literal announced at the end of `line` (`{n}` or `{n+}` before CRLF).
-fn literal_length(line: &[u8]) -> Option<usize> {
-    let line = line.strip_suffix(b"\n")?;
-    let line = line.strip_suffix(b"\r").unwrap_or(line).strip_suffix(b"}")?;
-    let open = line.iter().rposition(|&b| b == b'{')?;
-    let digits = &line[open + 1..];
-    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
-    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// A mailbox name from the wire: modified UTF-7, or taken as UTF-8 when it is not valid.
@@ -407,24 +213,28 @@ fn delimiter(v: &Value) -> Option<char> {
     v.text().and_then(|t| t.chars().next())
 }
 
-/// The (upper-case name, value) pairs of a `* n FETCH (...)` response, or None for another
-/// response.
-fn fetch_items(line: &[u8]) -> Result<Option<Vec<(String, Value)>>, String> {
-    let values = response::parse(line)?;
-    if !values.get(2).and_then(Value::text).is_some_and(|t| t.eq_ignore_ascii_case("FETCH")) {
-        return Ok(None);
-    }
-    let items = values.get(3).map(Value::items).unwrap_or_default();
-    Ok(Some(
+/// The (upper-case name, value) pairs of each `* n FETCH (...)` response.
+fn fetch_items(reply: &Reply) -> Result<Vec<Vec<(String, Value)>>, String> {
+    let fetches = reply.numbered("FETCH").map_err(|e| e.to_string())?;
+    let pairs = |values: &[Value]| -> Vec<(String, Value)> {
+        let items = values.first().map(Value::items).unwrap_or_default();
         items
             .chunks(2)
             .filter_map(|kv| Some((kv[0].text()?.to_ascii_uppercase(), kv.get(1)?.clone())))
-            .collect(),
-    ))
+            .collect()
+    };
+    Ok(fetches.iter().map(|(_, values)| pairs(values)).collect())
 }
 
+/// The value of the item `name` among a FETCH response's pairs.
 fn item<'a>(items: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
     items.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// The UID among a FETCH response's pairs.
+fn uid_of(items: &[(String, Value)]) -> Result<u32, String> {
+    let uid = item(items, "UID").and_then(Value::number).ok_or("FETCH reply without UID")?;
+    u32::try_from(uid).map_err(|_| format!("FETCH reply with UID {uid} out of range"))
 }
 
 /// The value of the Message-ID field in a header block (unfolded, trimmed).
@@ -452,16 +262,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn literal_lengths() {
-        assert_eq!(literal_length(b"* 1 FETCH (BODY[] {12}\r\n"), Some(12));
-        assert_eq!(literal_length(b"* 1 FETCH (BODY[] {7+}\n"), Some(7));
-        assert_eq!(literal_length(b"* OK done\r\n"), None);
-    }
-
-    #[test]
     fn message_id_fields() {
         assert_eq!(message_id_field(b"Message-ID: <a@b>\r\n\r\n").as_deref(), Some("<a@b>"));
         assert_eq!(message_id_field(b"message-id:\r\n  <long@b>\r\n\r\n").as_deref(), Some("<long@b>"));
         assert_eq!(message_id_field(b"\r\n"), None);
+    }
+
+    #[test]
+    fn fetch_items_by_upper_case_name() {
+        let line = b"* 2 FETCH (uid 9 FLAGS (\\Seen) BODY[] {3}\r\nabc)\r\n".to_vec();
+        let reply = Reply::new(vec![line, b"* 3 EXPUNGE\r\n".to_vec()]);
+        let items = fetch_items(&reply).unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(uid_of(&items[0]), Ok(9));
+        assert_eq!(item(&items[0], "BODY[]").and_then(Value::bytes), Some(&b"abc"[..]));
+        assert!(uid_of(&[]).is_err());
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use bushbuck_store::MessageMeta;
 
-use super::response::{self, Value};
+use crate::imap_client::{self, Value};
 
 /// (Message-ID, size) of a message.
 pub type Key = (String, u64);
@@ -29,7 +29,7 @@ pub fn existing(messages: &[MessageMeta]) -> HashSet<Key> {
 
 /// The message-id field (the tenth) of an ENVELOPE in IMAP syntax.
 fn envelope_message_id(envelope: &str) -> Option<String> {
-    let values = response::parse(envelope.as_bytes()).ok()?;
+    let values = imap_client::parse(envelope.as_bytes()).ok()?;
     values.first().map(Value::items)?.get(9)?.text()
 }
 

@@ -11,7 +11,6 @@ mod client;
 mod dedup;
 mod mapping;
 mod progress;
-mod response;
 mod state;
 
 use std::io::BufRead;
@@ -20,9 +19,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::Location;
+use crate::imap_client::Security;
 use crate::import::{canonical_folder, Destination, Parsed};
 use crate::settings::{self, CliError};
-use client::{Client, Folder, Listed, Security};
+use client::{Client, Folder, Listed};
 use mapping::Mapping;
 use state::{Progress, StateFile};
 

@@ -1,38 +1,21 @@
-//! A small blocking IMAP client: connects (plain, STARTTLS or implicit TLS), logs in, sends
-//! tagged commands with their strings quoted or as literals, and collects the untagged data
-//! up to the tagged answer.
+//! A blocking IMAP connection: connects (plain, STARTTLS or implicit TLS), logs in, sends
+//! tagged commands (literals synchronising, or LITERAL+ when offered) and collects the
+//! untagged responses, literals included, up to the tagged answer.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bushbuck_proto::imap::{mutf7, response};
-use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use rustls::ClientConfig;
 
-use super::reply::{self, Value};
+use super::reply::Reply;
+use super::request::{Part, Request};
+use super::stream::Stream;
+use super::Error;
 
 /// How long the server may take to answer one command.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Why a command did not succeed.
-#[derive(Debug)]
-pub enum Error {
-    /// The connection is unusable (network, TLS, protocol, login): the shell must stop.
-    Connection(String),
-    /// The server refused the command (NO or BAD), or it could not be sent as asked: the
-    /// shell may go on with the next one.
-    Command(String),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Connection(m) | Error::Command(m) => f.write_str(m),
-        }
-    }
-}
 
 /// How to protect the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,100 +30,16 @@ pub enum Security {
     Plain,
 }
 
-/// A command to send: its words, with strings already encoded as quoted strings or literals.
-pub struct Request {
-    parts: Vec<Part>,
-}
-
-enum Part {
-    Text(String),
-    Literal(Vec<u8>),
-}
-
-impl Request {
-    /// Starts a command with its name, e.g. `CREATE`.
-    pub fn new(name: &str) -> Request {
-        Request { parts: vec![Part::Text(name.to_string())] }
-    }
-
-    /// Appends ` text` as it is (atoms, numbers, parenthesised lists).
-    pub fn raw(mut self, text: &str) -> Request {
-        self.parts.push(Part::Text(format!(" {text}")));
-        self
-    }
-
-    /// Appends a string: quoted when it can be, else a literal.
-    pub fn string(mut self, bytes: &[u8]) -> Request {
-        match response::quoted(bytes) {
-            Some(q) => self.parts.push(Part::Text(format!(" {q}"))),
-            None => {
-                self.parts.push(Part::Text(" ".into()));
-                self.parts.push(Part::Literal(bytes.to_vec()));
-            }
-        }
-        self
-    }
-
-    /// Appends a mailbox name, encoded as modified UTF-7.
-    pub fn mailbox(self, name: &str) -> Request {
-        self.string(mutf7::encode(name).as_bytes())
-    }
-}
-
-/// The untagged data of a command that ended in OK.
-pub struct Reply {
-    untagged: Vec<Vec<u8>>,
-}
-
-impl Reply {
-    /// The values of every untagged response whose first word is `keyword` (e.g. `LIST`),
-    /// without that word.
-    pub fn data(&self, keyword: &str) -> Result<Vec<Vec<Value>>, Error> {
-        let mut found = Vec::new();
-        for line in self.untagged.iter().filter_map(|l| l.strip_prefix(b"* ")) {
-            let first = line.split(|&b| b == b' ').next().unwrap_or_default();
-            if first.eq_ignore_ascii_case(keyword.as_bytes()) {
-                let mut values = reply::parse(line).map_err(Error::Connection)?;
-                values.remove(0);
-                found.push(values);
-            }
-        }
-        Ok(found)
-    }
-}
-
-enum Stream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
-    Closed,
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
-            Stream::Closed => Ok(0),
-        }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.write(buf),
-            Stream::Tls(s) => s.write(buf),
-            Stream::Closed => Err(std::io::ErrorKind::NotConnected.into()),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Stream::Plain(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
-            Stream::Closed => Ok(()),
-        }
-    }
+/// What to suggest when setting up the connection fails, in the terms of the caller's
+/// command line; each is added after the error, so empty means no advice.
+#[derive(Debug, Clone, Copy)]
+pub struct Advice {
+    /// When the TCP connection cannot be made.
+    pub unreachable: &'static str,
+    /// When the TLS handshake fails, most often over a self-signed certificate.
+    pub certificate: &'static str,
+    /// When STARTTLS is required but the server does not offer it.
+    pub no_starttls: &'static str,
 }
 
 /// A logged-in (or about to be) IMAP connection.
@@ -160,13 +59,14 @@ impl Connection {
         port: u16,
         security: Security,
         tls: Arc<ClientConfig>,
+        advice: Advice,
     ) -> Result<Connection, Error> {
         let tcp = TcpStream::connect((host, port)).map_err(|e| {
-            Error::Connection(format!(
-                "cannot connect to {host}:{port}: {e}; is bushbuck serve running there?"
-            ))
+            Error::Connection(advised(format!("cannot connect to {host}:{port}: {e}"), advice.unreachable))
         })?;
-        tcp.set_read_timeout(Some(ANSWER_TIMEOUT)).map_err(io)?;
+        tcp.set_read_timeout(Some(ANSWER_TIMEOUT))
+            .and_then(|()| tcp.set_write_timeout(Some(ANSWER_TIMEOUT)))
+            .map_err(|e| Error::Connection(format!("socket set-up failed: {e}")))?;
         let mut conn = Connection {
             stream: Stream::Plain(tcp),
             buf: Vec::new(),
@@ -175,24 +75,29 @@ impl Connection {
             bye: None,
         };
         if security == Security::Tls {
-            conn.start_tls(host, tls.clone())?;
+            conn.start_tls(host, tls.clone(), advice)?;
         }
         let greeting = conn.read_response()?;
-        if greeting.starts_with(b"* BYE") {
-            let text = String::from_utf8_lossy(&greeting[5..]).trim().to_string();
+        if !(greeting.starts_with(b"* OK") || greeting.starts_with(b"* PREAUTH")) {
+            let text =
+                String::from_utf8_lossy(greeting.strip_prefix(b"* ").unwrap_or(&greeting)).trim().to_string();
             return Err(Error::Connection(format!("the server refused the connection: {text}")));
         }
         conn.refresh_capabilities()?;
         let offered = conn.has_capability("STARTTLS");
         match security {
             Security::StartTls if !offered => {
-                return Err(Error::Connection(format!(
-                    "{host}:{port} does not offer STARTTLS; use --tls with its IMAPS port, or --plain"
-                )))
+                let refusal = format!("{host}:{port} does not offer STARTTLS");
+                return Err(Error::Connection(advised(refusal, advice.no_starttls)));
             }
             Security::StartTls | Security::Opportunistic if offered => {
                 conn.command(Request::new("STARTTLS"))?;
-                conn.start_tls(host, tls)?;
+                if !conn.buf.is_empty() {
+                    return Err(Error::Connection(
+                        "the server sent data after its STARTTLS answer; refusing to continue".into(),
+                    ));
+                }
+                conn.start_tls(host, tls, advice)?;
                 conn.refresh_capabilities()?;
             }
             _ => {}
@@ -200,15 +105,15 @@ impl Connection {
         Ok(conn)
     }
 
-    /// Logs in with LOGIN, then learns the capabilities of the authenticated state.
+    /// Logs in with LOGIN, then learns the capabilities of the authenticated state. A refusal
+    /// is an [`Error::Command`] with the server's words.
     pub fn login(&mut self, user: &str, password: &str) -> Result<(), Error> {
         if self.has_capability("LOGINDISABLED") {
             return Err(Error::Connection(
                 "the server accepts no plaintext login on this connection; use --tls or --starttls".into(),
             ));
         }
-        let login = Request::new("LOGIN").string(user.as_bytes()).string(password.as_bytes());
-        self.command(login).map_err(|e| Error::Connection(format!("login as {user} failed: {e}")))?;
+        self.command(Request::new("LOGIN").string(user.as_bytes()).string(password.as_bytes()))?;
         self.refresh_capabilities()
     }
 
@@ -226,7 +131,7 @@ impl Connection {
         let literal_plus = self.has_capability("LITERAL+");
         let mut out = tag.clone().into_bytes();
         out.push(b' ');
-        for part in request.parts {
+        for part in request.into_parts() {
             match part {
                 Part::Text(text) => out.extend_from_slice(text.as_bytes()),
                 Part::Literal(bytes) if literal_plus => {
@@ -248,7 +153,7 @@ impl Connection {
         loop {
             let line = self.read_response()?;
             if let Some(status) = tagged_status(&line, &tag) {
-                return status.map(|()| Reply { untagged });
+                return status.map(|()| Reply::new(untagged));
             }
             self.note_untagged(&line);
             untagged.push(line);
@@ -267,25 +172,8 @@ impl Connection {
         Ok(())
     }
 
-    fn start_tls(&mut self, host: &str, config: Arc<ClientConfig>) -> Result<(), Error> {
-        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
-            return Err(Error::Connection("TLS is already active".into()));
-        };
-        let name = ServerName::try_from(host.to_string())
-            .map_err(|_| Error::Connection(format!("{host} is not a valid host name for TLS")))?;
-        let mut tls =
-            ClientConnection::new(config, name).map_err(|e| Error::Connection(format!("TLS: {e}")))?;
-        let mut tcp = tcp;
-        while tls.is_handshaking() {
-            tls.complete_io(&mut tcp).map_err(|e| {
-                Error::Connection(format!(
-                    "TLS handshake with {host} failed: {e}; for the server's default self-signed \
-                     certificate use --insecure or --ca FILE"
-                ))
-            })?;
-        }
-        self.stream = Stream::Tls(Box::new(StreamOwned::new(tls, tcp)));
-        Ok(())
+    fn start_tls(&mut self, host: &str, config: Arc<ClientConfig>, advice: Advice) -> Result<(), Error> {
+        self.stream.start_tls(host, config, advice.certificate).map_err(Error::Connection)
     }
 
     fn send(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -372,27 +260,34 @@ impl Connection {
     }
 }
 
-fn io(e: std::io::Error) -> Error {
-    Error::Connection(format!("socket set-up failed: {e}"))
+/// `error; advice`, or the error alone without advice.
+fn advised(error: String, advice: &str) -> String {
+    if advice.is_empty() {
+        error
+    } else {
+        format!("{error}; {advice}")
+    }
 }
 
 /// For `TAG OK|NO|BAD text` of this tag: `Ok` or the refusal; `None` for other lines.
 fn tagged_status(line: &[u8], tag: &str) -> Option<Result<(), Error>> {
     let rest = line.strip_prefix(tag.as_bytes())?.strip_prefix(b" ")?;
     let text = String::from_utf8_lossy(rest).trim_end().to_string();
-    if text.len() >= 2 && text[..2].eq_ignore_ascii_case("OK") {
+    if text.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("OK")) {
         Some(Ok(()))
     } else {
         Some(Err(Error::Command(text)))
     }
 }
 
-/// The length of the literal a line ends with (`{n}` or `{n+}` before CRLF).
+/// The length of the literal a line ends with (`{n}` or `{n+}` before CRLF or LF).
 fn literal_length(line: &[u8]) -> Option<usize> {
-    let line = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n"))?;
-    let body = line.strip_suffix(b"}")?;
+    let line = line.strip_suffix(b"\n")?;
+    let body = line.strip_suffix(b"\r").unwrap_or(line).strip_suffix(b"}")?;
     let open = body.iter().rposition(|&b| b == b'{')?;
-    std::str::from_utf8(&body[open + 1..]).ok()?.trim_end_matches('+').parse().ok()
+    let digits = &body[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -402,9 +297,11 @@ mod tests {
     #[test]
     fn finds_literals_at_line_end() {
         assert_eq!(literal_length(b"* LIST () \"/\" {12}\r\n"), Some(12));
-        assert_eq!(literal_length(b"* X {3+}\r\n"), Some(3));
+        assert_eq!(literal_length(b"* 1 FETCH (BODY[] {7+}\n"), Some(7));
         assert_eq!(literal_length(b"* OK {not}\r\n"), None);
+        assert_eq!(literal_length(b"* OK {3++}\r\n"), None);
         assert_eq!(literal_length(b"* OK done\r\n"), None);
+        assert_eq!(literal_length(b"* X {3}"), None);
     }
 
     #[test]
@@ -418,21 +315,8 @@ mod tests {
     }
 
     #[test]
-    fn data_picks_untagged_responses_by_keyword() {
-        let reply =
-            Reply { untagged: vec![b"* LIST () \"/\" INBOX\r\n".to_vec(), b"* OK [ALERT] hi\r\n".to_vec()] };
-        let lists = reply.data("list").unwrap();
-        assert_eq!(lists.len(), 1);
-        assert_eq!(lists[0][2], Value::Atom("INBOX".into()));
-        assert!(reply.data("ACL").unwrap().is_empty());
-    }
-
-    #[test]
-    fn strings_become_quoted_or_literals() {
-        let r = Request::new("LOGIN").string(b"bob").string(b"p\"w\r\n");
-        assert!(matches!(&r.parts[1], Part::Text(t) if t == " \"bob\""));
-        assert!(matches!(&r.parts[3], Part::Literal(b) if b == b"p\"w\r\n"));
-        let m = Request::new("CREATE").mailbox("Entwürfe");
-        assert!(matches!(&m.parts[1], Part::Text(t) if t == " \"Entw&APw-rfe\""));
+    fn advice_follows_the_error() {
+        assert_eq!(advised("cannot connect".into(), ""), "cannot connect");
+        assert_eq!(advised("cannot connect".into(), "is it running?"), "cannot connect; is it running?");
     }
 }

@@ -1,18 +1,19 @@
-//! Reading IMAP server data into values: atoms, strings (quoted or literal), NIL and
-//! parenthesised lists. Literals arrive embedded in the response as the client read it
-//! (`{n}\r\n` followed by the n octets), so one parser serves LIST, NAMESPACE, FETCH and the
+//! The client side of IMAP response syntax: atoms, numbers, quoted strings, literals, NIL and
+//! parenthesised lists. Literals are read embedded as the connection assembled them (`{n}`,
+//! CRLF, then the n octets), so one parser serves every untagged response and also the
 //! ENVELOPEs the local store keeps.
 
 /// One value of a server response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
-    /// An atom or number; a section such as `BODY[HEADER.FIELDS (X)]` stays one atom.
+    /// An atom or number, e.g. `LIST`, `\Noselect`, `1024`; a section such as
+    /// `BODY[HEADER.FIELDS (X)]` or a response code such as `[UIDVALIDITY 3]` stays one atom.
     Atom(Vec<u8>),
-    /// A quoted string or a literal, unescaped.
+    /// A quoted string (unescaped) or a literal.
     Str(Vec<u8>),
     /// `NIL`.
     Nil,
-    /// `( ... )`.
+    /// A parenthesised list.
     List(Vec<Value>),
 }
 
@@ -21,11 +22,11 @@ impl Value {
     pub fn bytes(&self) -> Option<&[u8]> {
         match self {
             Value::Atom(b) | Value::Str(b) => Some(b),
-            _ => None,
+            Value::Nil | Value::List(_) => None,
         }
     }
 
-    /// An atom or string as text (lossy for invalid UTF-8).
+    /// The text of an atom or string (lossy for non-UTF-8 octets); `None` for NIL and lists.
     pub fn text(&self) -> Option<String> {
         self.bytes().map(|b| String::from_utf8_lossy(b).into_owned())
     }
@@ -110,13 +111,21 @@ impl Parser<'_> {
         }
     }
 
-    /// `{n}` or `{n+}`, CRLF, then n octets.
+    /// `{n}` or `{n+}`, CRLF (or a bare LF), then n octets.
     fn literal(&mut self) -> Result<Vec<u8>, String> {
         let rest = &self.input[self.pos..];
         let close = rest.iter().position(|&b| b == b'}').ok_or("a literal has no '}'")?;
         let digits = std::str::from_utf8(&rest[1..close]).unwrap_or("").trim_end_matches('+');
         let n: usize = digits.parse().map_err(|_| format!("bad literal length {digits:?}"))?;
-        let start = self.pos + close + 1 + if rest[close + 1..].starts_with(b"\r\n") { 2 } else { 1 };
+        let after = &rest[close + 1..];
+        let eol = if after.starts_with(b"\r\n") {
+            2
+        } else if after.starts_with(b"\n") {
+            1
+        } else {
+            return Err("a literal's length is not followed by a line end".into());
+        };
+        let start = self.pos + close + 1 + eol;
         let data = self.input.get(start..start + n).ok_or("a literal is cut short")?;
         self.pos = start + n;
         Ok(data.to_vec())
@@ -125,12 +134,12 @@ impl Parser<'_> {
     /// An atom; brackets (`BODY[...]`, response codes) are kept whole, spaces included.
     fn atom(&mut self) -> Vec<u8> {
         let start = self.pos;
-        let mut depth = 0;
+        let mut depth = 0usize;
         while let Some(b) = self.peek() {
             match b {
                 b'[' => depth += 1,
-                b']' if depth > 0 => depth -= 1,
-                b' ' | b'(' | b')' | b'\r' | b'\n' if depth == 0 => break,
+                b']' => depth = depth.saturating_sub(1),
+                b' ' | b'(' | b')' if depth == 0 => break,
                 b'\r' | b'\n' => break,
                 _ => {}
             }
@@ -149,7 +158,22 @@ mod tests {
     }
 
     #[test]
-    fn parses_fetch_with_literal_and_sections() {
+    fn list_response_with_literal_name() {
+        let values = parse(b"LIST (\\HasNoChildren) \"/\" {5}\r\nA \"b\"\r\n").unwrap();
+        assert_eq!(
+            values,
+            [
+                atom("LIST"),
+                Value::List(vec![atom("\\HasNoChildren")]),
+                Value::Str(b"/".to_vec()),
+                Value::Str(b"A \"b\"".to_vec())
+            ]
+        );
+        assert_eq!(parse(b"X {2}\nab").unwrap()[1], Value::Str(b"ab".to_vec()));
+    }
+
+    #[test]
+    fn fetch_with_literal_and_sections() {
         let line = b"* 3 FETCH (UID 7 FLAGS (\\Seen $Work) BODY[HEADER.FIELDS (MESSAGE-ID)] {5}\r\nab\r\nc INTERNALDATE \"01-Jan-2024 00:00:00 +0000\")\r\n";
         let v = parse(line).unwrap();
         assert_eq!(v[..3], [atom("*"), atom("3"), atom("FETCH")]);
@@ -162,14 +186,27 @@ mod tests {
     }
 
     #[test]
-    fn parses_list_and_namespace() {
-        let v = parse(b"* LIST (\\HasNoChildren) \".\" \"INBOX.a \\\"b\\\"\"\r\n").unwrap();
-        assert_eq!(v[2], Value::List(vec![atom("\\HasNoChildren")]));
-        assert_eq!(v[4].text().unwrap(), "INBOX.a \"b\"");
-        let v = parse(b"* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\"))").unwrap();
-        assert_eq!(v[2].items()[0].items()[0].text().unwrap(), "INBOX.");
-        assert_eq!(v[3], Value::Nil);
-        assert!(parse(b"(a (b)").is_err());
-        assert!(parse(b"{10}\r\nabc").is_err());
+    fn namespace_with_nil_and_escapes() {
+        let values = parse(b"NAMESPACE ((\"\" \"/\")) ((\"Other \\\"Users\\\"/\" \"/\")) NIL").unwrap();
+        assert_eq!(values[0], atom("NAMESPACE"));
+        assert_eq!(values[2].items()[0].items()[0].text().unwrap(), "Other \"Users\"/");
+        assert_eq!(values[3], Value::Nil);
+        assert_eq!(values[3].text(), None);
+        assert!(values[1].bytes().is_none() && values[0].items().is_empty());
+    }
+
+    #[test]
+    fn bracketed_atoms_stay_whole() {
+        assert_eq!(parse(b"OK [ALERT] x").unwrap(), [atom("OK"), atom("[ALERT]"), atom("x")]);
+        assert_eq!(parse(b"OK [UIDVALIDITY 3] ok").unwrap()[1], atom("[UIDVALIDITY 3]"));
+        assert_eq!(parse(b"QUOTA \"user/bob\" (STORAGE 1 1024)").unwrap()[2].items().len(), 3);
+    }
+
+    #[test]
+    fn malformed_is_an_error() {
+        for bad in [&b"LIST (a"[..], b"(a (b)", b"X )", b"X \"open", b"X {9}\r\nab", b"X {x}\r\n", b"X {1}a"]
+        {
+            assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 }
