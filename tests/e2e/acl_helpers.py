@@ -64,3 +64,18 @@ def lmtp_rcpt(port: int, address: str, message: bytes) -> list[str]:
     """One LMTP transaction to one recipient; returns [RCPT reply, DATA reply or '']."""
     rcpts, answers = lmtp_exchange(port, b"x@example.net", [address.encode()], message)
     return [rcpts[0], answers[0] if answers else ""]
+
+
+def bulletin_board(srv, name: str, *grants: str, posts: tuple[str, ...] = ()) -> RawImap:
+    """Creates Shared/NAME as `admin` with GRANTS ("identifier rights" each) and posts POSTS
+    (subjects) to it over LMTP as bb+NAME, each of which must be accepted; returns the admin's
+    session."""
+    admin = session(srv, "admin")
+    admin.ok(f'CREATE "Shared/{name}"')
+    for grant in grants:
+        identifier, rights = grant.split()
+        admin.ok(f'SETACL "Shared/{name}" {identifier} {rights}')
+    for subject in posts:
+        rcpt, data = lmtp_rcpt(srv.lmtp_port, f"bb+{name}@example.org", make_message(subject))
+        assert data.startswith("250"), (rcpt, data)
+    return admin

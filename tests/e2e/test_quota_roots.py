@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from acl_helpers import acl_server, lmtp_rcpt, no, session
+from acl_helpers import acl_server, bulletin_board, lmtp_rcpt, no, session
 from e2e_helpers import resp_code
 
 
@@ -72,10 +72,7 @@ def test_nested_roots_govern_their_subtree(make_server):
 
 def test_shared_root_limits_posts_to_a_bulletin_board(make_server):
     srv = acl_server(make_server)
-    admin = session(srv, "admin")
-    admin.ok('CREATE "Shared/news"')
-    admin.ok('SETACL "Shared/news" anonymous p')
-    admin.ok('SETACL "Shared/news" anyone lr')
+    admin = bulletin_board(srv, "news", "anonymous p", "anyone lr")
     admin.ok('SETQUOTA "shared/news" (MESSAGE 1)')
     rcpt, data = lmtp_rcpt(srv.lmtp_port, "bb+news@example.org", message(300, "first"))
     assert data.startswith("250"), (rcpt, data)

@@ -3,7 +3,7 @@ per-user \\Seen on a bulletin board, and LMTP posting that needs the p right."""
 
 from __future__ import annotations
 
-from acl_helpers import acl_server, append, lmtp_rcpt, names, no, session
+from acl_helpers import acl_server, append, bulletin_board, lmtp_rcpt, names, no, session
 from e2e_helpers import make_message, resp_code, run_cli
 
 
@@ -64,11 +64,7 @@ def test_public_archive_with_the_configured_default_acl(make_server):
 
 def test_per_user_seen_on_a_bulletin_board(make_server):
     srv = acl_server(make_server)
-    admin = session(srv, "admin")
-    admin.ok('CREATE "Shared/board"')
-    admin.ok('SETACL "Shared/board" anyone lrsp')
-    for subject in ("first", "second"):
-        assert lmtp_rcpt(srv.lmtp_port, f"bb+board@example.org", make_message(subject))[1].startswith("250")
+    bulletin_board(srv, "board", "anyone lrsp", posts=("first", "second"))
 
     alice = session(srv, "alice")
     alice2 = session(srv, "alice")
@@ -136,12 +132,7 @@ def test_backup_includes_the_shared_store(make_server, tmp_path):
 
 def test_reconstruct_all_repairs_the_shared_store(make_server):
     srv = acl_server(make_server)
-    admin = session(srv, "admin")
-    admin.ok('CREATE "Shared/news"')
-    admin.ok('SETACL "Shared/news" anonymous p')
-    for subject in ("kept", "lost"):
-        rcpt, data = lmtp_rcpt(srv.lmtp_port, "bb+news@example.org", make_message(subject))
-        assert data.startswith("250"), (rcpt, data)
+    admin = bulletin_board(srv, "news", "anonymous p", posts=("kept", "lost"))
     admin.close()
     srv.stop()
     files = sorted(p for p in (srv.data / "shared" / "blobs").rglob("*") if p.is_file())
