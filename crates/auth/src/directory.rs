@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{AuthError, Result};
 use crate::names::validate_user_name;
 use crate::password;
+use crate::verified::VerifiedPasswords;
 
 /// A hash of a password nobody has, verified when the user is unknown so that the time a
 /// failed login takes does not tell whether the user exists.
@@ -28,6 +29,7 @@ pub struct QuotaLimits {
 /// Users and their Argon2id password hashes, in `directory.sqlite3` of the data directory.
 pub struct Directory {
     conn: Mutex<Connection>,
+    verified: VerifiedPasswords,
 }
 
 impl Directory {
@@ -61,7 +63,7 @@ impl Directory {
                 messages INTEGER
             );",
         )?;
-        Ok(Directory { conn: Mutex::new(conn) })
+        Ok(Directory { conn: Mutex::new(conn), verified: VerifiedPasswords::new() })
     }
 
     pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -216,15 +218,16 @@ impl Directory {
 
     /// Checks a password. Returns the canonical user name when it matches. User names are
     /// matched case-insensitively (they are stored in lower case). Takes about as long for
-    /// an unknown user as for a wrong password.
+    /// an unknown user as for a wrong password; a password verified within the last hour
+    /// (and not changed since) is recognised without another Argon2 run.
     pub fn verify(&self, name: &str, password: &[u8]) -> Result<Option<String>> {
         let name = name.to_ascii_lowercase();
-        let stored: Option<String> = self
-            .conn()
-            .query_row("SELECT password FROM users WHERE name = ?1", params![name], |row| row.get(0))
-            .optional()?;
-        Ok(match stored {
-            Some(hash) if password::verify(password, &hash) => Some(name),
+        Ok(match self.stored_hash(&name)? {
+            Some(hash) if self.verified.contains(&name, &hash, password) => Some(name),
+            Some(hash) if password::verify(password, &hash) => {
+                self.verified.insert(&name, &hash, password);
+                Some(name)
+            }
             Some(_) => None,
             None => {
                 password::verify(password, decoy_hash());
@@ -232,11 +235,45 @@ impl Directory {
             }
         })
     }
+
+    /// The canonical user name when `password` was verified for the user recently (see
+    /// [`Directory::verify`]) and the password has not changed since: a check that costs no
+    /// Argon2 run. `None` says nothing: call [`Directory::verify`].
+    pub fn verify_recent(&self, name: &str, password: &[u8]) -> Result<Option<String>> {
+        let name = name.to_ascii_lowercase();
+        Ok(self
+            .stored_hash(&name)?
+            .filter(|hash| self.verified.contains(&name, hash, password))
+            .map(|_| name))
+    }
+
+    /// A user's stored password hash.
+    fn stored_hash(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT password FROM users WHERE name = ?1", params![name], |row| row.get(0))
+            .optional()?)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_verifications_skip_hashing_until_the_password_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Directory::open(dir.path()).unwrap();
+        d.add_user("alice", b"pw1").unwrap();
+        assert_eq!(d.verify_recent("alice", b"pw1").unwrap(), None, "not verified yet");
+        assert_eq!(d.verify("alice", b"pw1").unwrap().as_deref(), Some("alice"));
+        assert_eq!(d.verify_recent("ALICE", b"pw1").unwrap().as_deref(), Some("alice"));
+        assert_eq!(d.verify_recent("alice", b"pw2").unwrap(), None);
+        // Another process (the CLI) changing the password: the stored hash differs.
+        Directory::open(dir.path()).unwrap().set_password("alice", b"pw2").unwrap();
+        assert_eq!(d.verify_recent("alice", b"pw1").unwrap(), None);
+        assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
+    }
 
     #[test]
     fn add_verify_passwd_delete() {

@@ -9,6 +9,7 @@ mod names;
 mod password;
 mod quota_roots;
 pub mod sasl;
+mod verified;
 
 pub use directory::{Directory, QuotaLimits};
 pub use error::{AuthError, Result};
