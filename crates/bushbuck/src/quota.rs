@@ -2,8 +2,8 @@
 //! them or on shared mailboxes).
 
 use bushbuck_auth::{Directory, QuotaLimits};
-use bushbuck_server::quota;
-use bushbuck_server::quota_roots::{self, QuotaRoot};
+use bushbuck_server::quota::{self, OwnerRoots};
+use bushbuck_server::quota_roots::QuotaRoot;
 use bushbuck_store::{MailboxUsage, Store, StoreError, Usage, SHARED_OWNER};
 
 use crate::cli::{Location, QuotaAction, QuotaArgs};
@@ -59,9 +59,9 @@ pub fn run(args: QuotaArgs) -> Result<(), CliError> {
                 "root", "used KiB", "limit KiB", "messages", "limit"
             );
             for owner in owners {
-                for root in roots_of(&directory, &owner)? {
-                    let state =
-                        quota::state_of_root(&config, &directory, &store, &root).map_err(CliError::Failed)?;
+                let roots = OwnerRoots::read(&directory, &owner).map_err(CliError::Failed)?;
+                for root in roots.all() {
+                    let state = roots.state(&config, &directory, &store, &root).map_err(CliError::Failed)?;
                     let limit = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
                     println!(
                         "{:<32} {:>12} {:>12} {:>9} {:>9}",
@@ -89,14 +89,6 @@ fn root_named(name: &str) -> Result<QuotaRoot, CliError> {
             "{name} is no quota root: name a user, user/NAME/Folder, shared or shared/Folder"
         ))
     })
-}
-
-/// The roots of one owner's store: a user's whole-store root, then the defined ones.
-fn roots_of(directory: &Directory, owner: &str) -> Result<Vec<QuotaRoot>, CliError> {
-    let mut roots = if owner == SHARED_OWNER { Vec::new() } else { vec![QuotaRoot::whole(owner)] };
-    let defined = quota::defined_roots(directory, owner).map_err(CliError::Failed)?;
-    roots.extend(defined.into_iter().map(|(r, _)| r));
-    Ok(roots)
 }
 
 /// `quota fix`: recounts every named user's mailboxes (and the shared ones when no user is
@@ -132,21 +124,13 @@ fn fix(names: &[String], location: &Location) -> Result<(), CliError> {
                 None => m.clone(),
             })
             .collect();
-        let roots = roots_of(&directory, &owner)?;
-        let defined: Vec<QuotaRoot> = quota::defined_roots(&directory, &owner)
-            .map_err(CliError::Failed)?
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+        let roots = OwnerRoots::read(&directory, &owner).map_err(CliError::Failed)?;
         let sum = |boxes: &[MailboxUsage], root: &QuotaRoot| {
-            let (bytes, messages) = quota_roots::usage_of(
-                root,
-                &defined,
-                boxes.iter().map(|b| (b.name.as_str(), b.usage.bytes, b.usage.messages)),
-            );
+            let (bytes, messages) =
+                roots.usage(root, boxes.iter().map(|b| (b.name.as_str(), b.usage.bytes, b.usage.messages)));
             Usage { bytes, messages }
         };
-        for root in roots {
+        for root in roots.all() {
             let (before, after) = (sum(&was, &root), sum(&now, &root));
             if before == after {
                 println!("{}: usage unchanged, {}", root.name(), describe(after));

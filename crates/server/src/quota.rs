@@ -41,55 +41,85 @@ pub fn limits(config: &Config, directory: &Directory, user: &str) -> Result<Quot
     }))
 }
 
-/// Reads the limits and usage of a user's whole-store root `user/NAME`.
-pub fn state(
-    config: &Config,
-    directory: &Directory,
-    store: &dyn Store,
-    user: &str,
-) -> Result<QuotaState, String> {
-    state_of_root(config, directory, store, &QuotaRoot::whole(user))
+/// The quota roots of one owner's store, read from the directory once per operation.
+pub struct OwnerRoots {
+    owner: String,
+    /// Roots defined below the whole store (or on the shared store), in directory order.
+    roots: Vec<QuotaRoot>,
+    /// Their limits, in the same order.
+    limits: Vec<QuotaLimits>,
 }
 
-/// The roots defined below whole stores or on the shared store, with their limits, of one
-/// owner's store.
-pub fn defined_roots(directory: &Directory, owner: &str) -> Result<Vec<(QuotaRoot, QuotaLimits)>, String> {
-    let all = directory.root_quotas().map_err(|e| e.to_string())?;
-    Ok(all
-        .into_iter()
-        .filter_map(|(name, limits)| QuotaRoot::parse(&name).map(|r| (r, limits)))
-        .filter(|(r, _)| r.owner == owner)
-        .collect())
+impl OwnerRoots {
+    /// Reads the roots defined in `owner`'s store.
+    pub fn read(directory: &Directory, owner: &str) -> Result<OwnerRoots, String> {
+        let all = directory.root_quotas().map_err(|e| e.to_string())?;
+        let (roots, limits) = all
+            .into_iter()
+            .filter_map(|(name, limits)| QuotaRoot::parse(&name).map(|r| (r, limits)))
+            .filter(|(r, _)| r.owner == owner)
+            .unzip();
+        Ok(OwnerRoots { owner: owner.to_string(), roots, limits })
+    }
+
+    /// Every root of the store: a user's whole-store root first, then the defined ones.
+    pub fn all(&self) -> Vec<QuotaRoot> {
+        let whole = (self.owner != SHARED_OWNER).then(|| QuotaRoot::whole(&self.owner));
+        whole.into_iter().chain(self.roots.iter().cloned()).collect()
+    }
+
+    /// The root governing `mailbox`.
+    pub fn governing(&self, mailbox: &str) -> QuotaRoot {
+        quota_roots::governing(&self.roots, &self.owner, mailbox)
+    }
+
+    /// (octets, messages) charged to `root` by `mailboxes` (name, octets, messages) of the
+    /// store.
+    pub fn usage<'a>(
+        &self,
+        root: &QuotaRoot,
+        mailboxes: impl IntoIterator<Item = (&'a str, u64, u64)>,
+    ) -> (u64, u64) {
+        quota_roots::usage_of(root, &self.roots, mailboxes)
+    }
+
+    /// Reads a root's limits and usage. A user's whole-store root always exists; other roots
+    /// have limits only once defined (an undefined one is unlimited).
+    pub fn state(
+        &self,
+        config: &Config,
+        directory: &Directory,
+        store: &dyn Store,
+        root: &QuotaRoot,
+    ) -> Result<QuotaState, String> {
+        let limits = if root.subtree.is_none() && root.owner != SHARED_OWNER {
+            limits(config, directory, &root.owner)?
+        } else {
+            self.roots.iter().position(|r| r == root).map(|i| self.limits[i]).unwrap_or_default()
+        };
+        let name = root.name();
+        // Without limits the usage is not needed: skip reading it.
+        if limits.storage_kb.is_none() && limits.messages.is_none() {
+            return Ok(QuotaState { root: name, used_bytes: 0, used_messages: 0, limits });
+        }
+        let (used_bytes, used_messages) = if self.roots.is_empty() && root.subtree.is_none() {
+            store.usage(&root.owner).map_err(|e| e.to_string())?
+        } else {
+            let boxes = store.mailbox_usage(&root.owner).map_err(|e| e.to_string())?;
+            self.usage(root, boxes.iter().map(|b| (b.name.as_str(), b.usage.bytes, b.usage.messages)))
+        };
+        Ok(QuotaState { root: name, used_bytes, used_messages, limits })
+    }
 }
 
-/// Reads a root's limits and usage. A user's whole-store root always exists; other roots
-/// have limits only once defined (an undefined one is unlimited).
+/// Reads a root's limits and usage (see [`OwnerRoots::state`]).
 pub fn state_of_root(
     config: &Config,
     directory: &Directory,
     store: &dyn Store,
     root: &QuotaRoot,
 ) -> Result<QuotaState, String> {
-    let defined = defined_roots(directory, &root.owner)?;
-    let limits = if root.subtree.is_none() && root.owner != SHARED_OWNER {
-        limits(config, directory, &root.owner)?
-    } else {
-        defined.iter().find(|(r, _)| r == root).map(|(_, l)| *l).unwrap_or_default()
-    };
-    let name = root.name();
-    // Without limits the usage is not needed: skip reading it.
-    if limits.storage_kb.is_none() && limits.messages.is_none() {
-        return Ok(QuotaState { root: name, used_bytes: 0, used_messages: 0, limits });
-    }
-    let roots: Vec<QuotaRoot> = defined.into_iter().map(|(r, _)| r).collect();
-    let (used_bytes, used_messages) = if roots.is_empty() && root.subtree.is_none() {
-        store.usage(&root.owner).map_err(|e| e.to_string())?
-    } else {
-        let boxes = store.mailbox_usage(&root.owner).map_err(|e| e.to_string())?;
-        let listed = boxes.iter().map(|b| (b.name.as_str(), b.usage.bytes, b.usage.messages));
-        quota_roots::usage_of(root, &roots, listed)
-    };
-    Ok(QuotaState { root: name, used_bytes, used_messages, limits })
+    OwnerRoots::read(directory, &root.owner)?.state(config, directory, store, root)
 }
 
 /// Stores a root's limits: a user's whole-store root with the user, other roots as root
@@ -115,12 +145,6 @@ pub fn set_limits(
     }
 }
 
-/// The root governing `mailbox` of `owner`'s store.
-pub fn root_for(directory: &Directory, owner: &str, mailbox: &str) -> Result<QuotaRoot, String> {
-    let roots: Vec<QuotaRoot> = defined_roots(directory, owner)?.into_iter().map(|(r, _)| r).collect();
-    Ok(quota_roots::governing(&roots, owner, mailbox))
-}
-
 /// Whether one message of `bytes` octets fits into each of `mailboxes` of `owner`'s store,
 /// each root checked for all the copies it would govern; the worst verdict.
 pub fn admits_copies(
@@ -131,10 +155,10 @@ pub fn admits_copies(
     mailboxes: &[&str],
     bytes: u64,
 ) -> Result<Verdict, String> {
-    let roots: Vec<QuotaRoot> = defined_roots(directory, owner)?.into_iter().map(|(r, _)| r).collect();
+    let roots = OwnerRoots::read(directory, owner)?;
     let mut counted: Vec<(QuotaRoot, u64)> = Vec::new();
     for mailbox in mailboxes {
-        let root = quota_roots::governing(&roots, owner, mailbox);
+        let root = roots.governing(mailbox);
         match counted.iter_mut().find(|(r, _)| *r == root) {
             Some((_, n)) => *n += 1,
             None => counted.push((root, 1)),
@@ -142,7 +166,7 @@ pub fn admits_copies(
     }
     let mut worst = Verdict::Fits;
     for (root, copies) in counted {
-        match state_of_root(config, directory, store, &root)?.admits(bytes * copies, copies) {
+        match roots.state(config, directory, store, &root)?.admits(bytes * copies, copies) {
             Verdict::NeverFits => return Ok(Verdict::NeverFits),
             Verdict::Over => worst = Verdict::Over,
             Verdict::Fits => {}
@@ -159,7 +183,8 @@ pub fn state_for_mailbox(
     owner: &str,
     mailbox: &str,
 ) -> Result<QuotaState, String> {
-    state_of_root(config, directory, store, &root_for(directory, owner, mailbox)?)
+    let roots = OwnerRoots::read(directory, owner)?;
+    roots.state(config, directory, store, &roots.governing(mailbox))
 }
 
 impl QuotaState {
