@@ -26,6 +26,16 @@ pub struct QuotaLimits {
     pub messages: Option<u64>,
 }
 
+/// An optional limit as SQLite stores it (`NULL`: no limit).
+pub(crate) fn limit_as_sql(v: Option<u64>) -> Option<i64> {
+    v.map(|n| n.min(i64::MAX as u64) as i64)
+}
+
+/// Limits as SQLite stores them (`NULL`: no limit).
+pub(crate) fn limits_from_sql(storage_kb: Option<i64>, messages: Option<i64>) -> QuotaLimits {
+    QuotaLimits { storage_kb: storage_kb.map(|v| v as u64), messages: messages.map(|v| v as u64) }
+}
+
 /// Users and their Argon2id password hashes, in `directory.sqlite3` of the data directory.
 pub struct Directory {
     conn: Mutex<Connection>,
@@ -119,10 +129,9 @@ impl Directory {
         if !self.exists(name)? {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
-        let as_sql = |v: Option<u64>| v.map(|n| n.min(i64::MAX as u64) as i64);
         self.conn().execute(
             "INSERT OR REPLACE INTO quotas (user, storage_kb, messages) VALUES (?1, ?2, ?3)",
-            params![name, as_sql(limits.storage_kb), as_sql(limits.messages)],
+            params![name, limit_as_sql(limits.storage_kb), limit_as_sql(limits.messages)],
         )?;
         Ok(())
     }
@@ -135,7 +144,7 @@ impl Directory {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        Ok(row.map(|(s, m)| QuotaLimits { storage_kb: s.map(|v| v as u64), messages: m.map(|v| v as u64) }))
+        Ok(row.map(|(s, m)| limits_from_sql(s, m)))
     }
 
     /// True when the user exists.

@@ -3,13 +3,8 @@
 
 use rusqlite::params;
 
-use crate::directory::{Directory, QuotaLimits};
+use crate::directory::{limit_as_sql, limits_from_sql, Directory, QuotaLimits};
 use crate::error::Result;
-
-/// An optional limit as SQLite stores it.
-fn as_sql(v: Option<u64>) -> Option<i64> {
-    v.map(|n| n.min(i64::MAX as u64) as i64)
-}
 
 impl Directory {
     /// Defines a quota root with these limits, replacing earlier ones; `None` removes the root
@@ -19,7 +14,7 @@ impl Directory {
         match limits {
             Some(l) => conn.execute(
                 "INSERT OR REPLACE INTO quota_roots (root, storage_kb, messages) VALUES (?1, ?2, ?3)",
-                params![root, as_sql(l.storage_kb), as_sql(l.messages)],
+                params![root, limit_as_sql(l.storage_kb), limit_as_sql(l.messages)],
             )?,
             None => conn.execute("DELETE FROM quota_roots WHERE root = ?1", params![root])?,
         };
@@ -33,7 +28,7 @@ impl Directory {
             conn.prepare_cached("SELECT root, storage_kb, messages FROM quota_roots ORDER BY root")?;
         let rows = stmt.query_map([], |r| {
             let (s, m): (Option<i64>, Option<i64>) = (r.get(1)?, r.get(2)?);
-            Ok((r.get(0)?, QuotaLimits { storage_kb: s.map(|v| v as u64), messages: m.map(|v| v as u64) }))
+            Ok((r.get(0)?, limits_from_sql(s, m)))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
