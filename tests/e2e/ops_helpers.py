@@ -26,13 +26,15 @@ def mailbox_names(m: imaplib.IMAP4) -> list[str]:
     return sorted(names)
 
 
-def read_mailbox(m: imaplib.IMAP4, name: str) -> list[tuple[frozenset, bytes]]:
-    """(flags without \\Recent, octets) of every message in UID order."""
+def read_mailbox(m: imaplib.IMAP4, name: str, dates: bool = False) -> list[tuple]:
+    """(flags without \\Recent, octets) of every message in UID order; with DATES,
+    (flags, INTERNALDATE, octets)."""
     typ, data = m.select(f'"{name}"', readonly=True)
     assert typ == "OK", (name, data)
     if int(data[0]) == 0:
         return []
-    typ, data = m.uid("FETCH", "1:*", "(UID FLAGS BODY.PEEK[])")
+    items = "(UID FLAGS INTERNALDATE BODY.PEEK[])" if dates else "(UID FLAGS BODY.PEEK[])"
+    typ, data = m.uid("FETCH", "1:*", items)
     assert typ == "OK"
     out = []
     for item in data:
@@ -42,15 +44,17 @@ def read_mailbox(m: imaplib.IMAP4, name: str) -> list[tuple[frozenset, bytes]]:
         flags = re.search(rb"FLAGS \(([^)]*)\)", head)
         uid = re.search(rb"UID (\d+)", head)
         names = frozenset(f for f in flags.group(1).decode().split() if f != "\\Recent")
-        out.append((int(uid.group(1)), names, body))
+        date = (re.search(rb'INTERNALDATE "([^"]+)"', head).group(1).decode(),) if dates else ()
+        out.append((int(uid.group(1)), (names, *date, body)))
     out.sort()
-    return [(f, b) for _, f, b in out]
+    return [entry for _, entry in out]
 
 
-def read_store(server, user: str, password: str | None = None) -> dict[str, list[tuple[frozenset, bytes]]]:
+def read_store(server, user: str, password: str | None = None, dates: bool = False) -> dict[str, list[tuple]]:
+    """Every mailbox of USER as read_mailbox gives it."""
     m = server.imap(user, password=password)
     try:
-        return {name: read_mailbox(m, name) for name in mailbox_names(m)}
+        return {name: read_mailbox(m, name, dates) for name in mailbox_names(m)}
     finally:
         close_quietly(m)
 

@@ -6,11 +6,10 @@ duplicate anything, and a dry run changes nothing."""
 
 from __future__ import annotations
 
-import imaplib
 import re
 
 from e2e_helpers import HOST, close_quietly
-from ops_helpers import append, mailbox_names, message
+from ops_helpers import append, message, read_store
 
 REMOTE_USER, REMOTE_PW = "carol", "carol-remote-pw"
 
@@ -31,30 +30,9 @@ FOLDER_MAP = ["--folder-map", "Archive=Old", "--exclude", "Trash"]
 LOCAL_NAME = {"Archive": "Old", "Archive/2023": "Old/2023"}
 
 
-def read_messages(m: imaplib.IMAP4, name: str) -> list[tuple[frozenset, str, bytes]]:
-    """(flags, INTERNALDATE, octets) of every message of a folder, in UID order."""
-    typ, data = m.select(f'"{name}"', readonly=True)
-    assert typ == "OK", (name, data)
-    if int(data[0]) == 0:
-        return []
-    typ, data = m.uid("FETCH", "1:*", "(UID FLAGS INTERNALDATE BODY.PEEK[])")
-    assert typ == "OK"
-    out = []
-    for item in data:
-        if isinstance(item, tuple):
-            head, body = item
-            flags = frozenset(f for f in re.search(rb"FLAGS \(([^)]*)\)", head).group(1).decode().split() if f != "\\Recent")
-            date = re.search(rb'INTERNALDATE "([^"]+)"', head).group(1).decode()
-            out.append((int(re.search(rb"UID (\d+)", head).group(1)), flags, date, body))
-    return [(f, d, b) for _, f, d, b in sorted(out)]
-
-
 def read_all(server, user: str, password: str | None = None) -> dict[str, list]:
-    m = server.imap(user, password=password)
-    try:
-        return {name: read_messages(m, name) for name in mailbox_names(m)}
-    finally:
-        close_quietly(m)
+    """Every folder of USER as (flags, INTERNALDATE, octets) per message."""
+    return read_store(server, user, password, dates=True)
 
 
 def expected_local(remote: dict[str, list]) -> dict[str, list]:

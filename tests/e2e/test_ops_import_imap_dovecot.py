@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from e2e_helpers import HOST, close_quietly
-from ops_helpers import append, mailbox_names, message
-from test_ops_import_imap import read_messages
+from ops_helpers import append, mailbox_names, message, read_mailbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
 from dovecot import PASSWORD, DovecotServer, DovecotUnavailable, dovecot_binary  # noqa: E402
@@ -39,7 +38,7 @@ def dovecot():
 def read_dovecot(dovecot) -> dict[str, list]:
     m = dovecot.imap("carol")
     try:
-        return {name.replace(".", "/"): read_messages(m, name) for name in mailbox_names(m)}
+        return {name.replace(".", "/"): read_mailbox(m, name, dates=True) for name in mailbox_names(m)}
     finally:
         close_quietly(m)
 
@@ -60,7 +59,7 @@ def test_import_from_dovecot(dovecot, server):
     remote = read_dovecot(dovecot)
     m = server.imap("alice")
     try:
-        local = {name: read_messages(m, name) for name in mailbox_names(m)}
+        local = {name: read_mailbox(m, name, dates=True) for name in mailbox_names(m)}
     finally:
         close_quietly(m)
     assert local == remote
