@@ -9,6 +9,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::Config;
 use crate::duplicates::DuplicateLog;
 use crate::hash_workers::HashWorkers;
+use crate::imap::TableCache;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pop3::Pop3Locks;
@@ -39,4 +40,6 @@ pub struct ServerContext {
     pub scripts: ScriptStore,
     /// Threads that verify passwords.
     pub hashing: HashWorkers,
+    /// Message tables of recently selected mailboxes, shared by IMAP sessions.
+    pub tables: TableCache,
 }

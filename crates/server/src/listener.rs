@@ -71,6 +71,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         duplicates,
         scripts,
         hashing: Default::default(),
+        tables: Default::default(),
     });
     for (addr, service) in services {
         let listener = TcpListener::bind(&addr).await.map_err(|e| {

@@ -83,6 +83,26 @@ pub struct MailboxSnapshot {
     pub keywords: Vec<String>,
 }
 
+/// A mailbox's identity and counters, without its messages: what a session needs to decide
+/// whether a message list it already holds can be brought up to date instead of read again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxHeader {
+    /// Identity of the mailbox.
+    pub id: MailboxId,
+    /// UIDVALIDITY.
+    pub uid_validity: u32,
+    /// UIDNEXT.
+    pub uid_next: u32,
+    /// HIGHESTMODSEQ.
+    pub highest_modseq: u64,
+    /// Number of messages.
+    pub messages: u32,
+    /// UIDs up to this one have been claimed as \Recent by some session.
+    pub recent_mark: u32,
+    /// Keywords in use in this mailbox, for the FLAGS / PERMANENTFLAGS responses.
+    pub keywords: Vec<String>,
+}
+
 /// What changed in a mailbox since a session last looked.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MailboxChanges {
@@ -96,6 +116,8 @@ pub struct MailboxChanges {
     pub highest_modseq: u64,
     /// UIDNEXT now.
     pub uid_next: u32,
+    /// Number of messages now.
+    pub messages: u32,
 }
 
 /// Everything FETCH may need about a message without reading its file, except the header,
@@ -242,6 +264,9 @@ pub trait Store: Send + Sync {
 
     /// Opens a mailbox by name and returns its current state.
     fn select(&self, user: &str, name: &str) -> Result<MailboxSnapshot>;
+    /// Opens a mailbox by name and returns its identity and counters, not its messages (a
+    /// caller holding an older message list brings it up to date with [`Store::changes`]).
+    fn open_mailbox(&self, user: &str, name: &str) -> Result<MailboxHeader>;
     /// Atomically takes the \Recent claim on every message no session has claimed yet and
     /// returns their UIDs (ascending). Read-only sessions never call this.
     fn claim_recent(&self, user: &str, mailbox: MailboxId) -> Result<Vec<u32>>;

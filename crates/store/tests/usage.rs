@@ -98,9 +98,10 @@ fn an_old_index_is_backfilled() {
     store.append("alice", "INBOX", &[new(&message(1))]).unwrap();
     let dir = store.user_dir("alice").unwrap();
     let conn = rusqlite::Connection::open(dir.join("index.sqlite3")).unwrap();
-    // Undo the usage step as an index written by the previous version would look.
+    // Undo the usage step (and the later ones) as an index written by that version would look.
     conn.execute_batch(
-        "DROP TRIGGER messages_usage_insert; DROP TRIGGER messages_usage_delete;
+        "DROP INDEX messages_state;
+         DROP TRIGGER messages_usage_insert; DROP TRIGGER messages_usage_delete;
          DROP TRIGGER messages_usage_update;
          ALTER TABLE mailboxes DROP COLUMN used_bytes; ALTER TABLE mailboxes DROP COLUMN used_messages;
          PRAGMA user_version = 2;",

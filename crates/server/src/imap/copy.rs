@@ -98,7 +98,7 @@ impl Session {
             .map(|(meta, data)| NewMessage {
                 data,
                 flags: self
-                    .flags_for(target, &view.get(meta.uid).map_or(meta.flags.clone(), |m| m.flags.clone())),
+                    .flags_for(target, &view.get(meta.uid).map_or(meta.flags.clone(), |m| m.flags.to_vec())),
                 internal_date: Some((meta.internal_date, meta.internal_date_offset)),
             })
             .collect();

@@ -5,6 +5,7 @@ use bushbuck_proto::imap::command::{FetchAttribute, Section, SectionText, Sequen
 use bushbuck_proto::imap::response;
 use bushbuck_store::{FlagChange, MessageMeta};
 
+use super::message_table::Entry;
 use super::seen::overlay;
 use super::sequence::message_uids;
 use super::session::{Outcome, Session};
@@ -16,14 +17,17 @@ const BATCH: usize = 256;
 
 /// What a FETCH needs from the store besides the index row.
 struct Needs {
+    /// The index row (anything but UID, FLAGS and MODSEQ, which the session's view has).
+    meta: bool,
     header: bool,
     full: bool,
     sets_seen: bool,
 }
 
 fn needs(items: &[FetchAttribute]) -> Needs {
-    let mut n = Needs { header: false, full: false, sets_seen: false };
+    let mut n = Needs { meta: false, header: false, full: false, sets_seen: false };
     for item in items {
+        n.meta |= !matches!(item, FetchAttribute::Uid | FetchAttribute::Flags | FetchAttribute::ModSeq);
         match item {
             FetchAttribute::Rfc822Header => n.header = true,
             FetchAttribute::Rfc822 | FetchAttribute::Rfc822Text => {
@@ -114,22 +118,30 @@ impl Session {
         let mut failed = false;
         let mut vanished = false;
         for chunk in uids.chunks(BATCH) {
-            let metas = match self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header)) {
-                Ok(m) => m,
-                Err(e) => return e.into(),
+            let metas: Vec<(u32, Option<MessageMeta>)> = if need.meta {
+                match self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header)) {
+                    Ok(m) => {
+                        // Messages another session expunged since this one last looked have
+                        // no row.
+                        vanished |= m.len() < chunk.len();
+                        m.into_iter().map(|m| (m.uid, Some(m))).collect()
+                    }
+                    Err(e) => return e.into(),
+                }
+            } else {
+                // UID, FLAGS and MODSEQ come from the view, as this session knows them.
+                chunk.iter().map(|uid| (*uid, None)).collect()
             };
-            // Messages another session expunged since this one last looked have no row.
-            vanished |= metas.len() < chunk.len();
-            for meta in metas {
+            for (uid, meta) in metas {
                 let body = if need.full {
-                    match self.blocking(|s| s.read_message(&user, id, meta.uid)) {
+                    match self.blocking(|s| s.read_message(&user, id, uid)) {
                         Ok(b) => Some(b),
                         Err(e) => {
-                            let gone = self.blocking(|s| s.fetch_meta(&user, id, &[meta.uid], false));
+                            let gone = self.blocking(|s| s.fetch_meta(&user, id, &[uid], false));
                             if gone.is_ok_and(|m| m.is_empty()) {
                                 vanished = true;
                             } else {
-                                tracing::error!(uid = meta.uid, error = %e, "cannot read message file");
+                                tracing::error!(uid, error = %e, "cannot read message file");
                                 failed = true;
                             }
                             continue;
@@ -138,12 +150,11 @@ impl Session {
                 } else {
                     None
                 };
-                let add_flags = seen_now.binary_search(&meta.uid).is_ok();
+                let add_flags = seen_now.binary_search(&uid).is_ok();
                 match self.fetch_line(
                     uid_cmd,
                     items,
-                    &meta,
-                    body.as_deref(),
+                    Message { uid, meta: meta.as_ref(), body: body.as_deref() },
                     add_flags,
                     changed_since.is_some(),
                 ) {
@@ -168,45 +179,48 @@ impl Session {
         &self,
         uid_cmd: bool,
         items: &[FetchAttribute],
-        meta: &MessageMeta,
-        body: Option<&[u8]>,
+        message: Message<'_>,
         add_flags: bool,
         add_modseq: bool,
     ) -> Result<Vec<u8>, Outcome> {
+        let Message { uid, meta, body } = message;
         let view = self.selected.as_ref().expect("selected");
-        let Some(seq) = view.seq_of(meta.uid) else {
+        let Some(seq) = view.seq_of(uid) else {
             return Ok(Vec::new());
         };
-        let state = view.get(meta.uid).expect("in view");
+        let state = view.get(uid).expect("in view");
+        // Present whenever an item needs it (see `needs`).
+        let row =
+            || meta.ok_or_else(|| Outcome::No("[SERVERBUG] Message data missing; please report".into()));
         let mut parts: Vec<Vec<u8>> = Vec::new();
         let has = |f: fn(&FetchAttribute) -> bool| items.iter().any(f);
         if uid_cmd && !has(|i| matches!(i, FetchAttribute::Uid)) {
-            parts.push(format!("UID {}", meta.uid).into_bytes());
+            parts.push(format!("UID {}", uid).into_bytes());
         }
         for item in items {
             let part = match item {
-                FetchAttribute::Uid => format!("UID {}", meta.uid).into_bytes(),
-                FetchAttribute::Flags => flags_item(state, self.shows_recent(meta.uid)),
-                FetchAttribute::InternalDate => format!(
-                    "INTERNALDATE \"{}\"",
-                    response::date_time(meta.internal_date, meta.internal_date_offset)
-                )
-                .into_bytes(),
-                FetchAttribute::Rfc822Size => format!("RFC822.SIZE {}", meta.size).into_bytes(),
-                FetchAttribute::Envelope => format!("ENVELOPE {}", meta.envelope).into_bytes(),
-                FetchAttribute::BodyStructure => {
-                    format!("BODYSTRUCTURE {}", meta.body_structure).into_bytes()
+                FetchAttribute::Uid => format!("UID {}", uid).into_bytes(),
+                FetchAttribute::Flags => flags_item(state, self.shows_recent(uid)),
+                FetchAttribute::InternalDate => {
+                    let m = row()?;
+                    let date = response::date_time(m.internal_date, m.internal_date_offset);
+                    format!("INTERNALDATE \"{date}\"").into_bytes()
                 }
-                FetchAttribute::Body => format!("BODY {}", meta.body).into_bytes(),
+                FetchAttribute::Rfc822Size => format!("RFC822.SIZE {}", row()?.size).into_bytes(),
+                FetchAttribute::Envelope => format!("ENVELOPE {}", row()?.envelope).into_bytes(),
+                FetchAttribute::BodyStructure => {
+                    format!("BODYSTRUCTURE {}", row()?.body_structure).into_bytes()
+                }
+                FetchAttribute::Body => format!("BODY {}", row()?.body).into_bytes(),
                 FetchAttribute::ModSeq => format!("MODSEQ ({})", state.modseq).into_bytes(),
                 FetchAttribute::SaveDate => {
-                    format!("SAVEDATE \"{}\"", response::date_time(meta.save_date, 0)).into_bytes()
+                    format!("SAVEDATE \"{}\"", response::date_time(row()?.save_date, 0)).into_bytes()
                 }
-                FetchAttribute::EmailId => format!("EMAILID ({})", meta.email_id).into_bytes(),
+                FetchAttribute::EmailId => format!("EMAILID ({})", row()?.email_id).into_bytes(),
                 FetchAttribute::ThreadId => b"THREADID NIL".to_vec(),
                 FetchAttribute::Rfc822 => literal_item("RFC822", body.unwrap_or_default()),
                 FetchAttribute::Rfc822Header => {
-                    let header = meta.header.as_deref().unwrap_or_default();
+                    let header = meta.and_then(|m| m.header.as_deref()).unwrap_or_default();
                     literal_item("RFC822.HEADER", header)
                 }
                 FetchAttribute::Rfc822Text => {
@@ -215,7 +229,7 @@ impl Session {
                     literal_item("RFC822.TEXT", &text)
                 }
                 FetchAttribute::BodySection { section, partial, .. } => {
-                    let source = body.or(meta.header.as_deref()).unwrap_or_default();
+                    let source = body.or(meta.and_then(|m| m.header.as_deref())).unwrap_or_default();
                     section_item(section, *partial, source)
                 }
                 FetchAttribute::Binary { part, partial, .. } => {
@@ -230,7 +244,7 @@ impl Session {
             parts.push(part);
         }
         if add_flags && !has(|i| matches!(i, FetchAttribute::Flags)) {
-            parts.push(flags_item(state, self.shows_recent(meta.uid)));
+            parts.push(flags_item(state, self.shows_recent(uid)));
         }
         if (add_modseq || self.condstore) && !has(|i| matches!(i, FetchAttribute::ModSeq)) {
             parts.push(format!("MODSEQ ({})", state.modseq).into_bytes());
@@ -240,6 +254,15 @@ impl Session {
         line.extend_from_slice(b")\r\n");
         Ok(line)
     }
+}
+
+/// What FETCH has read of one message.
+struct Message<'a> {
+    uid: u32,
+    /// The index row, when an item needs it.
+    meta: Option<&'a MessageMeta>,
+    /// The whole message, when an item needs it.
+    body: Option<&'a [u8]>,
 }
 
 /// BINARY content of a part; a part that does not exist is empty (as Dovecot answers), an
@@ -254,8 +277,8 @@ fn binary_content(message: &[u8], part: &[u32]) -> Result<Vec<u8>, Outcome> {
     }
 }
 
-fn flags_item(state: &bushbuck_store::MessageState, recent: bool) -> Vec<u8> {
-    format!("FLAGS {}", wire::flag_list(&state.flags, recent)).into_bytes()
+fn flags_item(state: Entry<'_>, recent: bool) -> Vec<u8> {
+    format!("FLAGS {}", wire::flag_list(state.flags, recent)).into_bytes()
 }
 
 /// `NAME {n}\r\ndata`.

@@ -13,6 +13,7 @@ mod idle;
 mod list;
 pub(crate) mod mailbox_name;
 mod mailboxes;
+mod message_table;
 mod pattern;
 mod quota;
 mod search;
@@ -22,7 +23,9 @@ mod selected;
 mod sequence;
 mod session;
 mod sort;
+mod table_cache;
 mod visible;
 mod wire;
 
 pub use session::Session;
+pub use table_cache::TableCache;

@@ -206,9 +206,9 @@ impl Session {
             return Err(Outcome::Bad("No mailbox selected".into()));
         };
         let (user, id) = (view.owner.clone(), view.id);
-        let all: Vec<u32> = view.messages.iter().map(|m| m.uid).collect();
+        let all: Vec<u32> = view.messages.uids().to_vec();
         let cx = Context {
-            count: view.messages.len() as u32,
+            count: view.count(),
             max_uid: view.max_uid(),
             saved: &view.saved_search,
             now: chrono::Utc::now().timestamp(),
@@ -230,7 +230,7 @@ impl Session {
                 let candidate = Candidate {
                     seq: view.seq_of(meta.uid).unwrap_or(0),
                     uid: meta.uid,
-                    flags: &state.flags,
+                    flags: state.flags,
                     recent: view.recent.contains(&meta.uid),
                     meta: &meta,
                     header: meta.header.as_deref().unwrap_or_default(),

@@ -1,10 +1,13 @@
 //! SELECT, EXAMINE, CLOSE, UNSELECT, EXPUNGE and UID EXPUNGE.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use bushbuck_proto::imap::command::SequenceSet;
 use bushbuck_proto::imap::response;
+use bushbuck_store::{MailboxHeader, StoreError};
 
+use super::message_table::MessageTable;
 use super::selected::SelectedMailbox;
 use super::sequence::uids_from_uid_set;
 use super::session::{Outcome, Session};
@@ -53,18 +56,20 @@ impl Session {
         // \Recent is claimed only in one's own mailboxes.
         let claims = !read_only && viewer.is_none();
         let opened = self.blocking(|s| {
-            let snapshot = s.select(&owner, &name)?;
-            let recent = if claims { s.claim_recent(&owner, snapshot.id)? } else { Vec::new() };
-            Ok::<_, bushbuck_store::StoreError>((snapshot, recent))
+            let header = s.open_mailbox(&owner, &name)?;
+            let unclaimed = header.uid_next.saturating_sub(1) > header.recent_mark;
+            let recent = if claims && unclaimed { s.claim_recent(&owner, header.id)? } else { Vec::new() };
+            Ok::<_, StoreError>((header, recent))
         });
-        let (mut snapshot, recent) = match opened {
+        let (header, recent) = match opened {
             Ok(x) => x,
             Err(e) => return e.into(),
         };
-        if let Err(e) = self.overlay_seen(&owner, snapshot.id, viewer.as_deref(), &mut snapshot.messages) {
-            return e.into();
-        }
-        let keywords = snapshot.keywords.join(" ");
+        let opened = match self.load_messages(&owner, &name, &header, viewer.as_deref()) {
+            Ok(t) => t,
+            Err(e) => return e.into(),
+        };
+        let keywords = header.keywords.join(" ");
         let sep = if keywords.is_empty() { "" } else { " " };
         self.untagged(&format!("FLAGS ({SYSTEM_FLAGS}{sep}{keywords})"));
         if read_only {
@@ -73,37 +78,87 @@ impl Session {
             let permitted = permanent_flags(target.rights, &keywords);
             self.untagged(&format!("OK [PERMANENTFLAGS ({permitted})] Flags permitted"));
         }
-        self.untagged(&format!("{} EXISTS", snapshot.messages.len()));
+        self.untagged(&format!("{} EXISTS", opened.messages.len()));
         if self.rev2 {
             self.untagged(&format!("LIST () \"/\" {}", response::mailbox(&target.imap_name, true)));
         } else {
             self.untagged(&format!("{} RECENT", recent.len()));
-            if let Some(i) = snapshot.messages.iter().position(|m| !m.flags.iter().any(|f| f == "\\Seen")) {
+            if let Some(i) = opened.messages.first_unseen() {
                 self.untagged(&format!("OK [UNSEEN {}] First unseen message", i + 1));
             }
         }
-        self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", snapshot.uid_validity));
-        self.untagged(&format!("OK [UIDNEXT {}] Predicted next UID", snapshot.uid_next));
-        self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", snapshot.highest_modseq));
+        self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", header.uid_validity));
+        self.untagged(&format!("OK [UIDNEXT {}] Predicted next UID", opened.uid_next));
+        self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", opened.highest_modseq));
         if Some(&owner) == self.user.as_ref() {
             self.quota_warning(&owner, &target.at.name);
         }
         let recent: HashSet<u32> = recent.into_iter().collect();
         self.selected = Some(SelectedMailbox {
             owner,
-            id: snapshot.id,
+            id: header.id,
             rights: target.rights,
             viewer,
             read_only,
-            messages: snapshot.messages,
+            uid_validity: header.uid_validity,
+            messages: opened.messages,
             recent,
-            highest_modseq: snapshot.highest_modseq,
-            uid_next: snapshot.uid_next,
+            highest_modseq: opened.highest_modseq,
+            uid_next: opened.uid_next,
             pending_expunges: Vec::new(),
             saved_search: Vec::new(),
         });
         let mode = if read_only { "[READ-ONLY]" } else { "[READ-WRITE]" };
         Outcome::Ok(format!("{mode} {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
+    }
+
+    /// The messages of a mailbox being selected: the cached table brought up to date when
+    /// there is one (only the changes are read), else every message read from the store.
+    /// Tables with a viewer's own \Seen are neither cached nor shared.
+    fn load_messages(
+        &self,
+        owner: &str,
+        name: &str,
+        header: &MailboxHeader,
+        viewer: Option<&str>,
+    ) -> Result<OpenedMessages, StoreError> {
+        let tables = &self.ctx.tables;
+        let cached = match viewer {
+            None => tables.get(owner, header.id, header.uid_validity, header.highest_modseq),
+            Some(_) => None,
+        };
+        if let Some(cached) = cached {
+            let since = cached.highest_modseq;
+            let changes = self.blocking(|s| s.changes(owner, header.id, since, cached.table.max_uid()))?;
+            let (highest_modseq, uid_next, count) =
+                (changes.highest_modseq, changes.uid_next, changes.messages);
+            let mut messages = cached.table;
+            if since < highest_modseq {
+                Arc::make_mut(&mut messages).apply(changes);
+            }
+            if messages.len() == count as usize {
+                let messages = tables.share(owner, header.id, header.uid_validity, highest_modseq, messages);
+                return Ok(OpenedMessages { messages, highest_modseq, uid_next });
+            }
+            tracing::warn!(
+                owner,
+                mailbox = name,
+                "cached message list disagreed with the store; reading it whole"
+            );
+        }
+        let mut snapshot = self.blocking(|s| s.select(owner, name))?;
+        if snapshot.id != header.id {
+            return Err(StoreError::NotPossible(
+                "the mailbox was replaced while being selected; select it again".into(),
+            ));
+        }
+        self.overlay_seen(owner, snapshot.id, viewer, &mut snapshot.messages)?;
+        let mut messages = Arc::new(MessageTable::from_states(snapshot.messages));
+        if viewer.is_none() {
+            messages =
+                tables.share(owner, snapshot.id, snapshot.uid_validity, snapshot.highest_modseq, messages);
+        }
+        Ok(OpenedMessages { messages, highest_modseq: snapshot.highest_modseq, uid_next: snapshot.uid_next })
     }
 
     /// CLOSE (`expunge` true: removes \Deleted messages silently) or UNSELECT.
@@ -145,4 +200,11 @@ impl Session {
         }
         Outcome::done(if set.is_some() { "UID EXPUNGE" } else { "EXPUNGE" })
     }
+}
+
+/// A selected mailbox's messages and the state they show.
+struct OpenedMessages {
+    messages: Arc<MessageTable>,
+    highest_modseq: u64,
+    uid_next: u32,
 }

@@ -2,9 +2,11 @@
 //! session knows them, and how to bring the view up to date with the store.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use bushbuck_store::{MailboxChanges, MailboxId, MessageState};
 
+use super::message_table::{Entry, MessageTable};
 use crate::acl::Rights;
 
 /// The selected mailbox as one session sees it.
@@ -19,8 +21,11 @@ pub struct SelectedMailbox {
     pub viewer: Option<String>,
     /// Opened by EXAMINE (or without write rights).
     pub read_only: bool,
-    /// Messages in sequence order (ascending UID).
-    pub messages: Vec<MessageState>,
+    /// UIDVALIDITY.
+    pub uid_validity: u32,
+    /// Messages in sequence order (ascending UID), shared with other sessions whose view is
+    /// the same state (changed copy-on-write).
+    pub messages: Arc<MessageTable>,
     /// UIDs that are \Recent for this session.
     pub recent: HashSet<u32>,
     /// The MODSEQ up to which this view has taken in changes.
@@ -51,24 +56,35 @@ pub struct ViewUpdate {
 impl SelectedMailbox {
     /// Largest UID in the view, 0 when empty.
     pub fn max_uid(&self) -> u32 {
-        self.messages.last().map_or(0, |m| m.uid)
+        self.messages.max_uid()
+    }
+
+    /// Number of messages in the view.
+    pub fn count(&self) -> u32 {
+        self.messages.len() as u32
     }
 
     /// Sequence number (1-based) of a UID in the view.
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| i as u32 + 1)
+        self.messages.index_of(uid).map(|i| i as u32 + 1)
     }
 
     /// The message with this UID.
-    pub fn get(&self, uid: u32) -> Option<&MessageState> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok().map(|i| &self.messages[i])
+    pub fn get(&self, uid: u32) -> Option<Entry<'_>> {
+        self.messages.get(uid)
+    }
+
+    /// Whether the view holds exactly the store's state at `highest_modseq`, so other
+    /// sessions may share its table.
+    pub fn is_exact(&self) -> bool {
+        self.pending_expunges.is_empty()
     }
 
     /// Records a state this session caused itself (STORE), so the next update does not
     /// announce it again.
     pub fn record(&mut self, state: &MessageState) {
-        if let Ok(i) = self.messages.binary_search_by_key(&state.uid, |m| m.uid) {
-            self.messages[i] = state.clone();
+        if self.get(state.uid).is_some_and(|m| m.modseq != state.modseq || m.flags != state.flags) {
+            Arc::make_mut(&mut self.messages).update(state);
         }
     }
 
@@ -77,8 +93,8 @@ impl SelectedMailbox {
     pub fn remove_own(&mut self, uids: &[u32]) -> Vec<u32> {
         let mut seqs = Vec::with_capacity(uids.len());
         for uid in uids {
-            if let Ok(i) = self.messages.binary_search_by_key(uid, |m| m.uid) {
-                self.messages.remove(i);
+            if let Some(i) = self.messages.index_of(*uid) {
+                Arc::make_mut(&mut self.messages).remove(i);
                 self.recent.remove(uid);
                 seqs.push(i as u32 + 1);
             }
@@ -101,28 +117,28 @@ impl SelectedMailbox {
             let mut pending = std::mem::take(&mut self.pending_expunges);
             pending.sort_unstable();
             for uid in pending {
-                if let Ok(i) = self.messages.binary_search_by_key(&uid, |m| m.uid) {
-                    self.messages.remove(i);
+                if let Some(i) = self.messages.index_of(uid) {
+                    Arc::make_mut(&mut self.messages).remove(i);
                     self.recent.remove(&uid);
                     update.expunged.push((i as u32 + 1, uid));
                 }
             }
         }
         for state in changes.changed {
-            if let Ok(i) = self.messages.binary_search_by_key(&state.uid, |m| m.uid) {
-                let known = &self.messages[i];
+            if let Some(i) = self.messages.index_of(state.uid) {
+                let known = self.messages.entry(i);
                 if state.modseq > known.modseq && state.flags != known.flags {
                     update.flag_changes.push((i as u32 + 1, state.clone()));
                 }
                 if state.modseq > known.modseq {
-                    self.messages[i] = state;
+                    Arc::make_mut(&mut self.messages).set(i, state.modseq, &state.flags);
                 }
             }
         }
         let before = self.messages.len();
         for state in changes.new_messages {
             if state.uid > self.max_uid() {
-                self.messages.push(state);
+                Arc::make_mut(&mut self.messages).push(&state);
             }
         }
         self.recent.extend(recent.iter().copied());
@@ -153,7 +169,8 @@ mod tests {
             rights: Rights::ALL,
             viewer: None,
             read_only: false,
-            messages: uids.iter().map(|u| state(*u, 1, &[])).collect(),
+            uid_validity: 1,
+            messages: Arc::new(MessageTable::from_states(uids.iter().map(|u| state(*u, 1, &[])).collect())),
             recent: HashSet::new(),
             highest_modseq: 1,
             uid_next: uids.last().map_or(1, |u| u + 1),
@@ -170,7 +187,7 @@ mod tests {
         let u = v.apply(changes, &[], true);
         assert_eq!(u.expunged, vec![(2, 11), (2, 12)]);
         assert_eq!(u.exists, Some(2));
-        assert_eq!(v.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![10, 13]);
+        assert_eq!(v.messages.uids(), &[10, 13]);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn message_uids(uid_cmd: bool, set: &SequenceSet, view: &SelectedMailbox) ->
 /// UIDs named by a set of message sequence numbers, ascending and unique. A number above the
 /// message count is an error (RFC 9051 6.4.*: the client's view is out of date).
 pub fn uids_from_sequence(set: &SequenceSet, view: &SelectedMailbox) -> Result<Vec<u32>, &'static str> {
-    let count = view.messages.len() as u32;
+    let count = view.count();
     let ranges = match set {
         SequenceSet::Saved => return Ok(saved(view)),
         SequenceSet::Ranges(r) => r,
@@ -37,7 +37,7 @@ pub fn uids_from_sequence(set: &SequenceSet, view: &SelectedMailbox) -> Result<V
     }
     seqs.sort_unstable();
     seqs.dedup();
-    Ok(seqs.into_iter().map(|s| view.messages[s as usize - 1].uid).collect())
+    Ok(seqs.into_iter().map(|s| view.messages.uids()[s as usize - 1]).collect())
 }
 
 /// UIDs named by a UID set that exist in the view, ascending and unique. `*` is the largest
@@ -57,8 +57,9 @@ pub fn uids_from_uid_set(set: &SequenceSet, view: &SelectedMailbox) -> Vec<u32> 
         .collect();
     spans.sort_unstable();
     view.messages
+        .uids()
         .iter()
-        .map(|m| m.uid)
+        .copied()
         .filter(|uid| spans.iter().any(|(lo, hi)| lo <= uid && uid <= hi))
         .collect()
 }

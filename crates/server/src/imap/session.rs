@@ -463,7 +463,18 @@ impl Session {
         let Some(view) = self.selected.as_mut() else {
             return;
         };
+        let changed = changes.highest_modseq > view.highest_modseq;
         let update = view.apply(changes, &recent, expunge_ok);
+        // A view that caught up exactly shares its table with the other sessions there.
+        if changed && view.viewer.is_none() && view.is_exact() {
+            view.messages = self.ctx.tables.share(
+                &view.owner,
+                view.id,
+                view.uid_validity,
+                view.highest_modseq,
+                view.messages.clone(),
+            );
+        }
         let mut lines = Vec::new();
         for (seq, _) in &update.expunged {
             lines.push(format!("{seq} EXPUNGE"));

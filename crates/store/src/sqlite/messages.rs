@@ -32,10 +32,18 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<MessageState> {
     Ok(MessageState { uid: r.get(0)?, flags: flags.to_strings(), modseq: r.get::<_, i64>(1)? as u64 })
 }
 
-/// States of messages matching `condition` (over `?1` = mailbox, `?2`, `?3`), by UID.
-fn states(conn: &Connection, condition: &str, a: i64, b: i64, c: i64) -> Result<Vec<MessageState>> {
+/// States of messages matching `condition` (over `?1` = mailbox, `?2`, `?3`), by UID, read
+/// from `source` (the table, perhaps with the index to use).
+fn states(
+    conn: &Connection,
+    source: &str,
+    condition: &str,
+    a: i64,
+    b: i64,
+    c: i64,
+) -> Result<Vec<MessageState>> {
     let sql = format!(
-        "SELECT uid, modseq, flags, keywords FROM messages WHERE mailbox = ?1 AND {condition} ORDER BY uid"
+        "SELECT uid, modseq, flags, keywords FROM {source} WHERE mailbox = ?1 AND {condition} ORDER BY uid"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![a, b, c], state_from_row)?;
@@ -50,22 +58,52 @@ fn expunged_uids(
     since: u64,
     max: u32,
 ) -> Result<Vec<u32>> {
-    let sql = format!("SELECT uid FROM expunged WHERE mailbox = ?1 AND modseq > ?2 {condition} ORDER BY uid");
+    // By MODSEQ: the table keeps every expunge, and a session asks for the few since it last
+    // looked (the planner would otherwise walk every expunged UID of the mailbox).
+    let sql = format!(
+        "SELECT uid FROM expunged INDEXED BY expunged_modseq WHERE mailbox = ?1 AND modseq > ?2 {condition} ORDER BY uid"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![mailbox.0, since as i64, max], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Keywords in use in a mailbox, in the order first used.
+fn keywords(conn: &Connection, mailbox: MailboxId) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM keywords WHERE mailbox = ?1 ORDER BY rowid")?;
+    let rows = stmt.query_map([mailbox.0], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Number of messages in a mailbox, from its usage counter.
+fn message_count(conn: &Connection, mailbox: MailboxId) -> Result<u32> {
+    let n: i64 = conn
+        .prepare_cached("SELECT used_messages FROM mailboxes WHERE id = ?1")?
+        .query_row([mailbox.0], |r| r.get(0))?;
+    Ok(n as u32)
+}
+
+/// A mailbox's identity and counters, without its messages.
+pub(crate) fn open_mailbox(conn: &mut Connection, name: &str) -> Result<MailboxHeader> {
+    let tx = conn.transaction()?;
+    let m = selectable_by_name(&tx, name)?;
+    Ok(MailboxHeader {
+        id: m.id,
+        uid_validity: m.uidvalidity,
+        uid_next: m.uidnext,
+        highest_modseq: m.highestmodseq,
+        messages: message_count(&tx, m.id)?,
+        recent_mark: m.recent_mark,
+        keywords: keywords(&tx, m.id)?,
+    })
 }
 
 /// The state a session sees on SELECT.
 pub(crate) fn select(conn: &mut Connection, name: &str) -> Result<MailboxSnapshot> {
     let tx = conn.transaction()?;
     let m = selectable_by_name(&tx, name)?;
-    let messages = states(&tx, "?2 = ?3", m.id.0, 0, 0)?;
-    let keywords = {
-        let mut stmt = tx.prepare_cached("SELECT name FROM keywords WHERE mailbox = ?1 ORDER BY rowid")?;
-        let rows = stmt.query_map([m.id.0], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    let messages = states(&tx, "messages", "?2 = ?3", m.id.0, 0, 0)?;
+    let keywords = keywords(&tx, m.id)?;
     Ok(MailboxSnapshot {
         id: m.id,
         uid_validity: m.uidvalidity,
@@ -105,11 +143,20 @@ pub(crate) fn changes(
     let m = selectable_by_id(&tx, mailbox)?;
     let known = i64::from(known_max_uid);
     Ok(MailboxChanges {
-        new_messages: states(&tx, "uid > ?2 AND ?3 = ?3", m.id.0, known, 0)?,
-        changed: states(&tx, "uid <= ?2 AND modseq > ?3", m.id.0, known, since as i64)?,
+        new_messages: states(&tx, "messages", "uid > ?2 AND ?3 = ?3", m.id.0, known, 0)?,
+        // By MODSEQ: few messages change between two looks, and many may lie below `known`.
+        changed: states(
+            &tx,
+            "messages INDEXED BY messages_modseq",
+            "uid <= ?2 AND modseq > ?3",
+            m.id.0,
+            known,
+            since as i64,
+        )?,
         expunged: expunged_uids(&tx, "AND uid <= ?3", m.id, since, known_max_uid)?,
         highest_modseq: m.highestmodseq,
         uid_next: m.uidnext,
+        messages: message_count(&tx, m.id)?,
     })
 }
 

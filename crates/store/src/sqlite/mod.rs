@@ -389,6 +389,11 @@ impl Store for SqliteStore {
         self.read(user, |conn, _| messages::select(conn, &name))
     }
 
+    fn open_mailbox(&self, user: &str, name: &str) -> Result<MailboxHeader> {
+        let name = canonical_mailbox_name(name)?;
+        self.read(user, |conn, _| messages::open_mailbox(conn, &name))
+    }
+
     fn claim_recent(&self, user: &str, mailbox: MailboxId) -> Result<Vec<u32>> {
         self.with_user(user, |conn, _, _| messages::claim_recent(conn, mailbox))
     }

@@ -8,13 +8,16 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
 
 /// The version that added per-mailbox usage counters.
 pub(crate) const V_USAGE: i64 = 3;
+
+/// The version that added a covering index of message states.
+pub(crate) const V_STATE_INDEX: i64 = 4;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -111,6 +114,14 @@ CREATE TRIGGER messages_usage_update AFTER UPDATE OF mailbox, size ON messages B
 END;
 ";
 
+/// Version 4 ([`V_STATE_INDEX`]): an index holding every column of a message's state, so
+/// SELECT and change polling read UIDs, MODSEQs and flags from the index alone instead of
+/// visiting each message row (whose cached header, ENVELOPE and BODYSTRUCTURE fill several
+/// pages: SELECT of 20,000 messages read about 60 MB before).
+const STATE_INDEX: &str = "
+CREATE INDEX messages_state ON messages (mailbox, uid, modseq, flags, keywords);
+";
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
 /// file had before (0 for a new index).
@@ -155,6 +166,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
             0 => tx.execute_batch(V1)?,
             v if v == V_ACL - 1 => tx.execute_batch(ACL)?,
             v if v == V_USAGE - 1 => tx.execute_batch(USAGE)?,
+            v if v == V_STATE_INDEX - 1 => tx.execute_batch(STATE_INDEX)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(
