@@ -8,13 +8,16 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
 
 /// The version that added per-mailbox usage counters.
 pub(crate) const V_USAGE: i64 = 3;
+
+/// The version that added the search text index.
+pub(crate) const V_SEARCH_TEXT: i64 = 4;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -111,6 +114,23 @@ CREATE TRIGGER messages_usage_update AFTER UPDATE OF mailbox, size ON messages B
 END;
 ";
 
+/// Version 4 ([`V_SEARCH_TEXT`]): the search text index, the decoded text parts of each
+/// message folded to lower case (`bushbuck_mime::folded_body_text`), so SEARCH BODY/TEXT
+/// scans prepared text instead of reading and decoding every file. Keyed by content address
+/// like the files, so copies and multi-recipient deliveries share one row; filled in the
+/// transaction that inserts a message row with new content, removed with the file when no
+/// row refers to it any more. Stores migrated from version 3 start with no rows: readers
+/// fall back to decoding the file and store what they computed.
+///
+/// A rowid table with an index on `blob` rather than `WITHOUT ROWID`: rows are kilobytes
+/// of text, and SQLite advises `WITHOUT ROWID` only for rows well under a page.
+const SEARCH_TEXT: &str = "
+CREATE TABLE search_text (
+    blob TEXT NOT NULL UNIQUE,  -- sha256 hex of the file, as messages.blob
+    text TEXT NOT NULL
+);
+";
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
 /// file had before (0 for a new index).
@@ -155,6 +175,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
             0 => tx.execute_batch(V1)?,
             v if v == V_ACL - 1 => tx.execute_batch(ACL)?,
             v if v == V_USAGE - 1 => tx.execute_batch(USAGE)?,
+            v if v == V_SEARCH_TEXT - 1 => tx.execute_batch(SEARCH_TEXT)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(
