@@ -86,6 +86,9 @@ fn multipart_alternative() {
     let text = body_text(ALT);
     assert!(text.contains("café") && text.contains("<b>é</b>"), "{text}");
     assert!(contains_folded(&text, "CAFÉ"));
+    let folded = folded_body_text(ALT);
+    assert_eq!(folded, fold(&text));
+    assert!(folded.contains(&fold("CAFÉ")) && !folded.contains("CAFÉ"));
 }
 
 const NESTED: &[u8] = b"From: x@y\n\

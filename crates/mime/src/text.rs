@@ -61,9 +61,20 @@ pub fn body_text(message: &[u8]) -> String {
     out
 }
 
-/// Case-insensitive substring match as IMAP SEARCH does it (both sides lowercased).
+/// The case folding of SEARCH: Unicode lower case. Text stored folded (the search text
+/// index) and needles must both go through this one function, so they fold alike.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// [`body_text`] already [`fold`]ed: what the search text index keeps for a message.
+pub fn folded_body_text(message: &[u8]) -> String {
+    fold(&body_text(message))
+}
+
+/// Case-insensitive substring match as IMAP SEARCH does it (both sides [`fold`]ed).
 pub fn contains_folded(haystack: &str, needle: &str) -> bool {
-    haystack.to_lowercase().contains(&needle.to_lowercase())
+    fold(haystack).contains(&fold(needle))
 }
 
 /// The mailbox (local part) of the first address in the first `name` field of `header`,

@@ -291,6 +291,11 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<MessageMeta>>;
     /// The full octets of one message.
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>>;
+    /// The text SEARCH BODY matches, for the given UIDs that still exist, ascending by UID:
+    /// the decoded text parts of each message (`bushbuck_mime::body_text`) folded to lower
+    /// case with `bushbuck_mime::fold`, so a folded needle can be looked for as a plain
+    /// substring.
+    fn search_texts(&self, user: &str, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<(u32, String)>>;
 
     /// Stores messages in a mailbox by name, atomically (all or none), durably: when this
     /// returns Ok the messages survive a crash.

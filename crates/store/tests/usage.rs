@@ -98,12 +98,13 @@ fn an_old_index_is_backfilled() {
     store.append("alice", "INBOX", &[new(&message(1))]).unwrap();
     let dir = store.user_dir("alice").unwrap();
     let conn = rusqlite::Connection::open(dir.join("index.sqlite3")).unwrap();
-    // Undo the usage step (and the later ones) as an index written by that version would look.
+    // Undo the usage step (and the later ones) as an index written by version 2 would look.
     conn.execute_batch(
         "DROP INDEX messages_state;
          DROP TRIGGER messages_usage_insert; DROP TRIGGER messages_usage_delete;
          DROP TRIGGER messages_usage_update;
          ALTER TABLE mailboxes DROP COLUMN used_bytes; ALTER TABLE mailboxes DROP COLUMN used_messages;
+         DROP TABLE search_text;
          PRAGMA user_version = 2;",
     )
     .unwrap();

@@ -72,6 +72,7 @@ struct Candidate<'a> {
     recent: bool,
     meta: &'a MessageMeta,
     header: &'a [u8],
+    /// The body's search text, already folded (`Store::search_texts`), when the keys need it.
     body_text: Option<String>,
 }
 
@@ -144,11 +145,11 @@ fn matches(key: &SearchKey, c: &Candidate, cx: &Context) -> bool {
         To(s) => header_matches(c, "To", s),
         Subject(s) => header_matches(c, "Subject", s),
         Header(field, s) => header_matches(c, field, s),
-        Body(s) => c.body_text.as_deref().is_some_and(|b| bushbuck_mime::contains_folded(b, &text(s))),
+        Body(s) => c.body_text.as_deref().is_some_and(|b| b.contains(&bushbuck_mime::fold(&text(s)))),
         Text(s) => {
             let needle = text(s);
             bushbuck_mime::contains_folded(&bushbuck_mime::header_text(c.header), &needle)
-                || c.body_text.as_deref().is_some_and(|b| bushbuck_mime::contains_folded(b, &needle))
+                || c.body_text.as_deref().is_some_and(|b| b.contains(&bushbuck_mime::fold(&needle)))
         }
         Larger(n) => c.meta.size > *n,
         Smaller(n) => c.meta.size < *n,
@@ -216,17 +217,16 @@ impl Session {
         let mut hits = Vec::new();
         for chunk in all.chunks(256) {
             let metas = self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header || header))?;
+            let texts =
+                if need.body { self.blocking(|s| s.search_texts(&user, id, chunk))? } else { Vec::new() };
+            // Both ascending by UID.
+            let mut texts = texts.into_iter().peekable();
             for meta in metas {
                 let Some(state) = view.get(meta.uid) else {
                     continue;
                 };
-                let body_text = if need.body {
-                    self.blocking(|s| s.read_message(&user, id, meta.uid))
-                        .ok()
-                        .map(|b| bushbuck_mime::body_text(&b))
-                } else {
-                    None
-                };
+                while texts.next_if(|(uid, _)| *uid < meta.uid).is_some() {}
+                let body_text = texts.next_if(|(uid, _)| *uid == meta.uid).map(|(_, text)| text);
                 let candidate = Candidate {
                     seq: view.seq_of(meta.uid).unwrap_or(0),
                     uid: meta.uid,

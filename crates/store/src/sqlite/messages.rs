@@ -9,7 +9,21 @@ use crate::api::*;
 use crate::blobs::{content_address, BlobDir};
 use crate::error::{Result, StoreError};
 use crate::flagset::{Flags, DELETED};
-use bushbuck_mime::summarize;
+use bushbuck_mime::{folded_body_text, summarize, MessageSummary};
+
+/// What the index keeps about a message's content, computed from its octets before the
+/// write transaction (and outside the user's connection lock): parsing and decoding are
+/// the costly part of an append.
+pub(crate) struct Prepared {
+    summary: MessageSummary,
+    /// The search text ([`folded_body_text`]).
+    text: String,
+}
+
+/// [`Prepared`] for each message, in order.
+pub(crate) fn prepare(messages: &[NewMessage<'_>]) -> Vec<Prepared> {
+    messages.iter().map(|m| Prepared { summary: summarize(m.data), text: folded_body_text(m.data) }).collect()
+}
 
 /// Sorted, deduplicated UIDs folded into inclusive ranges, for `uid BETWEEN` queries.
 pub(crate) fn uid_ranges(uids: &[u32]) -> Vec<(u32, u32)> {
@@ -224,14 +238,17 @@ pub(crate) fn blob_of(conn: &Connection, mailbox: MailboxId, uid: u32) -> Result
         .ok_or_else(|| StoreError::NotPossible(format!("no message with UID {uid}")))
 }
 
-/// APPEND: files first (durable), then all index rows in one transaction.
+/// APPEND: files first (durable), then all index rows in one transaction, with the search
+/// text of content the index has no text for yet. `prepared` is [`prepare`]`(messages)`.
 pub(crate) fn append(
     conn: &mut Connection,
     blobs: &BlobDir,
     name: &str,
     messages: &[NewMessage<'_>],
+    prepared: &[Prepared],
     fx: &mut Effects,
 ) -> Result<Placed> {
+    debug_assert_eq!(messages.len(), prepared.len());
     let flags = messages.iter().map(|m| Flags::parse(&m.flags)).collect::<Result<Vec<_>>>()?;
     let shas: Vec<String> = messages.iter().map(|m| content_address(m.data)).collect();
     // Fail early on a missing mailbox before writing files.
@@ -239,7 +256,6 @@ pub(crate) fn append(
     for (msg, sha) in messages.iter().zip(&shas) {
         blobs.ensure(sha, msg.data)?;
     }
-    let summaries: Vec<_> = messages.iter().map(|m| summarize(m.data)).collect();
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let m = selectable_by_name(&tx, name)?;
@@ -256,6 +272,7 @@ pub(crate) fn append(
                                    modseq, flags, keywords, envelope, bodystructure, body, header, sent_date)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?;
+        let mut insert_text = tx.prepare_cached(INSERT_TEXT)?;
         for (i, msg) in messages.iter().enumerate() {
             // Re-check under the write lock: another process may have just removed the file.
             blobs.ensure(&shas[i], msg.data)?;
@@ -263,7 +280,7 @@ pub(crate) fn append(
             let keywords = canonical_keywords(&tx, m.id, &flags[i].keywords)?;
             let f = Flags { system: flags[i].system, keywords };
             let (date, offset) = msg.internal_date.unwrap_or((saved, 0));
-            let s = &summaries[i];
+            let s = &prepared[i].summary;
             let header = &msg.data[..s.header_len.min(msg.data.len())];
             insert.execute(params![
                 m.id.0,
@@ -282,12 +299,69 @@ pub(crate) fn append(
                 header,
                 s.sent_date,
             ])?;
+            insert_text.execute(params![shas[i], prepared[i].text])?;
             uids.push((0, uid));
         }
     }
     tx.commit()?;
     fx.notify.push((m.id, modseq));
     Ok(Placed { uid_validity: m.uidvalidity, uids })
+}
+
+/// Adds the search text of a content address unless it has one.
+const INSERT_TEXT: &str = "INSERT OR IGNORE INTO search_text (blob, text) VALUES (?1, ?2)";
+
+/// The search text of the existing UIDs among `uids`, ascending: (UID, content address,
+/// folded text or None when the index has none for that content, as in a store migrated
+/// from schema version 3).
+pub(crate) fn search_texts(
+    conn: &mut Connection,
+    mailbox: MailboxId,
+    uids: &[u32],
+) -> Result<Vec<(u32, String, Option<String>)>> {
+    let tx = conn.transaction()?;
+    let m = selectable_by_id(&tx, mailbox)?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT m.uid, m.blob, t.text FROM messages m LEFT JOIN search_text t ON t.blob = m.blob
+         WHERE m.mailbox = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid",
+    )?;
+    let mut out = Vec::new();
+    for (lo, hi) in uid_ranges(uids) {
+        let rows = stmt.query_map(params![m.id.0, lo, hi], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+/// Stores search texts computed by a reader for content that had none, in one transaction.
+/// Content no message refers to any more (expunged meanwhile) gets no row, so a row never
+/// outlives its file. Returns how many rows were added.
+pub(crate) fn backfill_search_texts(conn: &mut Connection, texts: &[(String, String)]) -> Result<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut added = 0;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO search_text (blob, text)
+             SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM messages WHERE blob = ?1)",
+        )?;
+        for (blob, text) in texts {
+            added += insert.execute(params![blob, text])?;
+        }
+    }
+    tx.commit()?;
+    Ok(added)
+}
+
+/// Sets the search text of content addresses, replacing what was there (reconstruct).
+pub(crate) fn replace_search_texts(conn: &Connection, texts: &[(String, String)]) -> Result<()> {
+    let mut insert =
+        conn.prepare_cached("INSERT OR REPLACE INTO search_text (blob, text) VALUES (?1, ?2)")?;
+    for (blob, text) in texts {
+        insert.execute(params![blob, text])?;
+    }
+    Ok(())
 }
 
 /// COPY, or with `expunge_source` MOVE: new rows sharing the same files, and for MOVE the

@@ -293,7 +293,8 @@ impl SqliteStore {
     }
 }
 
-/// Unlinks those of `shas` that no index row refers to any more; returns how many. Runs under the index write
+/// Unlinks those of `shas` that no index row refers to any more, and drops their search
+/// text in the same transaction; returns how many. Runs under the index write
 /// lock, so an append in another process cannot commit a reference to a file being removed
 /// (append re-checks its files inside its own write transaction).
 fn remove_unreferenced(conn: &mut Connection, blobs: &BlobDir, shas: &mut Vec<String>) -> Result<u64> {
@@ -303,8 +304,10 @@ fn remove_unreferenced(conn: &mut Connection, blobs: &BlobDir, shas: &mut Vec<St
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut used = tx.prepare_cached("SELECT 1 FROM messages WHERE blob = ?1 LIMIT 1")?;
+        let mut forget_text = tx.prepare_cached("DELETE FROM search_text WHERE blob = ?1")?;
         for sha in shas.iter() {
             if !used.exists([sha])? {
+                forget_text.execute([sha])?;
                 blobs.remove(sha)?;
                 removed += 1;
             }
@@ -432,6 +435,42 @@ impl Store for SqliteStore {
         })
     }
 
+    fn search_texts(&self, user: &str, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<(u32, String)>> {
+        let (rows, blobs) =
+            self.read(user, |conn, blobs| Ok((messages::search_texts(conn, mailbox, uids)?, blobs.clone())))?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut computed: Vec<(String, String)> = Vec::new();
+        for (uid, blob, text) in rows {
+            let text = match text {
+                Some(text) => text,
+                // No row yet (a store from before the index): decode the file, outside the
+                // lock. A file gone meanwhile was expunged: leave the message out.
+                None => match blobs.read(&blob) {
+                    Ok(data) => {
+                        let text = bushbuck_mime::folded_body_text(&data);
+                        computed.push((blob, text.clone()));
+                        text
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            out.push((uid, text));
+        }
+        if !computed.is_empty() {
+            // Keep what was computed so the next search reads it. Failing to is no reason
+            // to fail the search: the texts are correct either way.
+            computed.sort_unstable();
+            computed.dedup_by(|a, b| a.0 == b.0);
+            if let Err(e) =
+                self.with_user(user, |conn, _, _| messages::backfill_search_texts(conn, &computed))
+            {
+                tracing::warn!(user, error = %e, "could not store search text");
+            }
+        }
+        Ok(out)
+    }
+
     fn append(&self, user: &str, mailbox: &str, messages: &[NewMessage<'_>]) -> Result<Placed> {
         let name = canonical_mailbox_name(mailbox)?;
         // Write and fsync the files before taking the user's index lock, so readers do not wait
@@ -440,7 +479,8 @@ impl Store for SqliteStore {
         for message in messages {
             handle.blobs.ensure(&blobs::content_address(message.data), message.data)?;
         }
-        self.with_user(user, |conn, blobs, fx| messages::append(conn, blobs, &name, messages, fx))
+        let prepared = messages::prepare(messages);
+        self.with_user(user, |conn, blobs, fx| messages::append(conn, blobs, &name, messages, &prepared, fx))
     }
 
     fn store_flags(

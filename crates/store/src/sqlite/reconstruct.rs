@@ -3,12 +3,13 @@
 //! Every content-addressed file under `users/<user>/blobs` is a message. Two cases:
 //!
 //! - The index opens and passes `PRAGMA quick_check`: it is repaired in place. Messages it
-//!   knows keep mailbox, UID, flags, dates and MODSEQ; rows whose file is missing are
-//!   removed (recorded as expunged, so sessions and QRESYNC clients see them go); files no
-//!   row refers to are appended to the mailbox [`RECOVERED_MAILBOX`] with new UIDs. They are
-//!   not put in INBOX because such files are usually either appends that crashed before
-//!   their commit or expunged messages whose unlink did not happen: resurrecting deleted
-//!   mail into INBOX would surprise the user more than a separate folder.
+//!   knows keep mailbox, UID, flags, dates and MODSEQ, and get their search text recomputed
+//!   from their files; rows whose file is missing are removed (recorded as expunged, so
+//!   sessions and QRESYNC clients see them go); files no row refers to are appended to the
+//!   mailbox [`RECOVERED_MAILBOX`] with new UIDs. They are not put in INBOX because such
+//!   files are usually either appends that crashed before their commit or expunged messages
+//!   whose unlink did not happen: resurrecting deleted mail into INBOX would surprise the
+//!   user more than a separate folder.
 //! - The index is missing, empty or damaged: it is renamed aside (`index.sqlite3.corrupt-
 //!   <unix time>`, with its `-wal`/`-shm` files renamed alike so the copy stays readable)
 //!   and a new one is created. Whatever rows can still be read from the damaged copy are
@@ -350,6 +351,7 @@ fn repair_in_place(
         }
         tx.commit()?;
     }
+    rebuild_search_texts(conn, blobs, &referenced)?;
     let orphans: Vec<(&String, &FileInfo)> =
         files.iter().filter(|(sha, _)| !referenced.contains(*sha)).collect();
     if !orphans.is_empty() {
@@ -366,6 +368,29 @@ fn repair_in_place(
         report.recovered_into = Some(RECOVERED_MAILBOX.to_string());
     }
     report.messages = count_messages(conn)?;
+    Ok(())
+}
+
+/// Recomputes the search text of every file in `referenced` from its octets, and drops the
+/// text of content no message refers to, in batches of transactions.
+fn rebuild_search_texts(conn: &mut Connection, blobs: &BlobDir, referenced: &BTreeSet<String>) -> Result<()> {
+    conn.execute("DELETE FROM search_text WHERE blob NOT IN (SELECT blob FROM messages)", [])?;
+    let mut batch: Vec<(String, String)> = Vec::new();
+    let mut bytes = 0;
+    let mut shas = referenced.iter().peekable();
+    while let Some(sha) = shas.next() {
+        let data = blobs.read(sha)?;
+        let text = bushbuck_mime::folded_body_text(&data);
+        bytes += text.len();
+        batch.push((sha.clone(), text));
+        if batch.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES || shas.peek().is_none() {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            messages::replace_search_texts(&tx, &batch)?;
+            tx.commit()?;
+            batch.clear();
+            bytes = 0;
+        }
+    }
     Ok(())
 }
 
@@ -466,7 +491,8 @@ fn append_items(conn: &mut Connection, blobs: &BlobDir, mailbox: &str, items: Ve
                 })
                 .collect();
             let mut fx = Effects::default();
-            messages::append(conn, blobs, mailbox, &messages, &mut fx)?;
+            let prepared = messages::prepare(&messages);
+            messages::append(conn, blobs, mailbox, &messages, &prepared, &mut fx)?;
             done += batch.len() as u64;
             batch.clear();
             bytes = 0;

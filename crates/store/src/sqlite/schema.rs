@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
@@ -16,8 +16,11 @@ pub(crate) const V_ACL: i64 = 2;
 /// The version that added per-mailbox usage counters.
 pub(crate) const V_USAGE: i64 = 3;
 
+/// The version that added the search text index.
+pub(crate) const V_SEARCH_TEXT: i64 = 4;
+
 /// The version that added a covering index of message states.
-pub(crate) const V_STATE_INDEX: i64 = 4;
+pub(crate) const V_STATE_INDEX: i64 = 5;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -114,12 +117,29 @@ CREATE TRIGGER messages_usage_update AFTER UPDATE OF mailbox, size ON messages B
 END;
 ";
 
-/// Version 4 ([`V_STATE_INDEX`]): an index holding every column of a message's state, so
+/// Version 4 ([`V_SEARCH_TEXT`]): the search text index, the decoded text parts of each
+/// message folded to lower case (`bushbuck_mime::folded_body_text`), so SEARCH BODY/TEXT
+/// scans prepared text instead of reading and decoding every file. Keyed by content address
+/// like the files, so copies and multi-recipient deliveries share one row; filled in the
+/// transaction that inserts a message row with new content, removed with the file when no
+/// row refers to it any more. Stores migrated from version 3 start with no rows: readers
+/// fall back to decoding the file and store what they computed.
+///
+/// A rowid table with an index on `blob` rather than `WITHOUT ROWID`: rows are kilobytes
+/// of text, and SQLite advises `WITHOUT ROWID` only for rows well under a page.
+const SEARCH_TEXT: &str = "
+CREATE TABLE search_text (
+    blob TEXT NOT NULL UNIQUE,  -- sha256 hex of the file, as messages.blob
+    text TEXT NOT NULL
+);
+";
+
+/// Version 5 ([`V_STATE_INDEX`]): an index holding every column of a message's state, so
 /// SELECT and change polling read UIDs, MODSEQs and flags from the index alone instead of
 /// visiting each message row (whose cached header, ENVELOPE and BODYSTRUCTURE fill several
 /// pages: SELECT of 20,000 messages read about 60 MB before).
 const STATE_INDEX: &str = "
-CREATE INDEX messages_state ON messages (mailbox, uid, modseq, flags, keywords);
+CREATE INDEX IF NOT EXISTS messages_state ON messages (mailbox, uid, modseq, flags, keywords);
 ";
 
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
@@ -166,6 +186,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
             0 => tx.execute_batch(V1)?,
             v if v == V_ACL - 1 => tx.execute_batch(ACL)?,
             v if v == V_USAGE - 1 => tx.execute_batch(USAGE)?,
+            v if v == V_SEARCH_TEXT - 1 => tx.execute_batch(SEARCH_TEXT)?,
             v if v == V_STATE_INDEX - 1 => tx.execute_batch(STATE_INDEX)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
