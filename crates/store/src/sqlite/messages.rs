@@ -15,14 +15,36 @@ use bushbuck_mime::{folded_body_text, summarize, MessageSummary};
 /// write transaction (and outside the user's connection lock): parsing and decoding are
 /// the costly part of an append.
 pub(crate) struct Prepared {
+    /// Content address of the octets.
+    sha: String,
     summary: MessageSummary,
     /// The search text ([`folded_body_text`]).
     text: String,
 }
 
+/// Messages below this many are prepared on the calling thread; larger batches (reconstruct,
+/// big MULTIAPPENDs) are split over the machine's cores.
+const PARALLEL_FROM: usize = 8;
+
 /// [`Prepared`] for each message, in order.
 pub(crate) fn prepare(messages: &[NewMessage<'_>]) -> Vec<Prepared> {
-    messages.iter().map(|m| Prepared { summary: summarize(m.data), text: folded_body_text(m.data) }).collect()
+    let one = |m: &NewMessage<'_>| Prepared {
+        sha: content_address(m.data),
+        summary: summarize(m.data),
+        text: folded_body_text(m.data),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if messages.len() < PARALLEL_FROM || threads < 2 {
+        return messages.iter().map(one).collect();
+    }
+    let per_thread = messages.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = messages
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().expect("message parsing does not panic")).collect()
+    })
 }
 
 /// Sorted, deduplicated UIDs folded into inclusive ranges, for `uid BETWEEN` queries.
@@ -250,7 +272,7 @@ pub(crate) fn append(
 ) -> Result<Placed> {
     debug_assert_eq!(messages.len(), prepared.len());
     let flags = messages.iter().map(|m| Flags::parse(&m.flags)).collect::<Result<Vec<_>>>()?;
-    let shas: Vec<String> = messages.iter().map(|m| content_address(m.data)).collect();
+    let shas: Vec<&str> = prepared.iter().map(|p| p.sha.as_str()).collect();
     // Fail early on a missing mailbox before writing files.
     selectable_by_name(conn, name)?;
     for (msg, sha) in messages.iter().zip(&shas) {
@@ -275,7 +297,7 @@ pub(crate) fn append(
         let mut insert_text = tx.prepare_cached(INSERT_TEXT)?;
         for (i, msg) in messages.iter().enumerate() {
             // Re-check under the write lock: another process may have just removed the file.
-            blobs.ensure(&shas[i], msg.data)?;
+            blobs.ensure(shas[i], msg.data)?;
             let uid = first + i as u32;
             let keywords = canonical_keywords(&tx, m.id, &flags[i].keywords)?;
             let f = Flags { system: flags[i].system, keywords };
