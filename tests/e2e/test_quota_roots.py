@@ -100,3 +100,25 @@ def test_quota_fix_reports_every_root(make_server):
     out = srv.cli("quota", "fix", "alice").stdout
     assert "user/alice: usage unchanged, 1 KiB/1 messages" in out, out
     assert "user/alice/Archive: usage was 977 KiB/1 messages, now 3 KiB/1 messages" in out, out
+
+
+def test_quota_gauges_count_what_the_user_root_governs(make_server):
+    import urllib.request
+
+    srv = acl_server(make_server)
+    alice, admin = session(srv, "alice"), session(srv, "admin")
+    alice.ok('CREATE "Archive"')
+    srv.cli("quota", "set", "alice", "--storage", "100")
+    admin.ok('SETQUOTA "user/alice/Archive" (STORAGE 50)')
+    assert append(alice, "INBOX", 3000).split(b" ")[1] == b"OK"
+    assert append(alice, "Archive", 5000).split(b" ")[1] == b"OK"
+    bulletin_board(srv, "news", "anyone lrp", posts=("hello",))
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.http_port}/metrics", timeout=10) as r:
+        lines = dict(line.rsplit(" ", 1) for line in r.read().decode().splitlines() if not line.startswith("#"))
+    # The user's root counts INBOX only: the archive has a root of its own (as GETQUOTAROOT says).
+    assert 3000 <= float(lines['bushbuck_quota_used_bytes{user="alice"}']) < 4000, lines
+    assert float(lines['bushbuck_quota_used_messages{user="alice"}']) == 1
+    # The store totals count everything, the shared mailboxes too.
+    assert float(lines["bushbuck_store_messages"]) == 3
+    assert float(lines["bushbuck_store_bytes"]) >= 8000

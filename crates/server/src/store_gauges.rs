@@ -7,18 +7,25 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bushbuck_auth::QuotaLimits;
+use bushbuck_store::{StoreError, SHARED_OWNER};
 
 use crate::context::ServerContext;
-use crate::quota;
+use crate::quota::OwnerRoots;
+use crate::quota_roots::QuotaRoot;
 
 /// How long one reading is served before the store is asked again.
 const CACHE_FOR: Duration = Duration::from_secs(5);
 
-/// One user's usage and limits.
+/// One store's usage, and for a user their quota root's.
 struct UserUsage {
     user: String,
+    /// Everything the store holds.
     bytes: u64,
     messages: u64,
+    /// What the user's root `user/NAME` counts: less than the store when a nested root
+    /// (`user/NAME/Archive`) takes part of it.
+    quota_bytes: u64,
+    quota_messages: u64,
     limits: QuotaLimits,
 }
 
@@ -46,7 +53,42 @@ impl StoreGauges {
     }
 }
 
-/// Usage and limits of every user with a store; users that cannot be read are logged and left out.
+/// A user's store usage and their whole-store quota root's state.
+fn read_user(ctx: &ServerContext, user: &str) -> Result<UserUsage, String> {
+    let (bytes, messages) = ctx.store.usage(user).map_err(|e| e.to_string())?;
+    let roots = OwnerRoots::read(&ctx.directory, user)?;
+    let quota = roots.state(&ctx.config, &ctx.directory, ctx.store.as_ref(), &QuotaRoot::whole(user))?;
+    Ok(UserUsage {
+        user: user.to_string(),
+        bytes,
+        messages,
+        quota_bytes: quota.used_bytes,
+        quota_messages: quota.used_messages,
+        limits: quota.limits,
+    })
+}
+
+/// The shared mailboxes' usage, counted in the store totals only (they have no user root).
+fn read_shared(ctx: &ServerContext) -> Option<UserUsage> {
+    match ctx.store.usage(SHARED_OWNER) {
+        Ok((bytes, messages)) => Some(UserUsage {
+            user: SHARED_OWNER.to_string(),
+            bytes,
+            messages,
+            quota_bytes: 0,
+            quota_messages: 0,
+            limits: QuotaLimits::default(),
+        }),
+        Err(StoreError::NoSuchUser) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the shared mailboxes' usage");
+            None
+        }
+    }
+}
+
+/// Usage and limits of every user with a store, then the shared store's; stores that cannot
+/// be read are logged and left out.
 fn read(ctx: &ServerContext) -> Vec<UserUsage> {
     let users = match ctx.store.list_users() {
         Ok(users) => users,
@@ -57,12 +99,12 @@ fn read(ctx: &ServerContext) -> Vec<UserUsage> {
     };
     let mut out = Vec::with_capacity(users.len());
     for user in users {
-        let usage = ctx.store.usage(&user).map_err(|e| e.to_string());
-        match usage.and_then(|u| Ok((u, quota::limits(&ctx.config, &ctx.directory, &user)?))) {
-            Ok(((bytes, messages), limits)) => out.push(UserUsage { user, bytes, messages, limits }),
+        match read_user(ctx, &user) {
+            Ok(usage) => out.push(usage),
             Err(e) => tracing::warn!(user, error = %e, "metrics: cannot read usage"),
         }
     }
+    out.extend(read_shared(ctx));
     out
 }
 
@@ -80,11 +122,13 @@ fn render(users: &[UserUsage]) -> String {
         users.iter().filter(|u| u.limits.storage_kb.is_some() || u.limits.messages.is_some()).collect();
     type Gauge = (&'static str, &'static str, fn(&UserUsage) -> Option<u64>);
     let gauges: [Gauge; 4] = [
-        ("bushbuck_quota_used_bytes", "Octets counted against the user's quota.", |u| Some(u.bytes)),
+        ("bushbuck_quota_used_bytes", "Octets counted against the user's quota.", |u| Some(u.quota_bytes)),
         ("bushbuck_quota_limit_bytes", "The user's storage limit in octets.", |u| {
             u.limits.storage_kb.map(|kb| kb.saturating_mul(1024))
         }),
-        ("bushbuck_quota_used_messages", "Messages counted against the user's quota.", |u| Some(u.messages)),
+        ("bushbuck_quota_used_messages", "Messages counted against the user's quota.", |u| {
+            Some(u.quota_messages)
+        }),
         ("bushbuck_quota_limit_messages", "The user's message limit.", |u| u.limits.messages),
     ];
     for (name, help, value) in gauges {
@@ -109,12 +153,14 @@ mod tests {
             user: name.into(),
             bytes,
             messages,
+            quota_bytes: bytes - 1000,
+            quota_messages: messages,
             limits: QuotaLimits { storage_kb, messages: limit },
         };
-        let text = render(&[user("alice", 3000, 2, Some(10), None), user("bob", 500, 1, None, None)]);
-        assert!(text.contains("bushbuck_store_bytes 3500\n"));
+        let text = render(&[user("alice", 3000, 2, Some(10), None), user("bob", 1500, 1, None, None)]);
+        assert!(text.contains("bushbuck_store_bytes 4500\n"));
         assert!(text.contains("bushbuck_store_messages 3\n"));
-        assert!(text.contains("bushbuck_quota_used_bytes{user=\"alice\"} 3000\n"));
+        assert!(text.contains("bushbuck_quota_used_bytes{user=\"alice\"} 2000\n"));
         assert!(text.contains("bushbuck_quota_limit_bytes{user=\"alice\"} 10240\n"));
         assert!(text.contains("bushbuck_quota_used_messages{user=\"alice\"} 2\n"));
         assert!(!text.contains("bushbuck_quota_limit_messages{"));
