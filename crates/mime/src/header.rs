@@ -39,7 +39,19 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 
 /// Splits a header block into fields. Stops at the first empty line.
 pub(crate) fn parse(block: &[u8]) -> Vec<Field<'_>> {
+    parse_where(block, |_| true)
+}
+
+/// The fields called `name` (ASCII case-insensitive) of a header block, as [`parse`] gives
+/// them, without copying the values of the others (SEARCH HEADER on every message).
+pub(crate) fn parse_named<'a>(block: &'a [u8], name: &str) -> Vec<Field<'a>> {
+    parse_where(block, |n| n.eq_ignore_ascii_case(name.as_bytes()))
+}
+
+fn parse_where(block: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<Field<'_>> {
     let mut fields: Vec<Field<'_>> = Vec::new();
+    // Whether a field has started, and whether it was kept (its continuation lines go with it).
+    let mut previous: Option<bool> = None;
     let mut pos = 0;
     while pos < block.len() {
         let (content_end, next) = line_at(block, pos);
@@ -48,14 +60,14 @@ pub(crate) fn parse(block: &[u8]) -> Vec<Field<'_>> {
             break;
         }
         let continued = matches!(line[0], b' ' | b'\t');
-        if continued {
-            if let Some(last) = fields.last_mut() {
+        if continued && previous.is_some() {
+            if let (Some(true), Some(last)) = (previous, fields.last_mut()) {
                 last.value.push(b'\n');
                 push_value(&mut last.value, strip_cr(line));
                 last.end = next;
-                pos = next;
-                continue;
             }
+            pos = next;
+            continue;
         }
         let (name, value) = match line.iter().position(|&b| b == b':') {
             Some(colon) => {
@@ -70,9 +82,13 @@ pub(crate) fn parse(block: &[u8]) -> Vec<Field<'_>> {
             }
             None => (line, &line[line.len()..]),
         };
-        let mut v = Vec::with_capacity(value.len());
-        push_value(&mut v, value);
-        fields.push(Field { name, value: v, start: pos, end: next });
+        let kept = keep(name);
+        previous = Some(kept);
+        if kept {
+            let mut v = Vec::with_capacity(value.len());
+            push_value(&mut v, value);
+            fields.push(Field { name, value: v, start: pos, end: next });
+        }
         pos = next;
     }
     fields
@@ -107,5 +123,16 @@ mod tests {
         assert_eq!(f[1].name, b"X-No-Colon");
         assert_eq!(f[2].name, b"To");
         assert_eq!(&h[f[0].start..f[0].end], b"Subject:  hi\r\n there\r\n");
+    }
+
+    #[test]
+    fn named_fields_are_those_of_the_whole_parse() {
+        let h = b" lead\r\nTo: x\r\n y\r\nsubject: one\r\n two\r\nX: z\r\nSUBJECT: three\r\n\r\n";
+        for name in ["Subject", "to", "X", " lead", "Missing"] {
+            let whole: Vec<_> =
+                parse(h).into_iter().filter(|f| f.is(name)).map(|f| (f.value, f.start, f.end)).collect();
+            let named: Vec<_> = parse_named(h, name).into_iter().map(|f| (f.value, f.start, f.end)).collect();
+            assert_eq!(whole, named, "{name}");
+        }
     }
 }

@@ -8,9 +8,8 @@ use crate::structure::{self, Kind, Part};
 /// Values of a header field in a header block, unfolded, RFC 2047 encoded-words decoded to
 /// UTF-8, surrounding whitespace trimmed, in message order.
 pub fn header_values(header: &[u8], name: &str) -> Vec<String> {
-    header::parse(header)
+    header::parse_named(header, name)
         .iter()
-        .filter(|f| f.is(name))
         .map(|f| encoded_word::decode(&header::unfold(&f.value)).trim().to_string())
         .collect()
 }
