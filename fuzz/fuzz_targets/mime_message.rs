@@ -2,7 +2,7 @@
 //! BINARY, and the SEARCH text extractors must never panic.
 #![no_main]
 
-use bushbuck_mime::{binary, body_text, header_text, section, summarize, SectionPart};
+use bushbuck_mime::{binary, body_text, header_text, header_values, section, summarize, SectionPart};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,5 +23,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = binary(data, part);
     }
     let _ = header_text(&data[..summary.header_len]);
+    let _ = header_values(&data[..summary.header_len], "Subject");
     let _ = body_text(data);
 });
