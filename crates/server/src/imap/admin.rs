@@ -61,6 +61,7 @@ impl Session {
             accounts::delete_user(&ctx.directory, ctx.store.as_ref(), &ctx.scripts, &name)
         })
         .map_err(refusal)?;
+        ctx.tables.forget_owner(&name);
         tracing::info!(admin = %self.user(), user = %name, "user deleted over XADMIN");
         Ok(Outcome::Ok(format!("XADMIN USER DEL completed: {name} deleted")))
     }

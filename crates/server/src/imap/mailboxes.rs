@@ -142,6 +142,7 @@ impl Session {
         }
         match self.blocking(|s| s.delete_user(owner)) {
             Ok(()) => {
+                self.ctx.tables.forget_owner(owner);
                 tracing::info!(admin = %self.user(), user = owner, "mail store deleted");
                 Outcome::done("DELETE")
             }
