@@ -2,7 +2,7 @@
 //! BINARY, and the SEARCH text extractors must never panic.
 #![no_main]
 
-use bushbuck_mime::{binary, body_text, header_text, section, summarize, SectionPart};
+use bushbuck_mime::{binary, body_text, folded_body_text, header_text, html_to_text, section, summarize, SectionPart};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -24,4 +24,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = header_text(&data[..summary.header_len]);
     let _ = body_text(data);
+    let _ = folded_body_text(data);
+    let _ = html_to_text(&String::from_utf8_lossy(data));
 });
