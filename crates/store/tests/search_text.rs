@@ -42,7 +42,7 @@ fn html_is_stored_as_its_visible_text() {
     let (_dir, store) = store();
     store.append("alice", "INBOX", &[new(HTML)]).unwrap();
     let id = store.select("alice", "INBOX").unwrap().id;
-    let want = "café olé\nfish & chips".to_string();
+    let want = "café olé\r\nfish & chips".to_string();
     assert_eq!(store.search_texts("alice", id, &[1]).unwrap(), vec![(1, want.clone())]);
     assert_eq!(rows(&store, "alice")[0].1, want);
 }
