@@ -14,7 +14,8 @@
 //! loadgen corpus, LF or spaces made the compressed index 13 % larger).
 
 /// Tags whose contents are not shown: everything up to their end tag is dropped.
-const HIDDEN: &[&str] = &["script", "style", "head", "title", "noscript", "template"];
+/// Not `<noscript>`: mail readers run no scripts, so they show its contents.
+const HIDDEN: &[&str] = &["script", "style", "head", "title", "template"];
 
 /// Tags that break a line.
 const BLOCK: &[&str] = &[
@@ -411,6 +412,7 @@ mod tests {
         assert_eq!(t("<script>a</scripts>b</script >c"), "c");
         assert_eq!(t("a<SCRIPT>x</ScRiPt>b"), "a\r\nb");
         assert_eq!(t("a<style>unterminated"), "a");
+        assert_eq!(t("<noscript>shown</noscript>"), "shown");
     }
 
     #[test]
