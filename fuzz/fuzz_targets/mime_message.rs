@@ -2,7 +2,9 @@
 //! BINARY, and the SEARCH text extractors must never panic.
 #![no_main]
 
-use bushbuck_mime::{binary, body_text, header_text, header_values, section, summarize, SectionPart};
+use bushbuck_mime::{
+    binary, body_text, folded_body_text, header_text, header_values, html_to_text, section, summarize, SectionPart,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -25,4 +27,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = header_text(&data[..summary.header_len]);
     let _ = header_values(&data[..summary.header_len], "Subject");
     let _ = body_text(data);
+    let _ = folded_body_text(data);
+    let _ = html_to_text(&String::from_utf8_lossy(data));
 });

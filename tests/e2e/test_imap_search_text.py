@@ -164,3 +164,39 @@ def test_store_from_before_the_index_still_searches(server):
         assert_finds_everything(m)
     finally:
         close_quietly(m)
+
+
+HTML_ONLY = crlf(
+    "From: d@example.org\n"
+    "Subject: Newsletter\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/html; charset=utf-8\n"
+    "\n"
+    "<html><head><title>Weekly digest</title>\n"
+    '<link rel="stylesheet" href="https://example.org/theme.css">\n'
+    "<style>.banner { font-family: Verdana }</style></head>\n"
+    '<body><div class="banner"><p>Our new Caf&eacute; opens Tuesday!</p>\n'
+    "<p>Fish&amp;Chips for every<br>visitor &#8212; <b>wom</b>bat approved.</p>\n"
+    '<script>var trackingpixel = "x";</script>\n'
+    "</div></body></html>\n"
+)
+
+
+def test_html_parts_are_searched_as_visible_text(alice):
+    append(alice, HTML_ONLY)
+    append(alice, PLAIN)
+    alice.select("INBOX")
+    assert search(alice, "BODY", "tuesday") == [1], "visible text"
+    assert search_utf8(alice, "BODY", "café") == [1], "named reference decoded"
+    assert search(alice, "BODY", "fish&chips") == [1], "&amp; decoded"
+    assert search(alice, "BODY", "wombat") == [1], "inline tags do not split words"
+    assert search(alice, "BODY", "visitor") == [1]
+    assert search(alice, "BODY", "everyvisitor") == [], "<br> separates words"
+    assert search(alice, "BODY", "stylesheet") == [], "attribute value inside markup"
+    assert search(alice, "BODY", "banner") == [], "class names and style sheets"
+    assert search(alice, "BODY", "verdana") == []
+    assert search(alice, "BODY", "trackingpixel") == [], "scripts"
+    assert search(alice, "BODY", "href") == [], "attribute names"
+    assert search(alice, "BODY", "<p>") == [], "tags"
+    assert search(alice, "BODY", "eacute") == [], "raw references"
+    assert search(alice, "TEXT", "newsletter") == [1], "TEXT still sees the header"

@@ -3,6 +3,7 @@
 use crate::decode;
 use crate::encoded_word;
 use crate::header;
+use crate::html_text::html_to_text;
 use crate::structure::{self, Kind, Part};
 
 /// Values of a header field in a header block, unfolded, RFC 2047 encoded-words decoded to
@@ -27,10 +28,12 @@ pub fn header_text(header: &[u8]) -> String {
     out
 }
 
-fn collect(msg: &[u8], part: &Part, out: &mut String) {
+/// Appends the decoded text parts under `part` to `out`; with `html_as_text`, text/html
+/// parts contribute their visible text ([`html_to_text`]) instead of their markup.
+fn collect(msg: &[u8], part: &Part, html_as_text: bool, out: &mut String) {
     match &part.kind {
-        Kind::Multipart(children) => children.iter().for_each(|c| collect(msg, c, out)),
-        Kind::Message(inner) => collect(msg, inner, out),
+        Kind::Multipart(children) => children.iter().for_each(|c| collect(msg, c, html_as_text, out)),
+        Kind::Message(inner) => collect(msg, inner, html_as_text, out),
         Kind::Leaf if part.info.is_text() => {
             // A part in an unknown transfer encoding is skipped, as Dovecot's decoder does.
             let Ok(bytes) = decode::transfer(part.body(msg), part.info.encoding.as_deref()) else {
@@ -44,7 +47,11 @@ fn collect(msg: &[u8], part: &Part, out: &mut String) {
             if !out.is_empty() {
                 out.push('\n');
             }
-            out.push_str(&text);
+            if html_as_text && is_html(part) {
+                out.push_str(&html_to_text(&text));
+            } else {
+                out.push_str(&text);
+            }
         }
         Kind::Leaf => {}
     }
@@ -56,8 +63,13 @@ fn collect(msg: &[u8], part: &Part, out: &mut String) {
 pub fn body_text(message: &[u8]) -> String {
     let root = structure::parse(message);
     let mut out = String::new();
-    collect(message, &root, &mut out);
+    collect(message, &root, false, &mut out);
     out
+}
+
+/// Whether a part is text/html.
+fn is_html(part: &Part) -> bool {
+    part.info.content_type.as_ref().is_some_and(|(_, sub)| sub.eq_ignore_ascii_case(b"html"))
 }
 
 /// The case folding of SEARCH: Unicode lower case. Text stored folded (the search text
@@ -66,9 +78,16 @@ pub fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// [`body_text`] already [`fold`]ed: what the search text index keeps for a message.
+/// What SEARCH BODY/TEXT match against: the decoded text parts as in [`body_text`], except
+/// that text/html parts are reduced to their visible text ([`html_to_text`]: no tags,
+/// scripts or styles, character references decoded), [`fold`]ed. The search text index
+/// keeps exactly this, and a reader without an index row computes it from the file, so
+/// both must call this one function.
 pub fn folded_body_text(message: &[u8]) -> String {
-    fold(&body_text(message))
+    let root = structure::parse(message);
+    let mut out = String::new();
+    collect(message, &root, true, &mut out);
+    fold(&out)
 }
 
 /// Case-insensitive substring match as IMAP SEARCH does it (both sides [`fold`]ed).

@@ -11,12 +11,61 @@ const LATIN1: &[u8] = b"From: a@example.org\r\nSubject: latin\r\nMIME-Version: 1
 Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
 Gr=FC=DFe von Herrn M=FCLLER\r\n";
 
-/// (content address, text) rows of the user's search text table, sorted.
+/// (content address, text) rows of the user's search text table, sorted, the texts
+/// decompressed (stored as the length, 4 bytes little endian, then an LZ4 block).
 fn rows(store: &SqliteStore, user: &str) -> Vec<(String, String)> {
     let conn = rusqlite::Connection::open(store.user_dir(user).unwrap().join("index.sqlite3")).unwrap();
     let mut stmt = conn.prepare("SELECT blob, text FROM search_text ORDER BY blob").unwrap();
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-    rows.collect::<rusqlite::Result<_>>().unwrap()
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).unwrap();
+    rows.map(|r| {
+        let (blob, packed) = r.unwrap();
+        let text = lz4_flex::decompress_size_prepended(&packed).expect("an LZ4 block");
+        (blob, String::from_utf8(text).unwrap())
+    })
+    .collect()
+}
+
+/// Runs `sql` on the user's index with the store closed.
+fn edit_index(dir: &tempfile::TempDir, sql: &str) {
+    let conn = rusqlite::Connection::open(dir.path().join("users/alice/index.sqlite3")).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+/// An HTML-only message: markup, a style sheet and character references.
+const HTML: &[u8] = b"From: a@example.org\r\nSubject: html\r\nMIME-Version: 1.0\r\n\
+Content-Type: text/html; charset=utf-8\r\n\r\n\
+<html><head><link rel=stylesheet href=x.css><style>p { color: red }</style></head>\r\n\
+<body><p class=\"greeting\">Caf&eacute; <b>Ol&eacute;</b></p><p>Fish &amp; Chips</p></body></html>\r\n";
+
+#[test]
+fn html_is_stored_as_its_visible_text() {
+    let (_dir, store) = store();
+    store.append("alice", "INBOX", &[new(HTML)]).unwrap();
+    let id = store.select("alice", "INBOX").unwrap().id;
+    let want = "café olé\r\nfish & chips".to_string();
+    assert_eq!(store.search_texts("alice", id, &[1]).unwrap(), vec![(1, want.clone())]);
+    assert_eq!(rows(&store, "alice")[0].1, want);
+}
+
+#[test]
+fn damaged_rows_fall_back_to_the_file_and_are_repaired() {
+    let (dir, store) = store();
+    store.append("alice", "INBOX", &[new(&message(1)), new(LATIN1), new(&message(3))]).unwrap();
+    let id = store.select("alice", "INBOX").unwrap().id;
+    let want = store.search_texts("alice", id, &[1, 2, 3]).unwrap();
+    let good = rows(&store, "alice");
+    drop(store);
+    // A truncated block, a text value, a number.
+    edit_index(
+        &dir,
+        "UPDATE search_text SET text = substr(text, 1, 6) WHERE rowid = 1;
+         UPDATE search_text SET text = 'stale' WHERE rowid = 2;
+         UPDATE search_text SET text = 42 WHERE rowid = 3;",
+    );
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let id = store.select("alice", "INBOX").unwrap().id;
+    assert_eq!(store.search_texts("alice", id, &[1, 2, 3]).unwrap(), want);
+    assert_eq!(rows(&store, "alice"), good, "the damaged rows were rewritten");
 }
 
 #[test]
@@ -67,9 +116,7 @@ fn missing_rows_are_computed_from_the_file_and_kept() {
     };
     drop(store);
     // As a store written before the index (schema version 3) looks: no text rows.
-    let conn = rusqlite::Connection::open(dir.path().join("users/alice/index.sqlite3")).unwrap();
-    conn.execute_batch("DROP TABLE search_text; PRAGMA user_version = 3;").unwrap();
-    drop(conn);
+    edit_index(&dir, "DROP TABLE search_text; PRAGMA user_version = 3;");
     let store = SqliteStore::open(dir.path()).unwrap();
     let id = store.select("alice", "INBOX").unwrap().id;
     assert!(rows(&store, "alice").is_empty());
@@ -85,14 +132,13 @@ fn reconstruct_rebuilds_texts() {
     let id = store.select("alice", "INBOX").unwrap().id;
     let want = store.search_texts("alice", id, &[1, 2]).unwrap();
     drop(store);
-    let conn = rusqlite::Connection::open(dir.path().join("users/alice/index.sqlite3")).unwrap();
-    conn.execute_batch(
-        "UPDATE search_text SET text = 'stale' WHERE rowid = (SELECT MIN(rowid) FROM search_text);
+    edit_index(
+        &dir,
+        // A valid block of \"stale\", an orphan row.
+        "UPDATE search_text SET text = x'05000000507374616c65' WHERE rowid = (SELECT MIN(rowid) FROM search_text);
          DELETE FROM search_text WHERE rowid = (SELECT MAX(rowid) FROM search_text);
-         INSERT INTO search_text (blob, text) VALUES ('00', 'orphan');",
-    )
-    .unwrap();
-    drop(conn);
+         INSERT INTO search_text (blob, text) VALUES ('00', x'00');",
+    );
     let store = SqliteStore::open(dir.path()).unwrap();
     assert!(!store.reconstruct("alice").unwrap().rebuilt);
     assert_eq!(rows(&store, "alice").len(), 2);

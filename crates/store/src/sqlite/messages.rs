@@ -1,9 +1,11 @@
 //! Message rows: APPEND, SELECT, changes, FETCH metadata, COPY/MOVE, EXPUNGE, \Recent.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::flags::canonical_keywords;
 use super::mailboxes::{allocate_uids, bump_modseq, selectable_by_id, selectable_by_name};
+use super::search_text::pack;
 use super::{now, Effects};
 use crate::api::*;
 use crate::blobs::{content_address, BlobDir};
@@ -18,8 +20,8 @@ pub(crate) struct Prepared {
     /// Content address of the octets.
     sha: String,
     summary: MessageSummary,
-    /// The search text ([`folded_body_text`]).
-    text: String,
+    /// The search text ([`folded_body_text`]), compressed for storage.
+    text: Vec<u8>,
 }
 
 /// Messages below this many are prepared on the calling thread; larger batches (reconstruct,
@@ -31,7 +33,7 @@ pub(crate) fn prepare(messages: &[NewMessage<'_>]) -> Vec<Prepared> {
     let one = |m: &NewMessage<'_>| Prepared {
         sha: content_address(m.data),
         summary: summarize(m.data),
-        text: folded_body_text(m.data),
+        text: pack(&folded_body_text(m.data)),
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if messages.len() < PARALLEL_FROM || threads < 2 {
@@ -333,14 +335,18 @@ pub(crate) fn append(
 /// Adds the search text of a content address unless it has one.
 const INSERT_TEXT: &str = "INSERT OR IGNORE INTO search_text (blob, text) VALUES (?1, ?2)";
 
+/// A message's row in the search text index: (UID, content address, packed text if any).
+pub(crate) type StoredText = (u32, String, Option<Vec<u8>>);
+
 /// The search text of the existing UIDs among `uids`, ascending: (UID, content address,
-/// folded text or None when the index has none for that content, as in a store migrated
-/// from schema version 3).
+/// the stored (compressed, see `search_text::unpack`) text or None when the index has none
+/// for that content, as in a store migrated from schema version 3). A value that is not a
+/// blob (text or a number written by hand) is returned as its bytes, and fails to unpack.
 pub(crate) fn search_texts(
     conn: &mut Connection,
     mailbox: MailboxId,
     uids: &[u32],
-) -> Result<Vec<(u32, String, Option<String>)>> {
+) -> Result<Vec<StoredText>> {
     let tx = conn.transaction()?;
     let m = selectable_by_id(&tx, mailbox)?;
     let mut stmt = tx.prepare_cached(
@@ -349,7 +355,14 @@ pub(crate) fn search_texts(
     )?;
     let mut out = Vec::new();
     for (lo, hi) in uid_ranges(uids) {
-        let rows = stmt.query_map(params![m.id.0, lo, hi], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map(params![m.id.0, lo, hi], |r| {
+            let packed = match r.get_ref(2)? {
+                ValueRef::Null => None,
+                ValueRef::Blob(b) | ValueRef::Text(b) => Some(b.to_vec()),
+                ValueRef::Integer(_) | ValueRef::Real(_) => Some(Vec::new()),
+            };
+            Ok((r.get(0)?, r.get(1)?, packed))
+        })?;
         for row in rows {
             out.push(row?);
         }
@@ -357,15 +370,19 @@ pub(crate) fn search_texts(
     Ok(out)
 }
 
-/// Stores search texts computed by a reader for content that had none, in one transaction.
-/// Content no message refers to any more (expunged meanwhile) gets no row, so a row never
-/// outlives its file. Returns how many rows were added.
-pub(crate) fn backfill_search_texts(conn: &mut Connection, texts: &[(String, String)]) -> Result<usize> {
+/// Stores search texts ([`pack`]ed) computed by a reader for content that had none or an unreadable one
+/// (which is replaced), in one transaction. Content no message refers to any more (expunged
+/// meanwhile) gets no row, so a row never outlives its file. Returns how many rows were
+/// written.
+pub(crate) fn backfill_search_texts(conn: &mut Connection, texts: &[(String, Vec<u8>)]) -> Result<usize> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut added = 0;
     {
+        // REPLACE, not IGNORE: the text of a content address depends only on its octets, so
+        // overwriting a row another reader just wrote changes nothing, and a damaged row
+        // gets repaired.
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO search_text (blob, text)
+            "INSERT OR REPLACE INTO search_text (blob, text)
              SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM messages WHERE blob = ?1)",
         )?;
         for (blob, text) in texts {
@@ -376,8 +393,9 @@ pub(crate) fn backfill_search_texts(conn: &mut Connection, texts: &[(String, Str
     Ok(added)
 }
 
-/// Sets the search text of content addresses, replacing what was there (reconstruct).
-pub(crate) fn replace_search_texts(conn: &Connection, texts: &[(String, String)]) -> Result<()> {
+/// Sets the search text ([`pack`]ed) of content addresses, replacing what was there
+/// (reconstruct).
+pub(crate) fn replace_search_texts(conn: &Connection, texts: &[(String, Vec<u8>)]) -> Result<()> {
     let mut insert =
         conn.prepare_cached("INSERT OR REPLACE INTO search_text (blob, text) VALUES (?1, ?2)")?;
     for (blob, text) in texts {

@@ -26,6 +26,7 @@ mod messages;
 mod placement;
 mod reconstruct;
 mod schema;
+mod search_text;
 mod usage;
 
 pub use backup::{link_or_copy, snapshot_database, BackupStats};
@@ -439,16 +440,25 @@ impl Store for SqliteStore {
         let (rows, blobs) =
             self.read(user, |conn, blobs| Ok((messages::search_texts(conn, mailbox, uids)?, blobs.clone())))?;
         let mut out = Vec::with_capacity(rows.len());
-        let mut computed: Vec<(String, String)> = Vec::new();
-        for (uid, blob, text) in rows {
-            let text = match text {
+        // (content address, packed text) to store.
+        let mut computed: Vec<(String, Vec<u8>)> = Vec::new();
+        for (uid, blob, packed) in rows {
+            let stored = packed.and_then(|p| {
+                let text = search_text::unpack(&p);
+                if text.is_none() {
+                    tracing::warn!(user, blob, "unreadable search text, decoding the message instead");
+                }
+                text
+            });
+            let text = match stored {
                 Some(text) => text,
-                // No row yet (a store from before the index): decode the file, outside the
-                // lock. A file gone meanwhile was expunged: leave the message out.
+                // No usable row (a store from before the index, or a damaged row): decode
+                // the file, outside the lock. A file gone meanwhile was expunged: leave the
+                // message out.
                 None => match blobs.read(&blob) {
                     Ok(data) => {
                         let text = bushbuck_mime::folded_body_text(&data);
-                        computed.push((blob, text.clone()));
+                        computed.push((blob, search_text::pack(&text)));
                         text
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

@@ -375,12 +375,13 @@ fn repair_in_place(
 /// text of content no message refers to, in batches of transactions.
 fn rebuild_search_texts(conn: &mut Connection, blobs: &BlobDir, referenced: &BTreeSet<String>) -> Result<()> {
     conn.execute("DELETE FROM search_text WHERE blob NOT IN (SELECT blob FROM messages)", [])?;
-    let mut batch: Vec<(String, String)> = Vec::new();
+    let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
     let mut bytes = 0;
     let mut shas = referenced.iter().peekable();
     while let Some(sha) = shas.next() {
         let data = blobs.read(sha)?;
-        let text = bushbuck_mime::folded_body_text(&data);
+        // Compressed here, outside the write transaction.
+        let text = super::search_text::pack(&bushbuck_mime::folded_body_text(&data));
         bytes += text.len();
         batch.push((sha.clone(), text));
         if batch.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES || shas.peek().is_none() {

@@ -118,7 +118,8 @@ END;
 ";
 
 /// Version 4 ([`V_SEARCH_TEXT`]): the search text index, the decoded text parts of each
-/// message folded to lower case (`bushbuck_mime::folded_body_text`), so SEARCH BODY/TEXT
+/// message (HTML reduced to its visible text) folded to lower case
+/// (`bushbuck_mime::folded_body_text`) and LZ4-compressed, so SEARCH BODY/TEXT
 /// scans prepared text instead of reading and decoding every file. Keyed by content address
 /// like the files, so copies and multi-recipient deliveries share one row; filled in the
 /// transaction that inserts a message row with new content, removed with the file when no
@@ -130,7 +131,7 @@ END;
 const SEARCH_TEXT: &str = "
 CREATE TABLE search_text (
     blob TEXT NOT NULL UNIQUE,  -- sha256 hex of the file, as messages.blob
-    text TEXT NOT NULL
+    text BLOB NOT NULL          -- the folded text, LZ4-compressed (sqlite/search_text.rs)
 );
 ";
 
