@@ -194,20 +194,40 @@ impl Out {
         } else if c.is_whitespace() {
             self.gap(Gap::Space);
         } else {
-            if !self.text.is_empty() {
-                match self.gap {
-                    Gap::None => {}
-                    Gap::Space => self.text.push(' '),
-                    Gap::Line => self.text.push_str(LINE),
-                }
-            }
-            self.gap = Gap::None;
-            self.text.push(c);
+            self.push_word(c.encode_utf8(&mut [0; 4]));
         }
     }
 
+    /// Appends text without whitespace, after the gap before it.
+    fn push_word(&mut self, word: &str) {
+        if !self.text.is_empty() {
+            match self.gap {
+                Gap::None => {}
+                Gap::Space => self.text.push(' '),
+                Gap::Line => self.text.push_str(LINE),
+            }
+        }
+        self.gap = Gap::None;
+        self.text.push_str(word);
+    }
+
+    /// Appends text: runs without whitespace at once, whitespace a character at a time.
     fn push_str(&mut self, s: &str) {
-        s.chars().for_each(|c| self.push(c));
+        let mut rest = s;
+        while !rest.is_empty() {
+            let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            if word_end > 0 {
+                self.push_word(&rest[..word_end]);
+            }
+            let mut after = rest[word_end..].chars();
+            match after.next() {
+                Some(space) => {
+                    self.push(space);
+                    rest = after.as_str();
+                }
+                None => break,
+            }
+        }
     }
 }
 

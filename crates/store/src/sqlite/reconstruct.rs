@@ -472,34 +472,71 @@ fn is_canonical(name: &str) -> bool {
     crate::names::canonical_mailbox_name(name).is_ok_and(|c| c == name)
 }
 
-/// Appends files to a mailbox in batches, in the given order; returns how many.
+/// Appends files to a mailbox in batches, in the given order; returns how many. A second
+/// thread reads and parses the next batch while this one writes the current one to the index,
+/// so the disk, the parser and SQLite work at the same time.
 fn append_items(conn: &mut Connection, blobs: &BlobDir, mailbox: &str, items: Vec<Item>) -> Result<u64> {
-    let mut done = 0;
-    let mut batch: Vec<(Vec<u8>, Item)> = Vec::new();
-    let mut bytes = 0;
-    let mut items = items.into_iter().peekable();
-    while let Some(item) = items.next() {
-        let data = blobs.read(&item.sha)?;
-        bytes += data.len();
-        batch.push((data, item));
-        if batch.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES || items.peek().is_none() {
-            let messages: Vec<NewMessage<'_>> = batch
-                .iter()
-                .map(|(data, item)| NewMessage {
-                    data,
-                    flags: item.flags.clone(),
-                    internal_date: Some(item.date),
-                })
-                .collect();
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in read_batches(blobs, items) {
+                let failed = batch.is_err();
+                if to_writer.send(batch).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let mut done = 0;
+        for batch in batches {
+            let batch = batch?;
+            let messages = batch.messages();
             let mut fx = Effects::default();
-            let prepared = messages::prepare(&messages);
-            messages::append(conn, blobs, mailbox, &messages, &prepared, &mut fx)?;
-            done += batch.len() as u64;
-            batch.clear();
-            bytes = 0;
+            messages::append(conn, blobs, mailbox, &messages, &batch.prepared, &mut fx)?;
+            done += messages.len() as u64;
         }
+        Ok(done)
+    })
+}
+
+/// Files read and parsed, ready to be appended.
+struct Batch {
+    files: Vec<(Vec<u8>, Item)>,
+    prepared: Vec<messages::Prepared>,
+}
+
+impl Batch {
+    fn messages(&self) -> Vec<NewMessage<'_>> {
+        self.files
+            .iter()
+            .map(|(data, item)| NewMessage {
+                data,
+                flags: item.flags.clone(),
+                internal_date: Some(item.date),
+            })
+            .collect()
     }
-    Ok(done)
+}
+
+/// The items' files in batches of at most [`BATCH_MESSAGES`] files or [`BATCH_BYTES`] octets,
+/// each parsed.
+fn read_batches(blobs: &BlobDir, items: Vec<Item>) -> impl Iterator<Item = Result<Batch>> + '_ {
+    let mut items = items.into_iter().peekable();
+    std::iter::from_fn(move || {
+        items.peek()?;
+        let mut files = Vec::new();
+        let mut bytes = 0;
+        while let Some(item) = items.next_if(|_| files.len() < BATCH_MESSAGES && bytes < BATCH_BYTES) {
+            let data = match blobs.read(&item.sha) {
+                Ok(d) => d,
+                Err(e) => return Some(Err(e.into())),
+            };
+            bytes += data.len();
+            files.push((data, item));
+        }
+        let mut batch = Batch { files, prepared: Vec::new() };
+        batch.prepared = messages::prepare(&batch.messages());
+        Some(Ok(batch))
+    })
 }
 
 /// Messages in the index (every copy).
