@@ -10,6 +10,7 @@ mod flagset;
 mod hex;
 mod names;
 mod notify;
+mod parallel;
 mod partitions;
 mod sqlite;
 

@@ -45,23 +45,45 @@ fn needs(key: &SearchKey, n: &mut Needs) {
     }
 }
 
-/// Converts every string of the key tree from `charset` to UTF-8; `Err` names the charset.
-fn transcode(key: &mut SearchKey, charset: &'static encoding_rs::Encoding) {
+/// Calls `f` on every key of the tree, parents before their children.
+fn visit_mut(key: &mut SearchKey, f: &mut impl FnMut(&mut SearchKey)) {
     use SearchKey::*;
-    let convert = |s: &mut Vec<u8>| {
-        let (text, _, _) = charset.decode(s);
-        *s = text.into_owned().into_bytes();
-    };
+    f(key);
     match key {
-        And(keys) => keys.iter_mut().for_each(|k| transcode(k, charset)),
-        Not(k) => transcode(k, charset),
+        And(keys) => keys.iter_mut().for_each(|k| visit_mut(k, f)),
+        Not(k) => visit_mut(k, f),
         Or(a, b) => {
-            transcode(a, charset);
-            transcode(b, charset);
+            visit_mut(a, f);
+            visit_mut(b, f);
         }
-        Bcc(s) | Body(s) | Cc(s) | From(s) | Subject(s) | Text(s) | To(s) | Header(_, s) => convert(s),
         _ => {}
     }
+}
+
+/// Converts every string of the key tree from `charset` to UTF-8.
+fn transcode(key: &mut SearchKey, charset: &'static encoding_rs::Encoding) {
+    use SearchKey::*;
+    visit_mut(key, &mut |k| {
+        if let Bcc(s) | Body(s) | Cc(s) | From(s) | Subject(s) | Text(s) | To(s) | Header(_, s) = k {
+            let (text, _, _) = charset.decode(s);
+            *s = text.into_owned().into_bytes();
+        }
+    });
+}
+
+/// Folds the strings of BODY and TEXT keys once, as the search text index is folded, so
+/// each message's text is scanned without folding the needle again.
+fn fold_body_needles(key: &mut SearchKey) {
+    visit_mut(key, &mut |k| {
+        if let SearchKey::Body(s) | SearchKey::Text(s) = k {
+            *s = bushbuck_mime::fold(&String::from_utf8_lossy(s)).into_bytes();
+        }
+    });
+}
+
+/// Whether the folded body text holds the (folded) needle.
+fn body_contains(c: &Candidate, needle: &[u8]) -> bool {
+    c.body_text.as_deref().is_some_and(|b| memchr::memmem::find(b.as_bytes(), needle).is_some())
 }
 
 /// One message as the evaluator sees it.
@@ -145,11 +167,11 @@ fn matches(key: &SearchKey, c: &Candidate, cx: &Context) -> bool {
         To(s) => header_matches(c, "To", s),
         Subject(s) => header_matches(c, "Subject", s),
         Header(field, s) => header_matches(c, field, s),
-        Body(s) => c.body_text.as_deref().is_some_and(|b| b.contains(&bushbuck_mime::fold(&text(s)))),
+        // BODY and TEXT needles are already folded (`fold_body_needles`).
+        Body(s) => body_contains(c, s),
         Text(s) => {
-            let needle = text(s);
-            bushbuck_mime::contains_folded(&bushbuck_mime::header_text(c.header), &needle)
-                || c.body_text.as_deref().is_some_and(|b| b.contains(&bushbuck_mime::fold(&needle)))
+            bushbuck_mime::contains_folded(&bushbuck_mime::header_text(c.header), &text(s))
+                || body_contains(c, s)
         }
         Larger(n) => c.meta.size > *n,
         Smaller(n) => c.meta.size < *n,
@@ -198,6 +220,7 @@ impl Session {
                 None => return Err(Outcome::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into())),
             }
         }
+        fold_body_needles(&mut key);
         let mut need = Needs::default();
         needs(&key, &mut need);
         if uses_modseq(&key) {

@@ -35,18 +35,7 @@ pub(crate) fn prepare(messages: &[NewMessage<'_>]) -> Vec<Prepared> {
         summary: summarize(m.data),
         text: pack(&folded_body_text(m.data)),
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if messages.len() < PARALLEL_FROM || threads < 2 {
-        return messages.iter().map(one).collect();
-    }
-    let per_thread = messages.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = messages
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        parts.into_iter().flat_map(|p| p.join().expect("message parsing does not panic")).collect()
-    })
+    crate::parallel::map(messages, PARALLEL_FROM, one)
 }
 
 /// Sorted, deduplicated UIDs folded into inclusive ranges, for `uid BETWEEN` queries.
