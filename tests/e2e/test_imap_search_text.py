@@ -75,6 +75,17 @@ def assert_finds_everything(m) -> None:
     assert search(m, "NOT", "BODY", "zebrafish") == [2, 3]
 
 
+def start_and_find_everything(server):
+    """Starts the server and checks, in a new session, that every search finds its message."""
+    server.start()
+    m = server.imap("alice")
+    try:
+        m.select("INBOX")
+        assert_finds_everything(m)
+    finally:
+        close_quietly(m)
+
+
 def test_body_search_decodes_parts(alice):
     populate(alice)
     assert_finds_everything(alice)
@@ -141,13 +152,7 @@ def test_store_from_before_the_index_still_searches(server):
     conn = sqlite3.connect(index)
     conn.executescript("DROP TABLE search_text; PRAGMA user_version = 3;")
     conn.close()
-    server.start()
-    m = server.imap("alice")
-    try:
-        m.select("INBOX")
-        assert_finds_everything(m)
-    finally:
-        close_quietly(m)
+    start_and_find_everything(server)
     server.stop()
     conn = sqlite3.connect(index)
     try:
@@ -157,13 +162,7 @@ def test_store_from_before_the_index_still_searches(server):
         conn.close()
     assert version >= 4
     assert texts == 3, "the texts computed by the first search were kept"
-    server.start()
-    m = server.imap("alice")
-    try:
-        m.select("INBOX")
-        assert_finds_everything(m)
-    finally:
-        close_quietly(m)
+    start_and_find_everything(server)
 
 
 HTML_ONLY = crlf(
