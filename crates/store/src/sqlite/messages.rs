@@ -24,6 +24,13 @@ pub(crate) struct Prepared {
     text: Vec<u8>,
 }
 
+impl Prepared {
+    /// Content address of the octets.
+    pub(crate) fn sha(&self) -> &str {
+        &self.sha
+    }
+}
+
 /// Messages below this many are prepared on the calling thread; larger batches (reconstruct,
 /// big MULTIAPPENDs) are split over the machine's cores.
 const PARALLEL_FROM: usize = 8;

@@ -488,10 +488,10 @@ impl Store for SqliteStore {
         // Write and fsync the files before taking the user's index lock, so readers do not wait
         // for file I/O; the transaction re-checks them under the lock.
         let handle = self.handle(user)?;
-        for message in messages {
-            handle.blobs.ensure(&blobs::content_address(message.data), message.data)?;
-        }
         let prepared = messages::prepare(messages);
+        for (message, p) in messages.iter().zip(&prepared) {
+            handle.blobs.ensure(p.sha(), message.data)?;
+        }
         self.with_user(user, |conn, blobs, fx| messages::append(conn, blobs, &name, messages, &prepared, fx))
     }
 
