@@ -271,12 +271,8 @@ pub(crate) fn append(
     debug_assert_eq!(messages.len(), prepared.len());
     let flags = messages.iter().map(|m| Flags::parse(&m.flags)).collect::<Result<Vec<_>>>()?;
     let shas: Vec<&str> = prepared.iter().map(|p| p.sha.as_str()).collect();
-    // Fail early on a missing mailbox before writing files.
-    selectable_by_name(conn, name)?;
-    for (msg, sha) in messages.iter().zip(&shas) {
-        blobs.ensure(sha, msg.data)?;
-    }
-
+    // The callers have the files on disk already (APPEND writes them before taking the
+    // index lock, reconstruct reads them): only the re-check inside the transaction is needed.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let m = selectable_by_name(&tx, name)?;
     if messages.is_empty() {
