@@ -1,10 +1,11 @@
 //! Content-addressed message files: `blobs/<2 hex>/<sha256 hex>`.
 //!
-//! A file is written to `blobs/tmp/<random>`, fsynced, renamed to its content address and the
-//! directory fsynced, all before the index row that refers to it is committed. Equal content
-//! has one name, so a second copy reuses the file, and a file can be hard-linked into another
-//! user's blob directory (multi-recipient delivery) without being rewritten. Files are never
-//! modified in place, only created and unlinked.
+//! A file is written unnamed (`O_TMPFILE`; where that is not possible, as `blobs/tmp/<random>`),
+//! fsynced, given its content address as name and the directory fsynced, all before the index
+//! row that refers to it is committed. Equal content has one name, so a second copy reuses the
+//! file, and a file can be hard-linked into another user's blob directory (multi-recipient
+//! delivery) without being rewritten. Files are never modified in place, only created and
+//! unlinked.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -41,17 +42,31 @@ impl BlobDir {
     }
 
     /// Makes sure the file for `data` (whose address is `sha`) exists durably: reuses an
-    /// existing file, otherwise writes, fsyncs, renames into place and fsyncs the directory.
+    /// existing file, otherwise writes and fsyncs it, gives it its name and fsyncs the
+    /// directory.
     pub(crate) fn ensure(&self, sha: &str, data: &[u8]) -> io::Result<()> {
         let path = self.path(sha)?;
         if path.exists() {
             return Ok(());
         }
         let shard = path.parent().expect("blob path has a parent");
-        if !shard.is_dir() {
-            fs::create_dir_all(shard)?;
-            sync_dir(&self.dir)?;
+        let linked = match write_unnamed(shard, &path, data) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !shard.is_dir() => {
+                fs::create_dir_all(shard)?;
+                sync_dir(&self.dir)?;
+                write_unnamed(shard, &path, data)
+            }
+            other => other,
+        };
+        if linked.is_err() {
+            // No unnamed files here (another file system, no /proc): the portable way.
+            self.write_via_temporary(&path, data)?;
         }
+        sync_dir(shard)
+    }
+
+    /// Writes `data` to a named file in `tmp/`, fsyncs it and renames it to `path`.
+    fn write_via_temporary(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         let tmp_dir = self.dir.join("tmp");
         fs::create_dir_all(&tmp_dir)?;
         let tmp = tmp_dir.join(hex::encode(&rand::random::<[u8; 16]>()));
@@ -59,13 +74,12 @@ impl BlobDir {
             let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
             file.write_all(data)?;
             file.sync_all()?;
-            fs::rename(&tmp, &path)
+            fs::rename(&tmp, path)
         })();
-        if let Err(e) = written {
+        if written.is_err() {
             let _ = fs::remove_file(&tmp);
-            return Err(e);
         }
-        sync_dir(shard)
+        written
     }
 
     /// Reads a whole file.
@@ -158,6 +172,23 @@ fn older_than(meta: &fs::Metadata, age: Duration) -> bool {
     meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok()).is_some_and(|d| d >= age)
 }
 
+/// Writes `data` to an unnamed file in `dir` (Linux's `O_TMPFILE`), fsyncs it and links it
+/// as `path`. Cheaper than a named temporary file: no directory entry to create, rename and
+/// sync, no lock on two directories, nothing left behind by a crash. An existing `path`
+/// (the same content, written meanwhile) is fine.
+fn write_unnamed(dir: &Path, path: &Path, data: &[u8]) -> io::Result<()> {
+    use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+    let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+    let mut file = File::from(rustix::fs::openat(CWD, dir, flags, Mode::from_bits_truncate(0o666))?);
+    file.write_all(data)?;
+    file.sync_all()?;
+    let unnamed = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+    match rustix::fs::linkat(CWD, unnamed.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
+        Err(rustix::io::Errno::EXIST) => Ok(()),
+        linked => Ok(linked?),
+    }
+}
+
 /// Fsyncs a directory so that entries created or renamed in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
@@ -184,12 +215,25 @@ mod tests {
         assert_eq!(b.read(&sha).unwrap(), data);
         assert!(!a.link_from(&b, &"00".repeat(32)).unwrap());
         assert!(a.path("../../x").is_err());
-        assert_eq!(fs::read_dir(tmp.path().join("a/tmp")).unwrap().count(), 0);
+        // Written without a named temporary file: nothing in tmp/.
+        assert!(!tmp.path().join("a/tmp").exists());
         assert_eq!(b.files_older_than(Duration::ZERO).unwrap(), vec![sha.clone()]);
         assert!(b.files_older_than(Duration::from_secs(3600)).unwrap().is_empty());
         fs::create_dir_all(tmp.path().join("b/tmp")).unwrap();
         fs::write(tmp.path().join("b/tmp/junk"), b"partial").unwrap();
         assert_eq!(b.remove_stale_temporaries(Duration::from_secs(3600)).unwrap(), 0);
         assert_eq!(b.remove_stale_temporaries(Duration::ZERO).unwrap(), 1);
+    }
+
+    #[test]
+    fn portable_write_leaves_no_temporary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = BlobDir::new(tmp.path().join("a"));
+        let data = b"Subject: y\r\n\r\nbody";
+        let path = a.path(&content_address(data)).unwrap();
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        a.write_via_temporary(&path, data).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), data);
+        assert_eq!(fs::read_dir(tmp.path().join("a/tmp")).unwrap().count(), 0);
     }
 }

@@ -4,8 +4,11 @@
 /// `f` applied to every item, in order: on the calling thread for fewer than `min` items (or
 /// on a single core), else split evenly over the cores.
 pub(crate) fn map<T: Sync, U: Send>(items: &[T], min: usize, f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if items.len() < min.max(2) || threads < 2 {
+    if items.len() < min.max(2) {
+        return items.iter().map(f).collect();
+    }
+    let threads = cores();
+    if threads < 2 {
         return items.iter().map(f).collect();
     }
     let per_thread = items.len().div_ceil(threads);
@@ -20,6 +23,13 @@ pub(crate) fn map<T: Sync, U: Send>(items: &[T], min: usize, f: impl Fn(&T) -> U
             .flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect()
     })
+}
+
+/// The number of cores this process may use, read once: the standard library reads the
+/// cgroup files on every call, which cost a single delivery four opens.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 #[cfg(test)]

@@ -67,6 +67,8 @@ fn garbage_collection_keeps_referenced_files() {
     let orphan = blobs.join("ab").join("ab".repeat(32));
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     std::fs::write(&orphan, b"never committed").unwrap();
+    // What a crashed portable write (no O_TMPFILE) leaves.
+    std::fs::create_dir_all(blobs.join("tmp")).unwrap();
     std::fs::write(blobs.join("tmp").join("partial"), b"half").unwrap();
     let hour = std::time::Duration::from_secs(3600);
     assert_eq!(store.collect_garbage("alice", hour).unwrap(), 0);
