@@ -140,9 +140,8 @@ impl Directory {
     pub fn quota(&self, name: &str) -> Result<Option<QuotaLimits>> {
         let row: Option<(Option<i64>, Option<i64>)> = self
             .conn()
-            .query_row("SELECT storage_kb, messages FROM quotas WHERE user = ?1", params![name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .prepare_cached("SELECT storage_kb, messages FROM quotas WHERE user = ?1")?
+            .query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         Ok(row.map(|(s, m)| limits_from_sql(s, m)))
     }
@@ -151,7 +150,8 @@ impl Directory {
     pub fn exists(&self, name: &str) -> Result<bool> {
         Ok(self
             .conn()
-            .query_row("SELECT 1 FROM users WHERE name = ?1", params![name], |_| Ok(()))
+            .prepare_cached("SELECT 1 FROM users WHERE name = ?1")?
+            .query_row(params![name], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -260,7 +260,8 @@ impl Directory {
     fn stored_hash(&self, name: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
-            .query_row("SELECT password FROM users WHERE name = ?1", params![name], |row| row.get(0))
+            .prepare_cached("SELECT password FROM users WHERE name = ?1")?
+            .query_row(params![name], |row| row.get(0))
             .optional()?)
     }
 }

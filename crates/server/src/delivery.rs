@@ -198,7 +198,10 @@ impl<'a> Delivery<'a> {
         flags: &[String],
     ) -> Result<Filed, StoreError> {
         let default = target_mailbox(self.store, recipient, folder_override)?;
-        let message_id = bushbuck_mime::header_values(self.message, "Message-ID").into_iter().next();
+        // The Message-ID is looked for only when duplicates are suppressed.
+        let message_id = self
+            .duplicates
+            .and_then(|_| bushbuck_mime::header_values(self.message, "Message-ID").into_iter().next());
         let check = self.duplicates.zip(message_id.as_deref());
         if let Some((d, id)) = check {
             if d.log.seen(&recipient.user, &default, id, d.window_secs).map_err(StoreError::Io)? {
