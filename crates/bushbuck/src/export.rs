@@ -16,7 +16,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
-use bushbuck_store::{SqliteStore, Store, StoreError};
+use bushbuck_store::{MetaParts, SqliteStore, Store, StoreError};
 use clap::{Args, Subcommand};
 
 use crate::cli::Location;
@@ -117,7 +117,7 @@ fn read_mailbox(store: &SqliteStore, user: &str, name: &str) -> Result<Vec<Expor
     let uids: Vec<u32> = snapshot.messages.iter().map(|m| m.uid).collect();
     let mut out = Vec::with_capacity(uids.len());
     for chunk in uids.chunks(500) {
-        for meta in store.fetch_meta(user, snapshot.id, chunk, false).map_err(fail)? {
+        for meta in store.fetch_meta(user, snapshot.id, chunk, MetaParts::FACTS).map_err(fail)? {
             let data = match store.read_message(user, snapshot.id, meta.uid) {
                 Ok(d) => d,
                 // Expunged since the snapshot.

@@ -19,7 +19,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bushbuck_store::{canonical_mailbox_name, MessageMeta, NewMessage, SqliteStore, Store, StoreError};
+use bushbuck_store::{
+    canonical_mailbox_name, MessageMeta, MetaParts, NewMessage, SqliteStore, Store, StoreError,
+};
 use clap::{Args, Subcommand};
 
 use crate::cli::Location;
@@ -183,7 +185,7 @@ impl Destination {
             Err(e) => return Err(store_error(e)),
         };
         let uids: Vec<u32> = snapshot.messages.iter().map(|m| m.uid).collect();
-        self.store.fetch_meta(&self.user, snapshot.id, &uids, false).map_err(store_error)
+        self.store.fetch_meta(&self.user, snapshot.id, &uids, MetaParts::WITH_STRUCTURE).map_err(store_error)
     }
 
     /// Creates folder `name` (and its parents) unless it exists; returns its canonical name.

@@ -23,7 +23,7 @@ impl Field<'_> {
 
 /// Returns (end of the line's content without CR/LF, start of the next line).
 pub(crate) fn line_at(data: &[u8], pos: usize) -> (usize, usize) {
-    match data[pos..].iter().position(|&b| b == b'\n') {
+    match memchr::memchr(b'\n', &data[pos..]) {
         Some(i) => {
             let nl = pos + i;
             let content_end = if nl > pos && data[nl - 1] == b'\r' { nl - 1 } else { nl };
@@ -69,7 +69,7 @@ fn parse_where(block: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<Field<'_>> {
             pos = next;
             continue;
         }
-        let (name, value) = match line.iter().position(|&b| b == b':') {
+        let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
                 let mut name_end = colon;
                 while name_end > 0 && matches!(line[name_end - 1], b' ' | b'\t') {

@@ -115,7 +115,7 @@ impl Parser<'_> {
                     return Some(hit);
                 }
             }
-            line = match self.msg[line..].iter().position(|&b| b == b'\n') {
+            line = match memchr::memchr(b'\n', &self.msg[line..]) {
                 Some(i) => line + i + 1,
                 None => self.msg.len(),
             };

@@ -150,6 +150,24 @@ pub struct MessageMeta {
     pub header: Option<Vec<u8>>,
 }
 
+/// Which of [`MessageMeta`]'s costlier parts [`Store::fetch_meta`] reads. SEARCH, SORT,
+/// COPY and POP3 need neither; reading the cached IMAP strings of every message made a
+/// header search of a big mailbox several times slower than it needs to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetaParts {
+    /// ENVELOPE, BODYSTRUCTURE, BODY and EMAILID (left empty when not read).
+    pub structure: bool,
+    /// The header block (`None` when not read).
+    pub header: bool,
+}
+
+impl MetaParts {
+    /// UID, flags, MODSEQ, dates and size only.
+    pub const FACTS: MetaParts = MetaParts { structure: false, header: false };
+    /// The facts and ENVELOPE, BODYSTRUCTURE, BODY and EMAILID.
+    pub const WITH_STRUCTURE: MetaParts = MetaParts { structure: true, header: false };
+}
+
 /// A message to be stored by APPEND or delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage<'a> {
@@ -280,14 +298,14 @@ pub trait Store: Send + Sync {
     ) -> Result<MailboxChanges>;
     /// UIDs expunged with a MODSEQ above `since` (QRESYNC VANISHED (EARLIER)).
     fn expunged_since(&self, user: &str, mailbox: MailboxId, since: u64) -> Result<Vec<u32>>;
-    /// Metadata of the given UIDs that still exist, ascending by UID; `header` asks for the
-    /// header block too.
+    /// Metadata of the given UIDs that still exist, ascending by UID, with the costlier
+    /// parts that `parts` asks for.
     fn fetch_meta(
         &self,
         user: &str,
         mailbox: MailboxId,
         uids: &[u32],
-        header: bool,
+        parts: MetaParts,
     ) -> Result<Vec<MessageMeta>>;
     /// The full octets of one message.
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>>;

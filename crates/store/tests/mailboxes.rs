@@ -2,7 +2,7 @@
 
 mod common;
 
-use bushbuck_store::{SqliteStore, Store, StoreError};
+use bushbuck_store::{MetaParts, SqliteStore, Store, StoreError};
 use common::*;
 
 fn names(store: &SqliteStore) -> Vec<(String, bool)> {
@@ -96,7 +96,7 @@ fn delete_with_children_leaves_placeholder() {
     store.delete_mailbox("alice", "P").unwrap();
     assert_eq!(names(&store), owned(&[("INBOX", true), ("P", false), ("P/C", true)]));
     assert!(matches!(store.select("alice", "P"), Err(StoreError::NoSuchMailbox)));
-    assert!(matches!(store.fetch_meta("alice", old, &[1], false), Err(StoreError::NoSuchMailbox)));
+    assert!(matches!(store.fetch_meta("alice", old, &[1], MetaParts::FACTS), Err(StoreError::NoSuchMailbox)));
     assert_eq!(blob_files(&store, "alice"), 0);
     // A placeholder with children cannot be deleted.
     assert!(matches!(store.delete_mailbox("alice", "P"), Err(StoreError::NotPossible(_))));

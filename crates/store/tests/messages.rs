@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
-use bushbuck_store::{FlagChange, SqliteStore, Store, StoreError};
+use bushbuck_store::{FlagChange, MetaParts, SqliteStore, Store, StoreError};
 use common::*;
 
 #[test]
@@ -27,7 +27,9 @@ fn append_and_read_back_exactly() {
     assert_eq!(store.read_message("alice", snap.id, 3).unwrap(), odd);
     assert!(matches!(store.read_message("alice", snap.id, 9), Err(StoreError::NotPossible(_))));
 
-    let meta = store.fetch_meta("alice", snap.id, &[3, 1, 7, 1], true).unwrap();
+    let meta = store
+        .fetch_meta("alice", snap.id, &[3, 1, 7, 1], MetaParts { structure: true, header: true })
+        .unwrap();
     assert_eq!(meta.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 3]);
     assert_eq!((meta[0].internal_date, meta[0].internal_date_offset), (1_700_000_000, 120));
     assert_eq!(meta[0].size, message(1).len() as u64);
@@ -35,7 +37,7 @@ fn append_and_read_back_exactly() {
     let header = meta[0].header.as_deref().unwrap();
     assert!(header.ends_with(b"\r\n\r\n") && message(1).starts_with(header));
     assert_eq!(meta[1].header.as_deref(), Some(&b"Subject: bare LF\n\n"[..]));
-    assert!(store.fetch_meta("alice", snap.id, &[1], false).unwrap()[0].header.is_none());
+    assert!(store.fetch_meta("alice", snap.id, &[1], MetaParts::FACTS).unwrap()[0].header.is_none());
 
     let status = store.status("alice", "INBOX").unwrap();
     assert_eq!((status.messages, status.unseen, status.recent), (3, 2, 3));
@@ -108,7 +110,7 @@ fn expunge_and_changes() {
     assert_eq!(ch.uid_next, 6);
     assert_eq!(store.expunged_since("alice", snap.id, after_first).unwrap(), vec![1, 3]);
     assert_eq!(store.expunged_since("alice", snap.id, 0).unwrap(), vec![1, 2, 3]);
-    assert_eq!(store.fetch_meta("alice", snap.id, &[1, 2, 3, 4, 5], false).unwrap().len(), 2);
+    assert_eq!(store.fetch_meta("alice", snap.id, &[1, 2, 3, 4, 5], MetaParts::FACTS).unwrap().len(), 2);
     assert_eq!(blob_files(&store, "alice"), 2);
 }
 
@@ -152,8 +154,8 @@ fn copy_and_move_share_one_file() {
     assert_eq!(blob_files(&store, "alice"), 2);
     let archive = store.select("alice", "Archive").unwrap();
     assert_eq!(archive.messages[0].flags, strings(&["\\Seen", "Work"]));
-    let a = store.fetch_meta("alice", archive.id, &[1], false).unwrap();
-    let i = store.fetch_meta("alice", inbox.id, &[1], false).unwrap();
+    let a = store.fetch_meta("alice", archive.id, &[1], MetaParts::FACTS).unwrap();
+    let i = store.fetch_meta("alice", inbox.id, &[1], MetaParts::FACTS).unwrap();
     assert_eq!(a[0].email_id, i[0].email_id);
 
     let moved = store.move_messages("alice", inbox.id, &[1, 2], "Trash").unwrap();

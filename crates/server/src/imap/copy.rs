@@ -4,7 +4,7 @@
 
 use bushbuck_proto::imap::command::SequenceSet;
 use bushbuck_proto::imap::response;
-use bushbuck_store::{FlagChange, MailboxId, NewMessage, Placed, Store, StoreError};
+use bushbuck_store::{FlagChange, MailboxId, MetaParts, NewMessage, Placed, Store, StoreError};
 
 use super::access::Access;
 use super::sequence::message_uids;
@@ -36,7 +36,7 @@ impl Session {
         }
         let (owner, id) = (view.owner.clone(), view.id);
         if !is_move || owner != target.at.owner {
-            let sizes = match self.blocking(|s| s.fetch_meta(&owner, id, &uids, false)) {
+            let sizes = match self.blocking(|s| s.fetch_meta(&owner, id, &uids, MetaParts::FACTS)) {
                 Ok(metas) => metas.iter().map(|m| m.size).sum::<u64>(),
                 Err(e) => return e.into(),
             };
@@ -87,7 +87,7 @@ impl Session {
         is_move: bool,
     ) -> Result<Placed, StoreError> {
         let view = self.selected.as_ref().expect("selected");
-        let metas = self.blocking(|s| s.fetch_meta(owner, id, uids, false))?;
+        let metas = self.blocking(|s| s.fetch_meta(owner, id, uids, MetaParts::FACTS))?;
         let mut bodies = Vec::with_capacity(metas.len());
         for meta in &metas {
             bodies.push(self.blocking(|s| s.read_message(owner, id, meta.uid))?);

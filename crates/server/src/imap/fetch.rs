@@ -3,7 +3,7 @@
 use bushbuck_mime::{BinaryError, SectionPart};
 use bushbuck_proto::imap::command::{FetchAttribute, Section, SectionText, SequenceSet};
 use bushbuck_proto::imap::response;
-use bushbuck_store::{FlagChange, MessageMeta};
+use bushbuck_store::{FlagChange, MessageMeta, MetaParts};
 
 use super::message_table::Entry;
 use super::seen::overlay;
@@ -119,7 +119,9 @@ impl Session {
         let mut vanished = false;
         for chunk in uids.chunks(BATCH) {
             let metas: Vec<(u32, Option<MessageMeta>)> = if need.meta {
-                match self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header)) {
+                match self.blocking(|s| {
+                    s.fetch_meta(&user, id, chunk, MetaParts { structure: true, header: need.header })
+                }) {
                     Ok(m) => {
                         // Messages another session expunged since this one last looked have
                         // no row.
@@ -137,7 +139,7 @@ impl Session {
                     match self.blocking(|s| s.read_message(&user, id, uid)) {
                         Ok(b) => Some(b),
                         Err(e) => {
-                            let gone = self.blocking(|s| s.fetch_meta(&user, id, &[uid], false));
+                            let gone = self.blocking(|s| s.fetch_meta(&user, id, &[uid], MetaParts::FACTS));
                             if gone.is_ok_and(|m| m.is_empty()) {
                                 vanished = true;
                             } else {

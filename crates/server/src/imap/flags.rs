@@ -4,7 +4,7 @@ use bushbuck_proto::imap::command::{SequenceSet, StoreMode};
 use bushbuck_proto::imap::response;
 use std::collections::BTreeMap;
 
-use bushbuck_store::{FlagChange, FlagUpdate, MailboxId, Store, StoreError};
+use bushbuck_store::{FlagChange, FlagUpdate, MailboxId, MetaParts, Store, StoreError};
 
 use super::sequence::message_uids;
 use super::session::{Outcome, Session};
@@ -75,7 +75,7 @@ fn replace_keeping(
     unchanged_since: Option<u64>,
 ) -> Result<FlagUpdate, StoreError> {
     let mut groups: BTreeMap<Vec<String>, Vec<u32>> = BTreeMap::new();
-    for meta in store.fetch_meta(owner, id, uids, false)? {
+    for meta in store.fetch_meta(owner, id, uids, MetaParts::FACTS)? {
         let keep: Vec<String> = meta.flags.into_iter().filter(|f| kept.contains(&right_for(f))).collect();
         groups.entry(keep).or_default().push(meta.uid);
     }

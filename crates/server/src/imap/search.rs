@@ -2,7 +2,7 @@
 
 use bushbuck_proto::imap::command::{SearchDate, SearchKey, SearchReturn};
 use bushbuck_proto::imap::response;
-use bushbuck_store::MessageMeta;
+use bushbuck_store::{MessageMeta, MetaParts};
 use chrono::{DateTime, NaiveDate};
 
 use super::sequence::set_contains;
@@ -239,7 +239,9 @@ impl Session {
         };
         let mut hits = Vec::new();
         for chunk in all.chunks(256) {
-            let metas = self.blocking(|s| s.fetch_meta(&user, id, chunk, need.header || header))?;
+            let metas = self.blocking(|s| {
+                s.fetch_meta(&user, id, chunk, MetaParts { structure: false, header: need.header || header })
+            })?;
             let texts =
                 if need.body { self.blocking(|s| s.search_texts(&user, id, chunk))? } else { Vec::new() };
             // Both ascending by UID.

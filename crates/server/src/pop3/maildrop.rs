@@ -1,7 +1,7 @@
 //! The maildrop of one POP3 session: INBOX as it was at login, with deletion marks that take
 //! effect only at QUIT.
 
-use bushbuck_store::{MailboxId, Store, StoreError};
+use bushbuck_store::{MailboxId, MetaParts, Store, StoreError};
 
 /// One message as POP3 numbers it.
 pub struct DropMessage {
@@ -30,7 +30,7 @@ impl Maildrop {
         let uids: Vec<u32> = snapshot.messages.iter().map(|m| m.uid).collect();
         let mut messages = Vec::with_capacity(uids.len());
         for chunk in uids.chunks(1024) {
-            for meta in store.fetch_meta(user, snapshot.id, chunk, false)? {
+            for meta in store.fetch_meta(user, snapshot.id, chunk, MetaParts::FACTS)? {
                 messages.push(DropMessage { uid: meta.uid, size: meta.size, deleted: false });
             }
         }

@@ -206,14 +206,15 @@ pub(crate) fn fetch_meta(
     conn: &mut Connection,
     mailbox: MailboxId,
     uids: &[u32],
-    header: bool,
+    parts: MetaParts,
 ) -> Result<Vec<MessageMeta>> {
     let tx = conn.transaction()?;
     let m = selectable_by_id(&tx, mailbox)?;
-    let header_column = if header { "header" } else { "NULL" };
+    let structure = if parts.structure { "envelope, bodystructure, body, blob" } else { "'', '', '', NULL" };
+    let header = if parts.header { "header" } else { "NULL" };
     let sql = format!(
         "SELECT uid, modseq, flags, keywords, internal_date, internal_date_offset, save_date, size,
-                envelope, bodystructure, body, blob, {header_column}
+                {structure}, {header}
          FROM messages WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"
     );
     let mut stmt = tx.prepare_cached(&sql)?;
@@ -221,7 +222,7 @@ pub(crate) fn fetch_meta(
     for (lo, hi) in uid_ranges(uids) {
         let rows = stmt.query_map(params![m.id.0, lo, hi], |r| {
             let state = state_from_row(r)?;
-            let blob: String = r.get(11)?;
+            let blob: Option<String> = r.get(11)?;
             Ok(MessageMeta {
                 uid: state.uid,
                 flags: state.flags,
@@ -233,7 +234,7 @@ pub(crate) fn fetch_meta(
                 envelope: r.get(8)?,
                 body_structure: r.get(9)?,
                 body: r.get(10)?,
-                email_id: email_id(&blob),
+                email_id: blob.as_deref().map(email_id).unwrap_or_default(),
                 header: r.get(12)?,
             })
         })?;

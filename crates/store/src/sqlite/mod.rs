@@ -450,9 +450,9 @@ impl Store for SqliteStore {
         user: &str,
         mailbox: MailboxId,
         uids: &[u32],
-        header: bool,
+        parts: MetaParts,
     ) -> Result<Vec<MessageMeta>> {
-        self.read(user, |conn, _| messages::fetch_meta(conn, mailbox, uids, header))
+        self.read(user, |conn, _| messages::fetch_meta(conn, mailbox, uids, parts))
     }
 
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>> {
