@@ -444,3 +444,32 @@ fn unknown_transfer_encoding_is_not_searched() {
     let m = b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nalpha\r\n";
     assert_eq!(body_text(m), "alpha\r\n");
 }
+
+#[test]
+fn header_prefilter_never_hides_a_match() {
+    let headers: [&[u8]; 6] = [
+        b"Subject: Quarterly report\r\nFrom: a@b\r\n\r\n",
+        b"Subject: quar\r\n terly\r\n\r\n",
+        b"Subject: =?utf-8?q?Quarterly?=\r\n\r\n",
+        b"Subject: =?utf-8?b?UXVhcnRlcmx5?=\r\n\r\n",
+        b"Subject: quar\rterly\r\n\r\n",
+        "Subject: QUARTERLY \u{212a}elvin\r\n\r\n".as_bytes(),
+    ];
+    let needles = ["quarterly", "QUARTERLY", "kelvin", "quar terly", "report", "nothing", "terly"];
+    for header in headers {
+        for needle in needles {
+            let found = header_values(header, "Subject").iter().any(|v| contains_folded(v, needle));
+            if found {
+                assert!(
+                    header_may_contain(header, needle),
+                    "{needle:?} in {:?}",
+                    String::from_utf8_lossy(header)
+                );
+            }
+        }
+    }
+    // Plain blocks without the word in any case are ruled out without parsing.
+    assert!(!header_may_contain(b"Subject: Quarterly report\r\nFrom: a@b\r\n\r\n", "nothing"));
+    assert!(header_may_contain(b"Subject: Quarterly report\r\n\r\n", "QUARTERLY"));
+    assert!(!header_may_contain(b"Subject: quar\r\n terly\r\n\r\n", "quarterly"));
+}

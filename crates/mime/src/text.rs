@@ -95,6 +95,28 @@ pub fn contains_folded(haystack: &str, needle: &str) -> bool {
     fold(haystack).contains(&fold(needle))
 }
 
+/// False only when no field of the header block can contain `needle` as [`header_values`]
+/// and [`contains_folded`] match it, decided without splitting the block: when the block is
+/// plain ASCII (no encoded words, no NUL, no CR but before LF) and the needle printable ASCII
+/// without spaces, unfolding and decoding change nothing the needle could match, so the
+/// needle must appear in the block itself (in any case). SEARCH HEADER on a big mailbox
+/// skips most messages this way.
+pub fn header_may_contain(header: &[u8], needle: &str) -> bool {
+    let plain_needle = !needle.is_empty() && needle.bytes().all(|b| b.is_ascii_graphic());
+    let plain_block = header.is_ascii()
+        && memchr::memchr(0, header).is_none()
+        && memchr::memmem::find(header, b"=?").is_none()
+        && memchr::memchr_iter(b'\r', header).all(|i| header.get(i + 1) == Some(&b'\n'));
+    !(plain_needle && plain_block) || contains_ascii_case_insensitive(header, needle.as_bytes())
+}
+
+/// Whether `needle` (not empty) occurs in `haystack`, ASCII letters matching in either case.
+fn contains_ascii_case_insensitive(haystack: &[u8], needle: &[u8]) -> bool {
+    let first = needle[0];
+    let mut starts = memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), haystack);
+    starts.any(|i| haystack.get(i..i + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)))
+}
+
 /// The mailbox (local part) of the first address in the first `name` field of `header`,
 /// for SORT FROM / TO / CC (RFC 5256 addr-mailbox). None when the field is absent or has
 /// no address; group names are skipped.

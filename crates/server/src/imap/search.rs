@@ -119,6 +119,9 @@ fn date_of(d: &SearchDate) -> Option<NaiveDate> {
 
 fn header_matches(c: &Candidate, field: &str, needle: &[u8]) -> bool {
     let needle = String::from_utf8_lossy(needle);
+    if !needle.is_empty() && !bushbuck_mime::header_may_contain(c.header, &needle) {
+        return false;
+    }
     let values = bushbuck_mime::header_values(c.header, field);
     if needle.is_empty() {
         return !values.is_empty();
