@@ -127,6 +127,28 @@ def test_write_rights_per_flag(make_server):
     assert fetched == [b"* 2 FETCH (FLAGS (\\Recent))"], "bob may not set \\Flagged, so APPEND drops it"
 
 
+def test_seen_brought_into_a_share_is_the_viewers_own(make_server):
+    """\\Seen is kept per user in another owner's mailbox: what bob APPENDs or COPYs there
+    already read stays read for bob and arrives unread for alice."""
+    srv = acl_server(make_server)
+    alice = session(srv, "alice")
+    alice.ok("CREATE Team")
+    alice.ok("SETACL Team bob lrsi")
+    bob = session(srv, "bob")
+    assert b"APPENDUID" in append(bob, "Other Users/alice/Team", "bob's note", "\\Seen")
+    assert b"APPENDUID" in append(bob, "INBOX", "read in bob's INBOX", "\\Seen")
+    assert b"APPENDUID" in append(bob, "INBOX", "unread in bob's INBOX")
+    bob.ok("SELECT INBOX")
+    tagged, _ = bob.command('COPY 1:2 "Other Users/alice/Team"')
+    assert b"COPYUID" in tagged
+    bob.ok('SELECT "Other Users/alice/Team"')
+    flags = bob.ok("FETCH 1:3 (FLAGS)")
+    assert [b"\\Seen" in line for line in flags] == [True, True, False], flags
+    alice.ok("SELECT Team")
+    flags = alice.ok("FETCH 1:3 (FLAGS)")
+    assert len(flags) == 3 and not any(b"\\Seen" in line for line in flags), flags
+
+
 def test_admin_administers_but_cannot_read(make_server):
     srv = acl_server(make_server)
     admin = session(srv, "admin")

@@ -2,12 +2,13 @@
 
 use bushbuck_proto::imap::command::AppendMessage;
 use bushbuck_proto::imap::response;
-use bushbuck_store::{NewMessage, StoreError};
+use bushbuck_store::{NewMessage, Placed, StoreError};
 
 use super::access::{Access, Denied};
 use super::flags::{normalize, permitted};
 use super::session::{Outcome, Session};
 use crate::acl::Rights;
+use crate::namespace::Located;
 
 impl Session {
     /// The destination of APPEND, COPY or MOVE: needs the i right; a missing mailbox of
@@ -25,14 +26,48 @@ impl Session {
         })
     }
 
-    /// The flags a message brings into `target`: those the rights there allow, and no \\Seen
-    /// in another's store (the viewer's \\Seen there is their own, not the owner's).
-    pub(super) fn flags_for(&self, target: &Access, flags: &[String]) -> Vec<String> {
+    /// The flags a message brings into `target`: those the rights there allow, but no \\Seen
+    /// in another's store, where the viewer's \\Seen is their own, not the owner's; the second
+    /// value says whether to set that ([`Session::mark_seen_by_viewer`]).
+    pub(super) fn flags_for(&self, target: &Access, flags: &[String]) -> (Vec<String>, bool) {
         let mut flags = permitted(flags, target.rights);
+        let mut seen_by_viewer = false;
         if self.private_seen_viewer(&target.at).is_some() {
+            let before = flags.len();
             flags.retain(|f| f != "\\Seen");
+            seen_by_viewer = flags.len() != before;
         }
-        flags
+        (flags, seen_by_viewer)
+    }
+
+    /// Sets the viewer's own \\Seen on the messages APPEND or COPY just placed in `at` (another
+    /// owner's mailbox) whose `seen_by_viewer` (from [`Session::flags_for`], in placing order)
+    /// is set. A failure is logged: the messages are stored either way.
+    pub(super) fn mark_seen_by_viewer(&self, at: &Located, placed: &Placed, seen_by_viewer: &[bool]) {
+        let Some(viewer) = self.private_seen_viewer(at) else {
+            return;
+        };
+        let uids: Vec<u32> = placed
+            .uids
+            .iter()
+            .zip(seen_by_viewer)
+            .filter(|(_, seen)| **seen)
+            .map(|((_, uid), _)| *uid)
+            .collect();
+        if uids.is_empty() {
+            return;
+        }
+        let marked = self.blocking(|s| {
+            let mailbox = s.open_mailbox(&at.owner, &at.name)?;
+            // Renamed or re-created meanwhile: these UIDs are not that mailbox's.
+            if mailbox.uid_validity != placed.uid_validity {
+                return Ok(());
+            }
+            s.set_seen(&at.owner, mailbox.id, &viewer, &uids, true).map(|_| ())
+        });
+        if let Err(e) = marked {
+            tracing::warn!(owner = %at.owner, mailbox = %at.name, error = %e, "could not set the viewer's \\Seen");
+        }
     }
 
     pub(super) fn append(&mut self, raw: &[u8], messages: &[AppendMessage]) -> Outcome {
@@ -41,6 +76,7 @@ impl Session {
             Err(o) => return o,
         };
         let mut new = Vec::with_capacity(messages.len());
+        let mut seen_by_viewer = Vec::with_capacity(messages.len());
         for m in messages {
             if m.data.is_empty() {
                 return Outcome::No("Cannot append an empty message".into());
@@ -48,10 +84,11 @@ impl Session {
             if m.data.len() as u64 > self.ctx.config.max_literal_size {
                 return Outcome::No("[TOOBIG] Message is larger than APPENDLIMIT".into());
             }
-            let flags = match normalize(&m.flags) {
+            let (flags, seen) = match normalize(&m.flags) {
                 Ok(f) => self.flags_for(&target, &f),
                 Err(why) => return Outcome::Bad(why),
             };
+            seen_by_viewer.push(seen);
             new.push(NewMessage { data: &m.data, flags, internal_date: m.internal_date });
         }
         let bytes: u64 = new.iter().map(|m| m.data.len() as u64).sum();
@@ -65,6 +102,7 @@ impl Session {
             }
             Err(e) => return e.into(),
         };
+        self.mark_seen_by_viewer(&target.at, &placed, &seen_by_viewer);
         let uids: Vec<u32> = placed.uids.iter().map(|(_, u)| *u).collect();
         Outcome::Ok(format!(
             "[APPENDUID {} {}] APPEND completed",

@@ -92,17 +92,20 @@ impl Session {
         for meta in &metas {
             bodies.push(self.blocking(|s| s.read_message(owner, id, meta.uid))?);
         }
-        let new: Vec<NewMessage<'_>> = metas
-            .iter()
-            .zip(&bodies)
-            .map(|(meta, data)| NewMessage {
+        let mut new: Vec<NewMessage<'_>> = Vec::with_capacity(metas.len());
+        let mut seen_by_viewer = Vec::with_capacity(metas.len());
+        for (meta, data) in metas.iter().zip(&bodies) {
+            let flags = view.get(meta.uid).map_or(meta.flags.clone(), |m| m.flags.to_vec());
+            let (flags, seen) = self.flags_for(target, &flags);
+            seen_by_viewer.push(seen);
+            new.push(NewMessage {
                 data,
-                flags: self
-                    .flags_for(target, &view.get(meta.uid).map_or(meta.flags.clone(), |m| m.flags.to_vec())),
+                flags,
                 internal_date: Some((meta.internal_date, meta.internal_date_offset)),
-            })
-            .collect();
+            });
+        }
         let mut placed = self.blocking(|s| s.append(&target.at.owner, &target.at.name, &new))?;
+        self.mark_seen_by_viewer(&target.at, &placed, &seen_by_viewer);
         let sources: Vec<u32> = metas.iter().map(|m| m.uid).collect();
         for (pair, src) in placed.uids.iter_mut().zip(&sources) {
             pair.0 = *src;
