@@ -276,6 +276,10 @@ impl<'a> Delivery<'a> {
     /// The mailbox a filing target really goes to: itself when it exists (or was created
     /// for `:create`), else INBOX.
     fn resolve_target(&self, user: &str, target: &Target) -> Result<String, StoreError> {
+        if target.mailbox.eq_ignore_ascii_case("INBOX") {
+            // Where everything else falls back to: no need to list the user's mailboxes.
+            return Ok("INBOX".to_string());
+        }
         let exists = |name: &str| {
             self.store.list_mailboxes(user).map(|b| b.iter().any(|m| m.name == name && m.selectable))
         };
