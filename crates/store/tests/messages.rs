@@ -154,8 +154,9 @@ fn copy_and_move_share_one_file() {
     assert_eq!(blob_files(&store, "alice"), 2);
     let archive = store.select("alice", "Archive").unwrap();
     assert_eq!(archive.messages[0].flags, strings(&["\\Seen", "Work"]));
-    let a = store.fetch_meta("alice", archive.id, &[1], MetaParts::FACTS).unwrap();
-    let i = store.fetch_meta("alice", inbox.id, &[1], MetaParts::FACTS).unwrap();
+    let a = store.fetch_meta("alice", archive.id, &[1], MetaParts::WITH_STRUCTURE).unwrap();
+    let i = store.fetch_meta("alice", inbox.id, &[1], MetaParts::WITH_STRUCTURE).unwrap();
+    assert!(!a[0].email_id.is_empty());
     assert_eq!(a[0].email_id, i[0].email_id);
 
     let moved = store.move_messages("alice", inbox.id, &[1, 2], "Trash").unwrap();
