@@ -103,11 +103,14 @@ pub fn contains_folded(haystack: &str, needle: &str) -> bool {
 /// skips most messages this way.
 pub fn header_may_contain(header: &[u8], needle: &str) -> bool {
     let plain_needle = !needle.is_empty() && needle.bytes().all(|b| b.is_ascii_graphic());
+    if !plain_needle {
+        return true;
+    }
     let plain_block = header.is_ascii()
         && memchr::memchr(0, header).is_none()
         && memchr::memmem::find(header, b"=?").is_none()
         && memchr::memchr_iter(b'\r', header).all(|i| header.get(i + 1) == Some(&b'\n'));
-    !(plain_needle && plain_block) || contains_ascii_case_insensitive(header, needle.as_bytes())
+    !plain_block || contains_ascii_case_insensitive(header, needle.as_bytes())
 }
 
 /// Whether `needle` (not empty) occurs in `haystack`, ASCII letters matching in either case.

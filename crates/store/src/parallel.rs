@@ -4,11 +4,8 @@
 /// `f` applied to every item, in order: on the calling thread for fewer than `min` items (or
 /// on a single core), else split evenly over the cores.
 pub(crate) fn map<T: Sync, U: Send>(items: &[T], min: usize, f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    if items.len() < min.max(2) {
-        return items.iter().map(f).collect();
-    }
     let threads = cores();
-    if threads < 2 {
+    if items.len() < min.max(2) || threads < 2 {
         return items.iter().map(f).collect();
     }
     let per_thread = items.len().div_ceil(threads);
