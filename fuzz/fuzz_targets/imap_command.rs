@@ -12,11 +12,7 @@ fuzz_target!(|data: &[u8]| {
         Some((&c, rest)) => (usize::from(c % 16) + 1, rest),
         None => return,
     };
-    let mut framer = Framer::with_config(FramerConfig {
-        max_line: 256,
-        max_literal: 512,
-        max_command: 4096,
-    });
+    let mut framer = Framer::with_config(FramerConfig { max_line: 256, max_literal: 512, max_command: 4096 });
     for piece in input.chunks(chunk) {
         framer.push(piece);
         while let Some(event) = framer.next_event() {

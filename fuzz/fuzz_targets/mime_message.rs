@@ -3,7 +3,8 @@
 #![no_main]
 
 use bushbuck_mime::{
-    binary, body_text, folded_body_text, header_text, header_values, html_to_text, section, summarize, SectionPart,
+    binary, body_text, folded_body_text, header_text, header_values, html_to_text, section, summarize,
+    SectionPart,
 };
 use libfuzzer_sys::fuzz_target;
 

@@ -12,4 +12,10 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     pop3::dot_stuff(data, &mut out);
     assert!(out.ends_with(b".\r\n"));
+    // A client reads up to the first line that is a lone dot: only the terminator may be one,
+    // so every earlier line that starts with a dot starts with two.
+    let body = &out[..out.len() - 3];
+    for line in body.split(|b| *b == b'\n') {
+        assert!(!line.starts_with(b".") || line.starts_with(b".."), "unstuffed dot line {line:?}");
+    }
 });

@@ -5,7 +5,8 @@
 use bushbuck_sieve::{evaluate, parse_script_bytes, Environment, Limits, MessageContext};
 use libfuzzer_sys::fuzz_target;
 
-const MSG: &[u8] = b"From: a@b.c\r\nTo: d+x@e.f\r\nSubject: hi\r\nDate: Tue, 1 Jan 2008 12:00:00 +0000\r\n\r\nbody\r\n";
+const MSG: &[u8] =
+    b"From: a@b.c\r\nTo: d+x@e.f\r\nSubject: hi\r\nDate: Tue, 1 Jan 2008 12:00:00 +0000\r\n\r\nbody\r\n";
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits { max_script_size: 64 * 1024, ..Limits::default() };
