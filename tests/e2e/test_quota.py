@@ -65,3 +65,14 @@ def test_lmtp_over_quota_is_temporary_and_too_big_is_permanent(server):
     assert "delivered to INBOX" in forced.stdout
     listing = server.cli("quota", "list", "alice").stdout
     assert "user/alice" in listing and " 4 " in listing
+
+
+def test_quota_list_shows_the_usage_of_a_user_without_limits(server):
+    """`quota list` reported 0 for every unlimited user while `quota fix` saw the real usage."""
+    for i in range(3):
+        assert lmtp_one(server.lmtp_port, b"bob@example.org", msg(4000, f"u{i}")).startswith("250 2.0.0")
+    line = next(row for row in server.cli("quota", "list", "bob").stdout.splitlines()
+                if row.startswith("user/bob "))
+    root, used_kib, limit_kib, messages, limit = line.split()
+    assert (limit_kib, limit) == ("-", "-"), line
+    assert int(messages) == 3 and int(used_kib) >= 12, line

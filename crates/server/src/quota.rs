@@ -98,10 +98,6 @@ impl OwnerRoots {
             self.roots.iter().position(|r| r == root).map(|i| self.limits[i]).unwrap_or_default()
         };
         let name = root.name();
-        // Without limits the usage is not needed: skip reading it.
-        if limits.storage_kb.is_none() && limits.messages.is_none() {
-            return Ok(QuotaState { root: name, used_bytes: 0, used_messages: 0, limits });
-        }
         let (used_bytes, used_messages) = if self.roots.is_empty() && root.subtree.is_none() {
             store.usage(&root.owner).map_err(|e| e.to_string())?
         } else {
