@@ -1,4 +1,4 @@
-//! Wire grammars of Bushbuck: IMAP, POP3, LMTP parsers and response writers, without I/O.
+//! Wire grammars of Bushbuck: IMAP, POP3, LMTP, ManageSieve and PROXY-protocol parsers and response writers, without I/O.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -6,3 +6,4 @@ pub mod imap;
 pub mod lmtp;
 pub mod managesieve;
 pub mod pop3;
+pub mod proxy;

@@ -7,6 +7,11 @@ use bushbuck_store::{Partitions, SqliteStore, DEFAULT_PARTITION};
 
 use serde::Deserialize;
 
+use crate::access::{AccessRules, Network};
+
+/// The listener keys of the configuration, which `access` and `proxy_protocol` name.
+pub const LISTENERS: [&str; 7] = ["imap", "imaps", "pop3", "pop3s", "lmtp", "sieve", "http"];
+
 /// When plaintext passwords (LOGIN, AUTHENTICATE PLAIN/LOGIN, POP3 USER/PASS) are accepted
 /// on a connection that is not protected by TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -56,6 +61,27 @@ pub struct Config {
     pub max_literal_size: u64,
     /// Most simultaneous connections from one IP address.
     pub max_connections_per_ip: usize,
+    /// Most simultaneous connections on all listeners together (HTTP not counted); past it
+    /// a new connection gets the protocol's refusal (`* BYE`, `-ERR`, `421`) at once.
+    pub max_connections: usize,
+    /// Most simultaneous IMAP, POP3 and ManageSieve connections that have not authenticated
+    /// yet; a session stops counting when it logs in. LMTP (which never logs in) counts only
+    /// against `max_connections` and `max_connections_per_ip`.
+    pub max_prelogin_connections: usize,
+    /// Host access rules per listener (keys as the listener keys: `imap`, `imaps`, `pop3`,
+    /// `pop3s`, `lmtp`, `sieve`, `http`), checked at accept before any greeting:
+    /// `[access.imap] rules = ["allow 127.0.0.0/8", "allow 2001:db8::/32", "deny all"]`.
+    /// The first rule whose address or network holds the client decides; when none does,
+    /// the client is allowed. Behind a proxy the client is the one its PROXY header names.
+    pub access: BTreeMap<String, AccessRules>,
+    /// Listeners (keys as for `access`) behind a proxy that speaks the HAProxy PROXY
+    /// protocol, version 1 or 2: each connection must come from `proxy_trusted` and start
+    /// with a valid header within `login_timeout_secs`, else it is refused; the address the
+    /// header names is then used for limits, access rules, logs and `allow_plaintext`.
+    pub proxy_protocol: Vec<String>,
+    /// Addresses or networks of the proxies allowed to connect to `proxy_protocol`
+    /// listeners, e.g. `["127.0.0.1", "10.0.0.0/8"]`.
+    pub proxy_trusted: Vec<Network>,
     /// Most simultaneous logged-in sessions of one user.
     pub max_connections_per_user: usize,
     /// Seconds of inactivity before an authenticated session is logged out (RFC 3501: at
@@ -120,6 +146,11 @@ impl Default for Config {
             max_line_length: 64 * 1024,
             max_literal_size: 64 * 1024 * 1024,
             max_connections_per_ip: 100,
+            max_connections: 5000,
+            max_prelogin_connections: 500,
+            access: BTreeMap::new(),
+            proxy_protocol: Vec::new(),
+            proxy_trusted: Vec::new(),
             max_connections_per_user: 50,
             idle_timeout_secs: 30 * 60,
             login_timeout_secs: 60,
@@ -145,7 +176,30 @@ impl Default for Config {
 impl Config {
     /// Parses a TOML configuration; keys not given keep their defaults.
     pub fn from_toml(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| format!("invalid configuration: {e}"))
+        let config: Config = toml::from_str(text).map_err(|e| format!("invalid configuration: {e}"))?;
+        config.check_listener_keys()?;
+        Ok(config)
+    }
+
+    /// `access` and `proxy_protocol` name listeners that exist, and proxies are listed.
+    fn check_listener_keys(&self) -> Result<(), String> {
+        let named = self
+            .access
+            .keys()
+            .map(|k| ("access", k))
+            .chain(self.proxy_protocol.iter().map(|k| ("proxy_protocol", k)));
+        for (key, listener) in named {
+            if !LISTENERS.contains(&listener.as_str()) {
+                return Err(format!(
+                    "invalid configuration: {key} names the listener {listener:?}; listeners are {}",
+                    LISTENERS.join(", ")
+                ));
+            }
+        }
+        if !self.proxy_protocol.is_empty() && self.proxy_trusted.is_empty() {
+            return Err("invalid configuration: proxy_protocol is set but proxy_trusted is empty; list the addresses of your proxies".into());
+        }
+        Ok(())
     }
 
     /// Opens the mail store in the data directory with the configured partitions.

@@ -3,8 +3,10 @@
 //! [`run`] starts every configured listener over one [`context::ServerContext`] and serves
 //! until the process is told to stop.
 
+pub mod access;
 pub mod accounts;
 pub mod acl;
+mod admission;
 pub mod config;
 pub mod context;
 pub mod delivery;

@@ -1,4 +1,4 @@
-//! Connection limits per client address and per user.
+//! Connection limits: in total, before login, per client address and per user.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -33,6 +33,11 @@ impl<K: Eq + Hash + Clone> Counter<K> {
         *n += 1;
         Some(Slot { key, counts: self.counts.clone() })
     }
+
+    /// How many slots `key` holds now.
+    pub fn held(&self, key: &K) -> usize {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied().unwrap_or(0)
+    }
 }
 
 impl<K: Eq + Hash + Clone> Drop for Slot<K> {
@@ -49,10 +54,34 @@ impl<K: Eq + Hash + Clone> Drop for Slot<K> {
 
 /// The server's connection limits.
 pub struct Limits {
+    /// Connections open on every listener together (one key, `()`).
+    pub total: Counter<()>,
+    /// Connections that have not authenticated yet (one key, `()`); LMTP is not counted.
+    pub prelogin: Counter<()>,
     /// Connections per client IP address.
     pub per_ip: Counter<IpAddr>,
     /// Authenticated sessions per user.
     pub per_user: Counter<String>,
+}
+
+impl Limits {
+    /// The server-wide gauges for /metrics: connections open and the limits they approach.
+    pub fn render(&self) -> String {
+        let gauges = [
+            ("bushbuck_connections_open_all", "Connections open on every listener.", self.total.held(&())),
+            ("bushbuck_connections_limit", "max_connections.", self.total.max),
+            (
+                "bushbuck_prelogin_connections_open",
+                "Connections not authenticated yet.",
+                self.prelogin.held(&()),
+            ),
+            ("bushbuck_prelogin_connections_limit", "max_prelogin_connections.", self.prelogin.max),
+        ];
+        gauges
+            .iter()
+            .map(|(name, help, value)| format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -66,7 +95,9 @@ mod tests {
         let _b = c.acquire("x").unwrap();
         assert!(c.acquire("x").is_none());
         assert!(c.acquire("y").is_some());
+        assert_eq!(c.held(&"x"), 2);
         drop(a);
+        assert_eq!(c.held(&"x"), 1);
         assert!(c.acquire("x").is_some());
     }
 }

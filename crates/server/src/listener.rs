@@ -7,6 +7,7 @@ use bushbuck_auth::Directory;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::admission::{self, Kind};
 use crate::config::Config;
 use crate::context::ServerContext;
 use crate::duplicates::DuplicateLog;
@@ -26,6 +27,28 @@ enum Service {
 }
 
 impl Service {
+    /// The configuration key of the listener, as `access` and `proxy_protocol` name it.
+    fn key(self) -> &'static str {
+        match self {
+            Service::Imap { implicit_tls: false } => "imap",
+            Service::Imap { implicit_tls: true } => "imaps",
+            Service::Pop3 { implicit_tls: false } => "pop3",
+            Service::Pop3 { implicit_tls: true } => "pop3s",
+            Service::Lmtp => "lmtp",
+            Service::ManageSieve => "sieve",
+            Service::Http => "http",
+        }
+    }
+
+    /// Which limits its connections count against.
+    fn admission(self) -> Kind {
+        match self {
+            Service::Imap { .. } | Service::Pop3 { .. } | Service::ManageSieve => Kind::Login,
+            Service::Lmtp => Kind::Delivery,
+            Service::Http => Kind::Operator,
+        }
+    }
+
     fn implicit_tls(self) -> bool {
         match self {
             Service::Imap { implicit_tls } | Service::Pop3 { implicit_tls } => implicit_tls,
@@ -43,6 +66,8 @@ pub async fn run(config: Config) -> Result<(), String> {
     let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
     let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
     let limits = Limits {
+        total: Counter::new(config.max_connections),
+        prelogin: Counter::new(config.max_prelogin_connections),
         per_ip: Counter::new(config.max_connections_per_ip),
         per_user: Counter::new(config.max_connections_per_user),
     };
@@ -149,48 +174,61 @@ async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener, service: Se
 }
 
 async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: SocketAddr, service: Service) {
+    let admitted = admission::admit(&ctx, &mut tcp, peer, service.key(), service.admission()).await;
     let protocol = match service {
-        Service::Http => return crate::http::serve(ctx, tcp).await,
+        Service::Http => {
+            if admitted.is_ok() {
+                crate::http::serve(ctx, tcp).await;
+            }
+            return;
+        }
         Service::Imap { .. } => Protocol::Imap,
         Service::Pop3 { .. } => Protocol::Pop3,
         Service::Lmtp => Protocol::Lmtp,
         Service::ManageSieve => Protocol::ManageSieve,
     };
-    let Some(_slot) = ctx.limits.per_ip.acquire(peer.ip()) else {
-        tracing::warn!(peer = %peer, "too many connections from this address");
-        let refusal: &[u8] = match protocol {
-            Protocol::Imap => b"* BYE Too many connections from your address\r\n",
-            Protocol::Pop3 => b"-ERR [SYS/TEMP] Too many connections from your address\r\n",
-            Protocol::Lmtp => b"421 4.7.0 Too many connections from your address\r\n",
-            Protocol::ManageSieve => b"BYE \"Too many connections from your address\"\r\n",
-        };
-        let _ = tcp.write_all(refusal).await;
-        return;
+    let mut admission = match admitted {
+        Ok(admission) => admission,
+        Err(refusal) => {
+            let lmtp_reply = if refusal.permanent() { "554 5.7.1" } else { "421 4.7.0" };
+            let line = goodbye(protocol, refusal.permanent(), lmtp_reply, refusal.text());
+            let _ = tcp.write_all(line.as_bytes()).await;
+            return;
+        }
     };
     if let Some(why) = crate::notices::shutdown(&ctx.config.data) {
-        let refusal = match protocol {
-            Protocol::Imap => format!("* BYE {why}\r\n"),
-            Protocol::Pop3 => format!("-ERR [SYS/TEMP] {why}\r\n"),
-            Protocol::Lmtp => format!("421 4.3.2 {why}\r\n"),
-            Protocol::ManageSieve => format!("BYE \"{}\"\r\n", why.replace(['"', '\\'], "")),
-        };
-        let _ = tcp.write_all(refusal.as_bytes()).await;
+        let _ = tcp.write_all(goodbye(protocol, false, "421 4.3.2", &why).as_bytes()).await;
         return;
     }
     let metrics_ctx = ctx.clone();
     let _open = metrics_ctx.metrics.connection(protocol);
-    tracing::debug!(peer = %peer, ?service, "connected");
+    let (client, prelogin) = (admission.client, admission.prelogin.take());
+    tracing::debug!(peer = %client, ?service, "connected");
     let mut stream = ClientStream::Plain(tcp);
     if service.implicit_tls() {
         if let Err(e) = stream.upgrade(&ctx.tls).await {
-            tracing::info!(peer = %peer, error = %e, "TLS handshake failed");
+            tracing::info!(peer = %client, error = %e, "TLS handshake failed");
             return;
         }
     }
     match protocol {
-        Protocol::Imap => crate::imap::Session::run(ctx, stream, peer).await,
-        Protocol::Pop3 => crate::pop3::Pop3Session::run(ctx, stream, peer).await,
-        Protocol::Lmtp => crate::lmtp::LmtpSession::run(ctx, stream, peer.to_string()).await,
-        Protocol::ManageSieve => crate::managesieve::ManageSieveSession::run(ctx, stream, peer).await,
+        Protocol::Imap => crate::imap::Session::run(ctx, stream, client, prelogin).await,
+        Protocol::Pop3 => crate::pop3::Pop3Session::run(ctx, stream, client, prelogin).await,
+        Protocol::Lmtp => crate::lmtp::LmtpSession::run(ctx, stream, client.to_string()).await,
+        Protocol::ManageSieve => {
+            crate::managesieve::ManageSieveSession::run(ctx, stream, client, prelogin).await
+        }
+    }
+}
+
+/// The line that refuses a connection in `protocol` before its greeting; `permanent` when
+/// trying again will not help, `lmtp_reply` the LMTP code and enhanced status.
+fn goodbye(protocol: Protocol, permanent: bool, lmtp_reply: &str, text: &str) -> String {
+    match protocol {
+        Protocol::Imap => format!("* BYE {text}\r\n"),
+        Protocol::Pop3 if permanent => format!("-ERR [SYS/PERM] {text}\r\n"),
+        Protocol::Pop3 => format!("-ERR [SYS/TEMP] {text}\r\n"),
+        Protocol::Lmtp => format!("{lmtp_reply} {text}\r\n"),
+        Protocol::ManageSieve => format!("BYE \"{}\"\r\n", text.replace(['"', '\\'], "")),
     }
 }

@@ -80,6 +80,7 @@ pub struct Metrics {
     deliveries_ok: AtomicU64,
     deliveries_failed: AtomicU64,
     delivered_bytes: AtomicU64,
+    refusals: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 /// Keeps the open-connections gauge up while it lives.
@@ -122,6 +123,12 @@ impl Metrics {
         } else {
             self.deliveries_failed.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a connection refused at accept, by listener (its configuration key) and reason.
+    pub fn refused(&self, listener: &'static str, reason: &'static str) {
+        let mut refusals = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        *refusals.entry((listener, reason)).or_default() += 1;
     }
 
     /// The Prometheus text exposition of every metric.
@@ -169,6 +176,15 @@ impl Metrics {
         let _ = writeln!(out, "# HELP bushbuck_delivered_bytes_total Octets delivered.");
         let _ = writeln!(out, "# TYPE bushbuck_delivered_bytes_total counter");
         let _ = writeln!(out, "bushbuck_delivered_bytes_total {}", get(&self.delivered_bytes));
+        let _ = writeln!(out, "# HELP bushbuck_connections_refused_total Connections refused at accept.");
+        let _ = writeln!(out, "# TYPE bushbuck_connections_refused_total counter");
+        let refusals = self.refusals.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for ((listener, reason), n) in refusals {
+            let _ = writeln!(
+                out,
+                "bushbuck_connections_refused_total{{listener=\"{listener}\",reason=\"{reason}\"}} {n}"
+            );
+        }
         out
     }
 }
@@ -185,7 +201,10 @@ mod tests {
         m.login(Protocol::Pop3, false);
         m.command(Protocol::Imap, "FETCH", Duration::from_millis(3));
         m.delivery(true, 100);
+        m.refused("imaps", "access");
+        m.refused("imaps", "access");
         let text = m.render();
+        assert!(text.contains("bushbuck_connections_refused_total{listener=\"imaps\",reason=\"access\"} 2"));
         assert!(text.contains("bushbuck_connections_open{protocol=\"imap\"} 1"));
         assert!(text.contains("bushbuck_logins_total{protocol=\"imap\"} 1"));
         assert!(text.contains("bushbuck_login_failures_total{protocol=\"pop3\"} 1"));

@@ -139,6 +139,7 @@ impl Session {
         };
         self.user = Some(logged_in.user);
         self.user_slot = Some(logged_in.slot);
+        self.prelogin = None;
         Outcome::Ok(format!("[CAPABILITY {}] Logged in", self.capabilities()))
     }
 }

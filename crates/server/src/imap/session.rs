@@ -11,6 +11,7 @@ use bushbuck_store::StoreError;
 
 use super::connection::{Connection, Incoming};
 use super::selected::SelectedMailbox;
+use crate::admission::PreLogin;
 use crate::context::ServerContext;
 use crate::limits::Slot;
 use crate::metrics::Protocol;
@@ -74,6 +75,8 @@ pub struct Session {
     /// The authenticated user, if any.
     pub(super) user: Option<String>,
     pub(super) user_slot: Option<Slot<String>>,
+    /// Counts against max_prelogin_connections until the client authenticates.
+    pub(super) prelogin: Option<PreLogin>,
     /// The user's groups (for `group:NAME` ACL entries), read at login.
     pub(super) groups: Vec<String>,
     /// The selected mailbox, if any.
@@ -90,7 +93,12 @@ pub struct Session {
 
 impl Session {
     /// Serves one connection to its end.
-    pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, peer: SocketAddr) {
+    pub async fn run(
+        ctx: Arc<ServerContext>,
+        stream: ClientStream,
+        peer: SocketAddr,
+        prelogin: Option<PreLogin>,
+    ) {
         let conn = Connection::new(stream, ctx.config.max_line_length, ctx.config.max_literal_size);
         let mut session = Session {
             ctx,
@@ -98,6 +106,7 @@ impl Session {
             peer,
             user: None,
             user_slot: None,
+            prelogin,
             groups: Vec::new(),
             selected: None,
             condstore: false,

@@ -8,6 +8,7 @@ use bushbuck_auth::sasl;
 use bushbuck_proto::managesieve::{parse_command, parse_string_line, string, Parsed, SieveCommand};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::admission::PreLogin;
 use crate::context::ServerContext;
 use crate::limits::Slot;
 use crate::login::{self, LoginError};
@@ -35,11 +36,18 @@ pub struct ManageSieveSession {
     out: Vec<u8>,
     user: Option<(String, Slot<String>)>,
     auth_failures: u32,
+    /// Counts against max_prelogin_connections until the client authenticates.
+    prelogin: Option<PreLogin>,
 }
 
 impl ManageSieveSession {
     /// Serves one connection to its end.
-    pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, peer: SocketAddr) {
+    pub async fn run(
+        ctx: Arc<ServerContext>,
+        stream: ClientStream,
+        peer: SocketAddr,
+        prelogin: Option<PreLogin>,
+    ) {
         let mut s = ManageSieveSession {
             ctx,
             stream,
@@ -48,6 +56,7 @@ impl ManageSieveSession {
             out: Vec::new(),
             user: None,
             auth_failures: 0,
+            prelogin,
         };
         s.capabilities();
         s.out.extend_from_slice(b"OK \"Bushbuck ManageSieve ready\"\r\n");
@@ -292,6 +301,7 @@ impl ManageSieveSession {
         match login::check(&self.ctx, Protocol::ManageSieve, self.peer, &user, &password).await {
             Ok(l) => {
                 self.user = Some((l.user, l.slot));
+                self.prelogin = None;
                 Reply::Ok("Logged in".into())
             }
             Err(LoginError::BadCredentials) => {

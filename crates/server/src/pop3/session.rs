@@ -10,6 +10,7 @@ use bushbuck_proto::pop3::{dot_stuff, parse_command, Pop3Command, MAX_LINE};
 use bushbuck_store::FlagChange;
 
 use super::maildrop::Maildrop;
+use crate::admission::PreLogin;
 use crate::context::ServerContext;
 use crate::limits::Slot;
 use crate::line_reader::{Line, LineConnection};
@@ -56,14 +57,28 @@ pub struct Pop3Session {
     pending_user: Option<String>,
     transaction: Option<Transaction>,
     auth_failures: u32,
+    /// Counts against max_prelogin_connections until the client authenticates.
+    prelogin: Option<PreLogin>,
 }
 
 impl Pop3Session {
     /// Serves one connection to its end.
-    pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, peer: SocketAddr) {
+    pub async fn run(
+        ctx: Arc<ServerContext>,
+        stream: ClientStream,
+        peer: SocketAddr,
+        prelogin: Option<PreLogin>,
+    ) {
         let conn = LineConnection::new(stream, MAX_LINE);
-        let mut session =
-            Pop3Session { ctx, conn, peer, pending_user: None, transaction: None, auth_failures: 0 };
+        let mut session = Pop3Session {
+            ctx,
+            conn,
+            peer,
+            pending_user: None,
+            transaction: None,
+            auth_failures: 0,
+            prelogin,
+        };
         session.conn.write(b"+OK Bushbuck POP3 ready\r\n");
         if session.conn.flush().await.is_err() {
             return;
@@ -310,6 +325,7 @@ impl Pop3Session {
                 let (count, size) = maildrop.stat();
                 self.transaction =
                     Some(Transaction { user: logged_in.user, maildrop, _lock: lock, _slot: logged_in.slot });
+                self.prelogin = None;
                 self.ok(&format!("Logged in, {count} messages ({size} octets)"));
             }
             Err(e) => {

@@ -8,7 +8,7 @@ use bushbuck_sieve::{
 use bushbuck_store::Store;
 
 use super::scripts::ScriptStore;
-use super::smtp;
+use super::{redirect_mark, smtp};
 use crate::duplicates::DuplicateLog;
 
 /// Where the global scripts for `include :global` live, as a pseudo-user of the script store
@@ -149,6 +149,8 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
     let mut targets = Vec::new();
     let keep =
         |flags: Vec<String>| Target { mailbox: incoming.default_mailbox.to_string(), flags, create: false };
+    // A redirect that did not go out keeps the message, once, unless the script keeps it anyway.
+    let mut unsent_redirect = false;
     for action in outcome.actions {
         match action {
             Action::Keep { flags } => targets.push(keep(flags)),
@@ -158,9 +160,15 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
             Action::Discard => {}
             Action::Reject { reason, .. } => return Some(Disposition::Reject(reason)),
             Action::Redirect { address, .. } => {
-                if let Err(e) = smtp::send(ctx.relay, ctx.host, incoming.from, &[&address], forwarded) {
+                if redirect_mark::already_redirected(incoming.message, incoming.user, ctx.host) {
+                    tracing::warn!(user = %incoming.user, to = %address, "redirect loop: this user already redirected the message; keeping it");
+                    unsent_redirect = true;
+                    continue;
+                }
+                let copy = redirect_mark::marked(forwarded, incoming.user, ctx.host);
+                if let Err(e) = smtp::send(ctx.relay, ctx.host, incoming.from, &[&address], &copy) {
                     tracing::warn!(user = %incoming.user, to = %address, error = %e, "redirect failed; keeping the message");
-                    targets.push(keep(Vec::new()));
+                    unsent_redirect = true;
                 } else {
                     tracing::info!(user = %incoming.user, to = %address, "redirected");
                 }
@@ -183,6 +191,9 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
                 }
             }
         }
+    }
+    if unsent_redirect && !targets.iter().any(|t| t.mailbox == incoming.default_mailbox) {
+        targets.push(keep(Vec::new()));
     }
     Some(Disposition::File { targets, message })
 }

@@ -2,5 +2,6 @@
 //! they send (redirects, vacation replies).
 
 pub mod filter;
+mod redirect_mark;
 pub mod scripts;
 mod smtp;
