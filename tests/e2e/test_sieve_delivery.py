@@ -580,6 +580,38 @@ def test_duplicate_discards_second_copy(server):
     assert subjects(messages(server)) == ["dup", "dup"]
 
 
+def test_duplicate_id_is_remembered_only_once_the_message_is_stored(server):
+    """A message deferred with 452 (over quota) and retried is not its own duplicate."""
+    install(server, 'require "duplicate";\nif duplicate { discard; }\n')
+    lmtp_ok(server, msg("filler"))
+    server.cli("quota", "set", "alice", "--messages", "1")
+    deferred = msg("retried", mid="<retried@example.net>")
+    (code, text), = lmtp_send(server, deferred, ["alice@example.org"])
+    assert code == 452, f"{code} {text}"
+    server.cli("quota", "set", "alice")
+    lmtp_ok(server, deferred)
+    assert subjects(messages(server)) == ["filler", "retried"]
+    lmtp_ok(server, deferred)
+    assert subjects(messages(server)) == ["filler", "retried"]
+
+
+@pytest.mark.parametrize("last, third_is_duplicate", [(False, False), (True, True)])
+def test_duplicate_last_measures_the_period_from_the_latest_copy(server, last, third_is_duplicate):
+    """RFC 7352 :last: each duplicate restarts the period; without it, the first copy does."""
+    tag = " :last" if last else ""
+    install(server, f'require ["duplicate", "imap4flags"];\n'
+                    f'if duplicate :seconds 3{tag} {{ addflag "dup"; }}\n')
+    mid = f"<period-{last}@example.net>"
+    lmtp_ok(server, msg("first", mid=mid))
+    time.sleep(2)
+    lmtp_ok(server, msg("second", mid=mid))
+    time.sleep(2)
+    lmtp_ok(server, msg("third", mid=mid))
+    ms = messages(server)
+    dup = {subject: "dup" in m["flags"] for subject, m in zip(subjects(ms), ms)}
+    assert dup == {"first": False, "second": True, "third": third_is_duplicate}, dup
+
+
 def test_relational_numeric_header(server):
     create_mailbox(server, "Junk")
     install(server, 'require ["relational", "comparator-i;ascii-numeric", "fileinto"];\n'

@@ -210,7 +210,7 @@ impl<'a> Delivery<'a> {
         }
         let keep = || vec![Target { mailbox: default.clone(), flags: Vec::new(), create: false }];
         let shared = recipient.user == SHARED_OWNER;
-        let (targets, data) = match (&self.sieve, folder_override) {
+        let (targets, data, seen) = match (&self.sieve, folder_override) {
             (Some((ctx, from)), None) if !shared => {
                 let incoming = Incoming {
                     message: self.message,
@@ -220,14 +220,22 @@ impl<'a> Delivery<'a> {
                     default_mailbox: &default,
                 };
                 match filter::run(ctx, self.store, &incoming) {
-                    None => (keep(), self.message.to_vec()),
+                    None => (keep(), self.message.to_vec(), None),
                     Some(Disposition::Reject(reason)) => return Ok(Filed::Rejected(reason)),
-                    Some(Disposition::File { targets, message }) => (targets, message),
+                    Some(Disposition::File { targets, message, seen }) => {
+                        (targets, message, Some((ctx.log, seen)))
+                    }
                 }
             }
-            _ => (keep(), self.message.to_vec()),
+            _ => (keep(), self.message.to_vec(), None),
+        };
+        let remember_seen = || {
+            if let Some((log, seen)) = &seen {
+                seen.remember(log, &recipient.user);
+            }
         };
         if targets.is_empty() {
+            remember_seen();
             return Ok(Filed::Discarded);
         }
         if let Some(q) = self.quota.as_ref() {
@@ -265,6 +273,7 @@ impl<'a> Delivery<'a> {
         if self.stored_for.is_none() {
             self.stored_for = Some((recipient.user.clone(), data));
         }
+        remember_seen();
         if let Some((d, id)) = check {
             if let Err(e) = d.log.record(&recipient.user, &default, id) {
                 tracing::warn!(error = %e, "cannot record the delivery for duplicate suppression");

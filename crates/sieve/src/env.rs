@@ -34,8 +34,10 @@ impl<'a> MessageContext<'a> {
 /// Remembers message ids for the `duplicate` test (RFC 7352).
 pub trait DuplicateTracker {
     /// Whether `id` was seen under `handle` within the last `period_secs`. The caller also
-    /// records the id (after successful delivery, as RFC 7352 section 3 recommends).
-    fn seen(&self, handle: &str, id: &str, period_secs: u64) -> bool;
+    /// records the id, but only once the message is delivered (RFC 7352 section 3): a new id
+    /// from now, and a seen one again from now when `last` (`:last`) asks for the period to
+    /// run from the latest occurrence instead of the first.
+    fn seen(&self, handle: &str, id: &str, period_secs: u64, last: bool) -> bool;
 }
 
 /// Remembers vacation responses (RFC 5230 section 4.2).
@@ -70,7 +72,7 @@ pub trait ScriptLoader {
 pub struct NoState;
 
 impl DuplicateTracker for NoState {
-    fn seen(&self, _: &str, _: &str, _: u64) -> bool {
+    fn seen(&self, _: &str, _: &str, _: u64, _: bool) -> bool {
         false
     }
 }

@@ -259,7 +259,7 @@ impl<'a> Run<'a> {
                 self.matched(f, spec, &values, keys)
             }
             Test::MailboxExists(names) => self.list(f, names).iter().all(|n| self.env.mailboxes.exists(n)),
-            Test::Duplicate { handle, id, seconds, last: _ } => {
+            Test::Duplicate { handle, id, seconds, last } => {
                 let handle = handle.as_deref().map(|h| self.s(f, h)).unwrap_or_default();
                 let id = match id {
                     DupId::UniqueId(u) => self.s(f, u),
@@ -276,7 +276,7 @@ impl<'a> Run<'a> {
                 }
                 let period =
                     seconds.unwrap_or(self.limits.duplicate_default_secs).min(self.limits.max_period_secs);
-                self.env.duplicate.seen(&handle, &id, period)
+                self.env.duplicate.seen(&handle, &id, period, *last)
             }
         })
     }

@@ -64,23 +64,47 @@ pub enum Disposition {
         targets: Vec<Target>,
         /// The message after editheader.
         message: Vec<u8>,
+        /// Ids the `duplicate` test saw, to remember once the message is stored.
+        seen: DuplicateIds,
     },
     /// Refuse the message with this reason.
     Reject(String),
+}
+
+/// The ids a script's `duplicate` tests will have seen once the message is delivered. They
+/// are recorded only then (RFC 7352 section 3), so a message deferred (452) and retried by
+/// the MTA is not taken for its own duplicate.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DuplicateIds {
+    /// (tracking key, id) pairs to record with the delivery time.
+    entries: Vec<(String, String)>,
+}
+
+impl DuplicateIds {
+    /// Records every id for `user`, dated now.
+    pub fn remember(&self, log: &DuplicateLog, user: &str) {
+        for (key, id) in &self.entries {
+            if let Err(e) = log.record(user, key, id) {
+                tracing::warn!(user, error = %e, "cannot record a Sieve duplicate id");
+            }
+        }
+    }
 }
 
 struct Trackers<'a> {
     ctx: &'a SieveContext<'a>,
     store: &'a dyn Store,
     user: &'a str,
+    seen: std::cell::RefCell<DuplicateIds>,
 }
 
 impl DuplicateTracker for Trackers<'_> {
-    fn seen(&self, handle: &str, id: &str, period_secs: u64) -> bool {
+    fn seen(&self, handle: &str, id: &str, period_secs: u64, last: bool) -> bool {
         let key = format!("sieve-duplicate:{handle}");
         let seen = self.ctx.log.seen(self.user, &key, id, period_secs as i64).unwrap_or(false);
-        if !seen {
-            let _ = self.ctx.log.record(self.user, &key, id);
+        // A new id starts its period now; a seen one only restarts it with `:last`.
+        if !seen || last {
+            self.seen.borrow_mut().entries.push((key, id.to_string()));
         }
         seen
     }
@@ -121,7 +145,7 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
             return None;
         }
     };
-    let trackers = Trackers { ctx, store, user: incoming.user };
+    let trackers = Trackers { ctx, store, user: incoming.user, seen: Default::default() };
     let addresses = vec![incoming.to.to_string()];
     let now = chrono::Utc::now().timestamp();
     let env = Environment {
@@ -195,7 +219,7 @@ pub fn run(ctx: &SieveContext<'_>, store: &dyn Store, incoming: &Incoming<'_>) -
     if unsent_redirect && !targets.iter().any(|t| t.mailbox == incoming.default_mailbox) {
         targets.push(keep(Vec::new()));
     }
-    Some(Disposition::File { targets, message })
+    Some(Disposition::File { targets, message, seen: trackers.seen.into_inner() })
 }
 
 /// The vacation reply (RFC 5230 section 5): to the sender, marked auto-replied, threaded to

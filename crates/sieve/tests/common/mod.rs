@@ -33,7 +33,7 @@ pub struct World {
 }
 
 impl DuplicateTracker for World {
-    fn seen(&self, handle: &str, id: &str, _: u64) -> bool {
+    fn seen(&self, handle: &str, id: &str, _: u64, _: bool) -> bool {
         self.seen_ids.iter().any(|s| s == id || *s == format!("{handle}:{id}"))
     }
 }
