@@ -116,18 +116,21 @@ impl Connection {
                 match event {
                     FrameEvent::Command(bytes) => match self.spool.take() {
                         None => return Ok(Incoming::Command(CommandBytes::Memory(bytes))),
-                        Some(mut spool) => match spool.write(&bytes).and_then(|()| spool.finish()) {
+                        Some(mut spool) => match tokio::task::block_in_place(|| {
+                            spool.write(&bytes).and_then(|()| spool.finish())
+                        }) {
                             Ok(bytes) => return Ok(Incoming::Command(bytes)),
                             Err(e) => return Ok(spool_failed(e)),
                         },
                     },
                     FrameEvent::Partial(piece) => {
-                        let spooled = match self.spool.as_mut() {
+                        // File writes may block: not on the runtime's other sessions.
+                        let spooled = tokio::task::block_in_place(|| match self.spool.as_mut() {
                             Some(spool) => spool.write(&piece),
                             None => Spool::create(&self.spool_dir)
                                 .and_then(|mut spool| spool.write(&piece).map(|()| spool))
                                 .map(|spool| self.spool = Some(spool)),
-                        };
+                        });
                         if let Err(e) = spooled {
                             self.spool = None;
                             return Ok(spool_failed(e));
