@@ -50,9 +50,11 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// Where plaintext passwords are allowed without TLS.
     pub allow_plaintext: PlaintextPolicy,
-    /// Longest command line accepted, in octets, not counting literals.
+    /// Longest command line accepted, in octets, not counting literals (IMAP before login:
+    /// at most 8 KiB).
     pub max_line_length: usize,
-    /// Largest literal accepted (and APPENDLIMIT advertised), in octets.
+    /// Largest literal accepted (and APPENDLIMIT advertised), in octets. Before login IMAP
+    /// takes only 8 KiB literals; after it, literals from 1 MiB are spooled to `DATA/tmp`.
     pub max_literal_size: u64,
     /// Most simultaneous connections from one IP address.
     pub max_connections_per_ip: usize,
