@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = lmtp::DataReader::new(4096);
-    for line in data.split(|b| *b == b'\n') {
+    for line in data.split_inclusive(|b| *b == b'\n') {
         let _ = lmtp::parse_command(line);
         if reader.line(line) {
             break;

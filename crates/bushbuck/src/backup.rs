@@ -75,7 +75,8 @@ pub fn run_backup(args: BackupArgs) -> Result<(), CliError> {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let (from, to) = (entry.path(), args.dir.join(name));
-        if name == "users" || name == "shared" || is_sqlite_side_file(name) {
+        // tmp/ is the IMAP spool of literals being received: unnamed files, nothing to keep.
+        if name == "users" || name == "shared" || name == "tmp" || is_sqlite_side_file(name) {
             continue;
         }
         if name.ends_with(".sqlite3") || name.ends_with(".db") {

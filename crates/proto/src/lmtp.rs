@@ -122,42 +122,68 @@ fn path_and_params(rest: &str) -> Result<(String, Vec<&str>), LmtpError> {
     Ok((path.to_string(), params))
 }
 
-/// Collects DATA lines into a message: removes the dot-stuffing, keeps line endings as CRLF,
-/// and stops at the lone `.` line.
-#[derive(Debug, Default)]
+/// Why DATA did not give a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataRefused {
+    /// The message was over the size limit.
+    TooLarge,
+    /// A line ended with a bare LF, or a bare CR was inside a line: refused (RFC 5321 2.3.8),
+    /// so that no `LF.LF`-style end of data can smuggle a second message past this server
+    /// or the MTA in front of it.
+    BareLineEnd,
+}
+
+/// Collects DATA lines into a message: removes the dot-stuffing and stops at the lone `.`
+/// line. Only `CRLF . CRLF` ends the data; a bare LF or CR anywhere makes the message refused
+/// (read to its real end all the same, so nothing in it runs as commands).
+#[derive(Debug)]
 pub struct DataReader {
     message: Vec<u8>,
-    too_large: bool,
+    refused: Option<DataRefused>,
     max: usize,
+    /// The previous line ended with CRLF (true at the start of the data).
+    after_crlf: bool,
 }
 
 impl DataReader {
     /// A reader that refuses (but keeps consuming) messages larger than `max` octets.
     pub fn new(max: usize) -> DataReader {
-        DataReader { message: Vec::new(), too_large: false, max }
+        DataReader { message: Vec::new(), refused: None, max, after_crlf: true }
     }
 
-    /// Takes one line without its line ending; true when it was the final `.`.
-    pub fn line(&mut self, line: &[u8]) -> bool {
-        if line == b"." {
+    /// Takes one line with its line end as received (up to and including the LF, if any);
+    /// true when it was the final `.` line.
+    pub fn line(&mut self, raw: &[u8]) -> bool {
+        let (content, crlf) = match raw.strip_suffix(b"\r\n") {
+            Some(content) => (content, true),
+            None => (raw.strip_suffix(b"\n").unwrap_or(raw), false),
+        };
+        if crlf && self.after_crlf && content == b"." {
             return true;
         }
-        let line = line.strip_prefix(b".").unwrap_or(line);
-        if self.message.len() + line.len() + 2 > self.max {
-            self.too_large = true;
+        if !crlf || content.contains(&b'\r') {
+            self.refused.get_or_insert(DataRefused::BareLineEnd);
+        }
+        self.after_crlf = crlf;
+        if self.refused.is_some() {
             return false;
         }
-        self.message.extend_from_slice(line);
+        let content = content.strip_prefix(b".").unwrap_or(content);
+        if self.message.len() + content.len() + 2 > self.max {
+            self.refused = Some(DataRefused::TooLarge);
+            self.message = Vec::new();
+            return false;
+        }
+        self.message.extend_from_slice(content);
         self.message.extend_from_slice(b"\r\n");
         false
     }
 
-    /// The message, or `None` when it was over the limit.
-    pub fn finish(self) -> Option<Vec<u8>> {
-        if self.too_large {
-            None
-        } else {
-            Some(self.message)
+    /// The message with CRLF line ends, or why it is refused.
+    pub fn finish(self) -> Result<Vec<u8>, DataRefused> {
+        match self.refused {
+            Some(why) => Err(why),
+            None => Ok(self.message),
         }
     }
 }
@@ -194,13 +220,35 @@ mod tests {
     #[test]
     fn data_unstuffing_and_limit() {
         let mut r = DataReader::new(100);
-        assert!(!r.line(b"Subject: x"));
-        assert!(!r.line(b""));
-        assert!(!r.line(b"..leading dot"));
-        assert!(r.line(b"."));
+        assert!(!r.line(b"Subject: x\r\n"));
+        assert!(!r.line(b"\r\n"));
+        assert!(!r.line(b"..leading dot\r\n"));
+        assert!(r.line(b".\r\n"));
         assert_eq!(r.finish().unwrap(), b"Subject: x\r\n\r\n.leading dot\r\n");
         let mut r = DataReader::new(5);
-        r.line(b"too long a line");
-        assert!(r.finish().is_none());
+        r.line(b"too long a line\r\n");
+        assert!(!r.line(b"more\r\n"));
+        assert!(r.line(b".\r\n"));
+        assert_eq!(r.finish(), Err(DataRefused::TooLarge));
+    }
+
+    /// Feeds `data` split after each LF; returns whether `.` ended it and the result.
+    fn feed(data: &[u8]) -> (bool, Result<Vec<u8>, DataRefused>) {
+        let mut r = DataReader::new(1000);
+        let ended = data.split_inclusive(|b| *b == b'\n').any(|line| r.line(line));
+        (ended, r.finish())
+    }
+
+    #[test]
+    fn only_crlf_dot_crlf_ends_data() {
+        for smuggled in [&b"a\n.\nMAIL FROM:<x>\r\n"[..], b"a\r\n.\nRCPT TO:<y>\r\n", b"a\n.\r\nDATA\r\n"] {
+            let mut r = DataReader::new(1000);
+            let lines: Vec<&[u8]> = smuggled.split_inclusive(|b| *b == b'\n').collect();
+            assert!(!lines.iter().any(|line| r.line(line)), "{smuggled:?} ended the data");
+            assert!(r.line(b".\r\n"));
+            assert_eq!(r.finish(), Err(DataRefused::BareLineEnd), "{smuggled:?}");
+        }
+        assert_eq!(feed(b"a\rb\r\n.\r\n"), (true, Err(DataRefused::BareLineEnd)));
+        assert_eq!(feed(b"a\r\n\r\n.\r\n"), (true, Ok(b"a\r\n\r\n".to_vec())));
     }
 }

@@ -224,35 +224,45 @@ fn list_commands() {
     );
 }
 
+/// An APPEND's mailbox and its messages as (flags, date, octets, binary).
+type AppendParts = (Vec<u8>, Vec<(Vec<String>, Option<(i64, i32)>, Vec<u8>, bool)>);
+
+fn append_parts(input: &str) -> AppendParts {
+    match ok(input) {
+        Command::Append { mailbox, messages } => (
+            mailbox,
+            messages
+                .iter()
+                .map(|m: &AppendMessage| {
+                    (m.flags.clone(), m.internal_date, m.data(input.as_bytes()).to_vec(), m.binary)
+                })
+                .collect(),
+        ),
+        other => panic!("not an APPEND: {other:?}"),
+    }
+}
+
 #[test]
 fn append() {
     assert_eq!(
-        ok("a APPEND saved-messages (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {5}\r\nhello\r\n"),
-        Command::Append {
-            mailbox: b"saved-messages".to_vec(),
-            messages: vec![AppendMessage {
-                flags: vec!["\\Seen".into()],
-                internal_date: Some((837_596_665, -420)),
-                data: b"hello".to_vec(),
-                binary: false
-            }]
-        }
+        append_parts("a APPEND saved-messages (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {5}\r\nhello\r\n"),
+        (
+            b"saved-messages".to_vec(),
+            vec![(vec!["\\Seen".into()], Some((837_596_665, -420)), b"hello".to_vec(), false)]
+        )
     );
     assert_eq!(
-        ok("a APPEND INBOX {2+}\r\nhi ~{3}\r\n\0\r\n () \" 7-Jul-1996 02:44:25 +0000\" {1}\r\nx\r\n"),
-        Command::Append {
-            mailbox: b"INBOX".to_vec(),
-            messages: vec![
-                AppendMessage { flags: vec![], internal_date: None, data: b"hi".to_vec(), binary: false },
-                AppendMessage { flags: vec![], internal_date: None, data: b"\0\r\n".to_vec(), binary: true },
-                AppendMessage {
-                    flags: vec![],
-                    internal_date: Some((836_707_465, 0)),
-                    data: b"x".to_vec(),
-                    binary: false
-                },
+        append_parts(
+            "a APPEND INBOX {2+}\r\nhi ~{3}\r\n\0\r\n () \" 7-Jul-1996 02:44:25 +0000\" {1}\r\nx\r\n"
+        ),
+        (
+            b"INBOX".to_vec(),
+            vec![
+                (vec![], None, b"hi".to_vec(), false),
+                (vec![], None, b"\0\r\n".to_vec(), true),
+                (vec![], Some((836_707_465, 0)), b"x".to_vec(), false),
             ]
-        }
+        )
     );
 }
 

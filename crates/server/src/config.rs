@@ -55,9 +55,11 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// Where plaintext passwords are allowed without TLS.
     pub allow_plaintext: PlaintextPolicy,
-    /// Longest command line accepted, in octets, not counting literals.
+    /// Longest command line accepted, in octets, not counting literals (IMAP before login:
+    /// at most 8 KiB).
     pub max_line_length: usize,
-    /// Largest literal accepted (and APPENDLIMIT advertised), in octets.
+    /// Largest literal accepted (and APPENDLIMIT advertised), in octets. Before login IMAP
+    /// takes only 8 KiB literals; after it, literals from 1 MiB are spooled to `DATA/tmp`.
     pub max_literal_size: u64,
     /// Most simultaneous connections from one IP address.
     pub max_connections_per_ip: usize,
@@ -91,6 +93,9 @@ pub struct Config {
     pub login_timeout_secs: u64,
     /// Failed authentications after which a connection is closed.
     pub max_auth_failures: u32,
+    /// Most recipients of one LMTP transaction; further RCPTs get `452 4.5.3` (RFC 5321
+    /// 4.5.3.1.8 asks for at least 100) and the client sends them in another transaction.
+    pub max_lmtp_recipients: usize,
     /// Days during which a second delivery of the same Message-ID to the same mailbox is
     /// dropped; 0 turns duplicate suppression off.
     pub duplicate_suppression_days: u32,
@@ -155,6 +160,7 @@ impl Default for Config {
             idle_timeout_secs: 30 * 60,
             login_timeout_secs: 60,
             max_auth_failures: 3,
+            max_lmtp_recipients: 100,
             duplicate_suppression_days: 0,
             admins: Vec::new(),
             shared_default_acl: String::new(),

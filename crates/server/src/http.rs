@@ -1,6 +1,7 @@
 //! The operator's HTTP endpoint: `/metrics` (Prometheus text) and `/healthz`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -10,20 +11,53 @@ use crate::context::ServerContext;
 /// Largest request head read before answering 431.
 const MAX_REQUEST: usize = 8192;
 
-/// Answers one HTTP/1.x request and closes the connection.
-pub async fn serve(ctx: Arc<ServerContext>, mut tcp: TcpStream) {
-    let mut request = Vec::new();
+/// Most header fields in a request head before answering 431.
+const MAX_HEADERS: usize = 64;
+
+/// Time a client has for its whole request head (a slow sender cannot hold a connection).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why no request head was read.
+enum HeadError {
+    /// Over [`MAX_REQUEST`] octets or [`MAX_HEADERS`] fields: answer 431.
+    TooLarge(&'static str),
+    /// Closed, failed or too slow: just close.
+    Gone,
+}
+
+/// Reads a request head up to its empty line, within the limits.
+async fn read_head(tcp: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+    let mut head = Vec::new();
     let mut buf = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") && !request.windows(2).any(|w| w == b"\n\n") {
-        if request.len() > MAX_REQUEST {
-            let _ = tcp.write_all(&response(431, "text/plain", "request too large\n")).await;
-            return;
+    loop {
+        let ended = head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n");
+        // The request line and the empty line are not header fields.
+        if head.iter().filter(|b| **b == b'\n').count() > MAX_HEADERS + 2 {
+            return Err(HeadError::TooLarge("too many header fields\n"));
         }
-        match tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => request.extend_from_slice(&buf[..n]),
-            _ => return,
+        if ended {
+            return Ok(head);
+        }
+        if head.len() > MAX_REQUEST {
+            return Err(HeadError::TooLarge("request too large\n"));
+        }
+        match tcp.read(&mut buf).await {
+            Ok(n) if n > 0 => head.extend_from_slice(&buf[..n]),
+            _ => return Err(HeadError::Gone),
         }
     }
+}
+
+/// Answers one HTTP/1.x request and closes the connection.
+pub async fn serve(ctx: Arc<ServerContext>, mut tcp: TcpStream) {
+    let request = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut tcp)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(HeadError::TooLarge(why))) => {
+            let _ = tcp.write_all(&response(431, "text/plain", why)).await;
+            return;
+        }
+        Ok(Err(HeadError::Gone)) | Err(_) => return,
+    };
     let line = request.split(|b| *b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(line);
     let mut parts = line.split_whitespace();

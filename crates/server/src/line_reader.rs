@@ -10,7 +10,8 @@ use crate::stream::ClientStream;
 
 /// What reading a line gave.
 pub enum Line {
-    /// A line, without its line ending.
+    /// A line: without its line end from [`LineConnection::read_line`], with it from
+    /// [`LineConnection::read_line_with_end`].
     Text(Vec<u8>),
     /// The line went past the limit; the connection should be closed.
     TooLong,
@@ -32,6 +33,11 @@ impl LineConnection {
         LineConnection { stream, inbuf: Vec::new(), out: Vec::new(), max_line }
     }
 
+    /// Changes the longest line accepted from now on (LMTP: commands, then DATA lines).
+    pub fn set_max_line(&mut self, max_line: usize) {
+        self.max_line = max_line;
+    }
+
     /// True when TLS protects the connection.
     pub fn is_tls(&self) -> bool {
         self.stream.is_tls()
@@ -51,21 +57,38 @@ impl LineConnection {
         self.stream.flush().await
     }
 
-    /// Reads the next line (CRLF or bare LF ended).
+    /// Reads the next line (CRLF or bare LF ended), without its line end.
     pub async fn read_line(&mut self) -> io::Result<Line> {
-        loop {
-            if let Some(i) = self.inbuf.iter().position(|b| *b == b'\n') {
-                let mut line: Vec<u8> = self.inbuf.drain(..=i).collect();
+        let line = self.read_line_with_end().await?;
+        Ok(match line {
+            Line::Text(mut line) => {
                 line.pop();
                 if line.last() == Some(&b'\r') {
                     line.pop();
                 }
-                if line.len() > self.max_line {
+                Line::Text(line)
+            }
+            other => other,
+        })
+    }
+
+    /// Reads the next line up to and including its LF, as received (for LMTP DATA, where
+    /// only CRLF ends a line).
+    pub async fn read_line_with_end(&mut self) -> io::Result<Line> {
+        // Room for the line end besides `max_line` octets of content.
+        let longest = self.max_line + 2;
+        let mut scanned = 0;
+        loop {
+            if let Some(i) = self.inbuf[scanned..].iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.inbuf.drain(..=scanned + i).collect();
+                let content = line.len() - 1 - usize::from(line.ends_with(b"\r\n"));
+                if content > self.max_line {
                     return Ok(Line::TooLong);
                 }
                 return Ok(Line::Text(line));
             }
-            if self.inbuf.len() > self.max_line {
+            scanned = self.inbuf.len();
+            if self.inbuf.len() > longest {
                 return Ok(Line::TooLong);
             }
             let mut buf = [0u8; 8192];

@@ -345,10 +345,18 @@ pub struct AppendMessage {
     pub flags: Vec<String>,
     /// INTERNALDATE given, as seconds since the epoch and the zone offset in minutes.
     pub internal_date: Option<(i64, i32)>,
-    /// The message octets exactly as sent.
-    pub data: Vec<u8>,
+    /// Where the message octets (exactly as sent) are in the command's bytes given to
+    /// [`parse_command`](super::parser::parse_command); see [`AppendMessage::data`].
+    pub octets: std::ops::Range<usize>,
     /// True when sent as literal8 (`~{n}`, BINARY).
     pub binary: bool,
+}
+
+impl AppendMessage {
+    /// The message octets, from the bytes of the command it was parsed from.
+    pub fn data<'a>(&self, command: &'a [u8]) -> &'a [u8] {
+        &command[self.octets.clone()]
+    }
 }
 
 /// STORE mode.

@@ -6,6 +6,9 @@
 //! or line is too large. Non-synchronizing literals `{n+}` (LITERAL+) and literal8 `~{n}`
 //! (BINARY) are understood. Lines may end with CRLF or a bare LF.
 //!
+//! A large literal need not be held in memory: past [`Framer::spill_literals_from`] the command
+//! is handed out in [`FrameEvent::Partial`] pieces as it arrives, for the server to spool.
+//!
 //! [`Framer::next_line`] reads one raw line instead, for IDLE's `DONE` and AUTHENTICATE
 //! continuation responses.
 
@@ -32,6 +35,12 @@ pub struct FramerConfig {
 }
 
 impl FramerConfig {
+    /// Limits before authentication: room for what LOGIN and AUTHENTICATE need (a few KiB, as
+    /// Dovecot allows), so that a client that has not logged in cannot make the server hold
+    /// more than a few KiB for it.
+    pub const PRE_AUTH: FramerConfig =
+        FramerConfig { max_line: 8 * 1024, max_literal: 8 * 1024, max_command: 24 * 1024 };
+
     /// Limits for a line and literal size; the whole command may hold one maximal literal
     /// plus 16 maximal lines.
     pub fn new(max_line: usize, max_literal: u64) -> Self {
@@ -49,8 +58,13 @@ impl Default for FramerConfig {
 /// What the framer found in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameEvent {
-    /// A complete command, line ends and literal octets included.
+    /// A complete command, line ends and literal octets included (after [`FrameEvent::Partial`]
+    /// pieces: the last piece of it).
     Command(Vec<u8>),
+    /// A piece of a command with a literal of at least [`Framer::spill_literals_from`] octets:
+    /// more of the same command follows, ending with a [`FrameEvent::Command`]. The pieces in
+    /// order are the command's bytes.
+    Partial(Vec<u8>),
     /// A line ended with a synchronizing literal `{n}` that fits: the server must now send
     /// `+ Ready for literal data`.
     NeedContinuation,
@@ -85,8 +99,8 @@ impl std::error::Error for LineTooLong {}
 enum State {
     /// Reading a command line.
     Line,
-    /// Copying this many more literal octets.
-    Literal(u64),
+    /// Copying this many more literal octets (handing them out as they come when spilling).
+    Literal { remaining: u64, spill: bool },
     /// Stopped after a fatal event.
     Dead,
 }
@@ -100,8 +114,12 @@ pub struct Framer {
     start: usize,
     /// Bytes after `start` known to hold no LF.
     scanned: usize,
-    /// The command being assembled.
+    /// The command being assembled (its part not yet handed out as [`FrameEvent::Partial`]).
     cmd: Vec<u8>,
+    /// Octets of the current command already handed out as [`FrameEvent::Partial`].
+    handed_out: u64,
+    /// Literals of at least this size are spilled rather than buffered.
+    spill_from: u64,
     state: State,
     queued: VecDeque<FrameEvent>,
 }
@@ -126,6 +144,8 @@ impl Framer {
             start: 0,
             scanned: 0,
             cmd: Vec::new(),
+            handed_out: 0,
+            spill_from: u64::MAX,
             state: State::Line,
             queued: VecDeque::new(),
         }
@@ -134,6 +154,18 @@ impl Framer {
     /// The limits in force.
     pub fn config(&self) -> FramerConfig {
         self.config
+    }
+
+    /// Changes the limits for the commands that follow (e.g. after login); call it between
+    /// commands.
+    pub fn set_config(&mut self, config: FramerConfig) {
+        self.config = config;
+    }
+
+    /// Hands out commands with a literal of at least `size` octets in [`FrameEvent::Partial`]
+    /// pieces instead of buffering them whole; `None` (the default) buffers every command.
+    pub fn spill_literals_from(&mut self, size: Option<u64>) {
+        self.spill_from = size.unwrap_or(u64::MAX);
     }
 
     /// Adds bytes read from the client. Ignored once the framer has stopped.
@@ -155,13 +187,14 @@ impl Framer {
         self.start = 0;
         self.scanned = 0;
         self.cmd.clear();
+        self.handed_out = 0;
         self.state = State::Line;
         self.queued.clear();
     }
 
     /// True when part of a command has been received but not yet handed out.
     pub fn in_command(&self) -> bool {
-        !self.cmd.is_empty()
+        !self.cmd.is_empty() || self.handed_out > 0
     }
 
     /// Number of received bytes not yet consumed.
@@ -182,21 +215,29 @@ impl Framer {
         loop {
             match self.state {
                 State::Dead => return None,
-                State::Literal(remaining) => {
+                State::Literal { remaining, spill } => {
                     let avail = (self.buf.len() - self.start) as u64;
                     if avail == 0 && remaining > 0 {
                         return None;
                     }
                     let n = remaining.min(avail) as usize;
-                    self.cmd.extend_from_slice(&self.buf[self.start..self.start + n]);
+                    let octets = &self.buf[self.start..self.start + n];
+                    let piece = spill.then(|| octets.to_vec());
+                    if !spill {
+                        self.cmd.extend_from_slice(octets);
+                    }
                     self.start += n;
                     let left = remaining - n as u64;
+                    self.state =
+                        if left > 0 { State::Literal { remaining: left, spill } } else { State::Line };
+                    self.scanned = 0;
+                    if let Some(piece) = piece {
+                        self.handed_out += piece.len() as u64;
+                        return Some(FrameEvent::Partial(piece));
+                    }
                     if left > 0 {
-                        self.state = State::Literal(left);
                         return None;
                     }
-                    self.state = State::Line;
-                    self.scanned = 0;
                 }
                 State::Line => {
                     let Some(line_end) = self.find_line_end() else {
@@ -262,29 +303,36 @@ impl Framer {
         self.cmd.extend_from_slice(raw);
         self.start += end + 1;
         self.scanned = 0;
-        let total = self.cmd.len() as u64;
+        let total = self.handed_out + self.cmd.len() as u64;
         if total > self.config.max_command {
             return Some(self.stop(FrameEvent::Fatal("Command too long".into())));
         }
         let Some((size, sync)) = marker else {
+            self.handed_out = 0;
             return Some(FrameEvent::Command(std::mem::take(&mut self.cmd)));
         };
         let fits = size <= self.config.max_literal && total.saturating_add(size) <= self.config.max_command;
-        match (fits, sync) {
-            (true, true) => {
-                self.state = State::Literal(size);
-                Some(FrameEvent::NeedContinuation)
+        if fits {
+            let spill = size >= self.spill_from;
+            self.state = State::Literal { remaining: size, spill };
+            if sync {
+                self.queued.push_back(FrameEvent::NeedContinuation);
             }
-            (true, false) => {
-                self.state = State::Literal(size);
-                None
+            if spill {
+                self.handed_out += self.cmd.len() as u64;
+                return Some(FrameEvent::Partial(std::mem::take(&mut self.cmd)));
             }
-            (false, true) => {
+            return self.queued.pop_front();
+        }
+        match sync {
+            true if self.handed_out == 0 => {
                 let tag = command_tag(&self.cmd);
                 self.cmd.clear();
                 Some(FrameEvent::LiteralTooLarge { tag, size })
             }
-            (false, false) => Some(self.stop(FrameEvent::Fatal("Literal too large".into()))),
+            // Part of the command is gone already: it cannot be dropped cleanly.
+            true => Some(self.stop(FrameEvent::Fatal("Literal too large".into()))),
+            false => Some(self.stop(FrameEvent::Fatal("Literal too large".into()))),
         }
     }
 
@@ -292,6 +340,7 @@ impl Framer {
     fn stop(&mut self, event: FrameEvent) -> FrameEvent {
         self.state = State::Dead;
         self.cmd.clear();
+        self.handed_out = 0;
         self.buf.clear();
         self.start = 0;
         self.scanned = 0;
@@ -443,6 +492,56 @@ mod tests {
         let mut f = Framer::with_config(FramerConfig { max_line: 100, max_literal: 10, max_command: 19 });
         f.push(b"a X {10}\r\n");
         assert_eq!(drain(&mut f), vec![FrameEvent::LiteralTooLarge { tag: Some("a".into()), size: 10 }]);
+    }
+
+    #[test]
+    fn large_literals_are_handed_out_in_pieces() {
+        let mut f = Framer::default();
+        f.spill_literals_from(Some(8));
+        f.push(b"a APPEND INBOX {3}\r\nabc\r\n");
+        assert_eq!(drain(&mut f), vec![FrameEvent::NeedContinuation, cmd(b"a APPEND INBOX {3}\r\nabc\r\n")]);
+        f.push(b"b APPEND INBOX {10}\r\n01234");
+        assert_eq!(
+            drain(&mut f),
+            vec![
+                FrameEvent::Partial(b"b APPEND INBOX {10}\r\n".to_vec()),
+                FrameEvent::NeedContinuation,
+                FrameEvent::Partial(b"01234".to_vec())
+            ]
+        );
+        assert!(f.in_command());
+        f.push(b"56789 {8+}\r\nABCDEFGH\r\nc NOOP\r\n");
+        assert_eq!(
+            drain(&mut f),
+            vec![
+                FrameEvent::Partial(b"56789".to_vec()),
+                FrameEvent::Partial(b" {8+}\r\n".to_vec()),
+                FrameEvent::Partial(b"ABCDEFGH".to_vec()),
+                cmd(b"\r\n"),
+                cmd(b"c NOOP\r\n")
+            ]
+        );
+        assert!(!f.in_command());
+    }
+
+    #[test]
+    fn spilled_command_is_still_bounded() {
+        let mut f = Framer::with_config(FramerConfig { max_line: 100, max_literal: 10, max_command: 30 });
+        f.spill_literals_from(Some(4));
+        f.push(b"a X {10+}\r\n0123456789 {10}\r\n");
+        let events = drain(&mut f);
+        assert!(matches!(events.last(), Some(FrameEvent::Fatal(_))), "{events:?}");
+        assert!(f.is_stopped());
+    }
+
+    #[test]
+    fn limits_change_between_commands() {
+        let mut f = Framer::with_config(FramerConfig::PRE_AUTH);
+        f.push(b"a LOGIN u {9000}\r\n");
+        assert_eq!(drain(&mut f), vec![FrameEvent::LiteralTooLarge { tag: Some("a".into()), size: 9000 }]);
+        f.set_config(FramerConfig::default());
+        f.push(b"b APPEND INBOX {9000}\r\n");
+        assert_eq!(drain(&mut f), vec![FrameEvent::NeedContinuation]);
     }
 
     #[test]

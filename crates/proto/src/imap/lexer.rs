@@ -182,6 +182,13 @@ impl<'a> Cursor<'a> {
     /// Reads `{n}` / `{n+}` (or `~{n}` when `allow8`) with its line end and octets; returns
     /// the octets and whether it was a literal8.
     pub(crate) fn literal(&mut self, allow8: bool) -> PResult<(Vec<u8>, bool)> {
+        let (range, binary) = self.literal_range(allow8)?;
+        Ok((self.input[range].to_vec(), binary))
+    }
+
+    /// Like [`Cursor::literal`], but returns where the octets are in the input instead of a
+    /// copy (a large APPEND need not be copied).
+    pub(crate) fn literal_range(&mut self, allow8: bool) -> PResult<(std::ops::Range<usize>, bool)> {
         let binary = allow8 && self.eat(b'~');
         self.expect(b'{', "Expected literal")?;
         let digits = self.take_while(|b| b.is_ascii_digit());
@@ -198,8 +205,9 @@ impl<'a> Cursor<'a> {
         if !binary && data.contains(&0) {
             return Err("NUL in literal (use literal8)".into());
         }
-        self.pos += size as usize;
-        Ok((data.to_vec(), binary))
+        let range = self.pos..self.pos + size as usize;
+        self.pos = range.end;
+        Ok((range, binary))
     }
 
     /// Reads a string: quoted or literal.

@@ -469,8 +469,8 @@ fn read_append(c: &mut Cursor<'_>) -> PResult<Command> {
         if !c.at_literal(true) {
             return Err("Invalid message: expected a literal".into());
         }
-        let (data, binary) = c.literal(true)?;
-        messages.push(AppendMessage { flags, internal_date, data, binary });
+        let (data, binary) = c.literal_range(true)?;
+        messages.push(AppendMessage { flags, internal_date, octets: data, binary });
         if c.at_eol() {
             return Ok(Command::Append { mailbox, messages });
         }

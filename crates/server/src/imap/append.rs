@@ -70,7 +70,8 @@ impl Session {
         }
     }
 
-    pub(super) fn append(&mut self, raw: &[u8], messages: &[AppendMessage]) -> Outcome {
+    /// APPEND of `messages`, parsed from `command` (which holds their octets).
+    pub(super) fn append(&mut self, raw: &[u8], messages: &[AppendMessage], command: &[u8]) -> Outcome {
         let target = match self.insert_target(raw) {
             Ok(t) => t,
             Err(o) => return o,
@@ -78,10 +79,11 @@ impl Session {
         let mut new = Vec::with_capacity(messages.len());
         let mut seen_by_viewer = Vec::with_capacity(messages.len());
         for m in messages {
-            if m.data.is_empty() {
+            let data = m.data(command);
+            if data.is_empty() {
                 return Outcome::No("Cannot append an empty message".into());
             }
-            if m.data.len() as u64 > self.ctx.config.max_literal_size {
+            if data.len() as u64 > self.ctx.config.max_literal_size {
                 return Outcome::No("[TOOBIG] Message is larger than APPENDLIMIT".into());
             }
             let (flags, seen) = match normalize(&m.flags) {
@@ -89,7 +91,7 @@ impl Session {
                 Err(why) => return Outcome::Bad(why),
             };
             seen_by_viewer.push(seen);
-            new.push(NewMessage { data: &m.data, flags, internal_date: m.internal_date });
+            new.push(NewMessage { data, flags, internal_date: m.internal_date });
         }
         let bytes: u64 = new.iter().map(|m| m.data.len() as u64).sum();
         if let Err(o) = self.check_quota(&target.at.owner, &target.at.name, bytes, new.len() as u64) {

@@ -1,19 +1,21 @@
 //! The IMAP byte stream: command framing with literals, continuation requests, raw lines for
-//! AUTHENTICATE and IDLE, buffered writes, and the STARTTLS upgrade.
+//! AUTHENTICATE and IDLE, spooling of large literals, buffered writes, and the STARTTLS upgrade.
 
 use std::io;
+use std::path::PathBuf;
 
-use bushbuck_proto::imap::framer::{FrameEvent, Framer};
+use bushbuck_proto::imap::framer::{FrameEvent, Framer, FramerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
+use super::spool::{CommandBytes, Spool, SPOOL_FROM};
 use crate::stream::ClientStream;
 use crate::telemetry::Telemetry;
 
 /// What the client sent next.
 pub enum Incoming {
     /// A complete command, literals included.
-    Command(Vec<u8>),
+    Command(CommandBytes),
     /// A synchronizing literal was over the limit; the command was dropped unanswered.
     LiteralTooLarge {
         /// Tag of the dropped command (`*` when unknown).
@@ -34,18 +36,37 @@ pub struct Connection {
     out: Vec<u8>,
     buf: Box<[u8]>,
     telemetry: Option<Telemetry>,
+    /// Where large literals are spooled (`DATA/tmp`).
+    spool_dir: PathBuf,
+    /// The command being spooled, if any.
+    spool: Option<Spool>,
 }
 
 impl Connection {
-    /// Wraps a stream with the configured line and literal limits.
-    pub fn new(stream: ClientStream, max_line: usize, max_literal: u64) -> Connection {
+    /// Wraps a stream with the given limits, spooling large literals (once allowed with
+    /// [`Connection::set_limits`]) in `spool_dir`.
+    pub fn new(stream: ClientStream, limits: FramerConfig, spool_dir: PathBuf) -> Connection {
         Connection {
             stream,
-            framer: Framer::new(max_line, max_literal),
+            framer: Framer::with_config(limits),
             out: Vec::with_capacity(16 * 1024),
             buf: vec![0u8; 64 * 1024].into_boxed_slice(),
             telemetry: None,
+            spool_dir,
+            spool: None,
         }
+    }
+
+    /// Sets the limits for the next commands and whether literals of [`SPOOL_FROM`] octets
+    /// or more go to a file instead of memory. Call it between commands.
+    pub fn set_limits(&mut self, limits: FramerConfig, spool: bool) {
+        self.framer.set_config(limits);
+        self.framer.spill_literals_from(spool.then_some(SPOOL_FROM));
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> FramerConfig {
+        self.framer.config()
     }
 
     /// True when TLS protects the connection.
@@ -93,7 +114,28 @@ impl Connection {
         loop {
             while let Some(event) = self.framer.next_event() {
                 match event {
-                    FrameEvent::Command(bytes) => return Ok(Incoming::Command(bytes)),
+                    FrameEvent::Command(bytes) => match self.spool.take() {
+                        None => return Ok(Incoming::Command(CommandBytes::Memory(bytes))),
+                        Some(mut spool) => match tokio::task::block_in_place(|| {
+                            spool.write(&bytes).and_then(|()| spool.finish())
+                        }) {
+                            Ok(bytes) => return Ok(Incoming::Command(bytes)),
+                            Err(e) => return Ok(spool_failed(e)),
+                        },
+                    },
+                    FrameEvent::Partial(piece) => {
+                        // File writes may block: not on the runtime's other sessions.
+                        let spooled = tokio::task::block_in_place(|| match self.spool.as_mut() {
+                            Some(spool) => spool.write(&piece),
+                            None => Spool::create(&self.spool_dir)
+                                .and_then(|mut spool| spool.write(&piece).map(|()| spool))
+                                .map(|spool| self.spool = Some(spool)),
+                        });
+                        if let Err(e) = spooled {
+                            self.spool = None;
+                            return Ok(spool_failed(e));
+                        }
+                    }
                     FrameEvent::NeedContinuation => {
                         self.write(b"+ Ready for literal data\r\n");
                         self.flush().await?;
@@ -129,6 +171,13 @@ impl Connection {
     /// (so it cannot be injected into the protected session).
     pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
         self.framer.reset();
+        self.spool = None;
         self.stream.upgrade(acceptor).await
     }
+}
+
+/// A literal could not be written to its file: the stream cannot be resynchronised.
+fn spool_failed(e: io::Error) -> Incoming {
+    tracing::error!(error = %e, "cannot spool a large literal to the data directory's tmp/");
+    Incoming::Fatal("Server cannot store this command now (out of disk space?); try again later".into())
 }

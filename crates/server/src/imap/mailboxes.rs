@@ -4,6 +4,7 @@ use bushbuck_proto::imap::command::StatusItem;
 use bushbuck_proto::imap::response;
 use bushbuck_store::{MailboxStatus, StoreError, SHARED_OWNER};
 
+use super::access::NONEXISTENT;
 use super::mailbox_name;
 use super::session::{Outcome, Session};
 use crate::acl::Rights;
@@ -52,6 +53,15 @@ impl Session {
         }
         match self.create_rights(&at) {
             Ok(r) if r.contains(Rights::CREATE) => {}
+            // In another user's store, a parent the user may not see answers like a missing
+            // user, so that CREATE cannot tell which users exist.
+            Ok(r)
+                if !r.contains(Rights::LOOKUP)
+                    && at.owner != SHARED_OWNER
+                    && Some(&at.owner) != self.user.as_ref() =>
+            {
+                return Outcome::No(NONEXISTENT.into())
+            }
             Ok(_) => {
                 return Outcome::No(
                     "[NOPERM] You lack the k right on the parent mailbox; ask its owner to grant it".into(),

@@ -23,6 +23,7 @@ mod selected;
 mod sequence;
 mod session;
 mod sort;
+mod spool;
 mod table_cache;
 mod visible;
 mod wire;

@@ -56,9 +56,9 @@ impl Session {
     }
 
     pub(super) fn getquotaroot(&mut self, raw: &[u8]) -> Outcome {
-        let access = match self.access(raw, Rights::NONE) {
-            Ok(a) if a.rights.intersects(Rights::LOOKUP | Rights::READ) => a,
-            Ok(_) => return Outcome::No(super::access::NONEXISTENT.into()),
+        // RFC 9208 4.3: the quota roots of a mailbox are for those who may read it.
+        let access = match self.access(raw, Rights::READ) {
+            Ok(a) => a,
             Err(d) => return d.into(),
         };
         let state = match self.quota_for(&access.at.owner, &access.at.name) {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bushbuck_proto::imap::command::{Command, TaggedCommand};
+use bushbuck_proto::imap::framer::FramerConfig;
 use bushbuck_proto::imap::parser::parse_command;
 use bushbuck_store::StoreError;
 
@@ -99,7 +100,7 @@ impl Session {
         peer: SocketAddr,
         prelogin: Option<PreLogin>,
     ) {
-        let conn = Connection::new(stream, ctx.config.max_line_length, ctx.config.max_literal_size);
+        let conn = Connection::new(stream, pre_auth_limits(&ctx), ctx.config.data.join("tmp"));
         let mut session = Session {
             ctx,
             conn,
@@ -127,7 +128,14 @@ impl Session {
 
     async fn serve(&mut self) {
         loop {
-            let timeout = if self.user.is_some() {
+            let authenticated = self.user.is_some();
+            let limits = if authenticated {
+                FramerConfig::new(self.ctx.config.max_line_length, self.ctx.config.max_literal_size)
+            } else {
+                pre_auth_limits(&self.ctx)
+            };
+            self.conn.set_limits(limits, authenticated);
+            let timeout = if authenticated {
                 self.ctx.config.idle_timeout_secs
             } else {
                 self.ctx.config.login_timeout_secs
@@ -145,17 +153,24 @@ impl Session {
             let flow = match incoming {
                 Incoming::Command(bytes) => self.execute(&bytes).await,
                 Incoming::LiteralTooLarge { tag } => {
-                    let text = format!(
-                        "{tag} NO [TOOBIG] Literal larger than the {} octets this server accepts\r\n",
-                        self.ctx.config.max_literal_size
-                    );
+                    let max = self.conn.limits().max_literal;
+                    let text = if authenticated {
+                        format!(
+                            "{tag} NO [TOOBIG] Literal larger than the {max} octets this server accepts\r\n"
+                        )
+                    } else {
+                        format!(
+                            "{tag} NO [TOOBIG] Literal larger than the {max} octets accepted before \
+                             authentication; log in first\r\n"
+                        )
+                    };
                     self.conn.write(text.as_bytes());
                     Flow::Continue
                 }
                 Incoming::LineTooLong => {
                     let text = format!(
                         "* BYE Command line longer than {} octets; closing\r\n",
-                        self.ctx.config.max_line_length
+                        self.conn.limits().max_line
                     );
                     self.conn.write(text.as_bytes());
                     Flow::Close
@@ -195,7 +210,7 @@ impl Session {
                 | Command::Sort { uid: false, .. }
         );
         let started = std::time::Instant::now();
-        let (outcome, flow) = self.dispatch(&tag, command).await;
+        let (outcome, flow) = self.dispatch(&tag, command, bytes).await;
         self.ctx.metrics.command(Protocol::Imap, name, started.elapsed());
         if flow == Flow::Close {
             return Flow::Close;
@@ -249,7 +264,8 @@ impl Session {
         }
     }
 
-    async fn dispatch(&mut self, tag: &str, command: Command) -> (Outcome, Flow) {
+    /// Runs `command`, parsed from `bytes` (where APPEND finds its messages).
+    async fn dispatch(&mut self, tag: &str, command: Command, bytes: &[u8]) -> (Outcome, Flow) {
         use Command::*;
         let outcome = match command {
             Capability => {
@@ -291,7 +307,7 @@ impl Session {
             List(list) => self.list(&list),
             Lsub { reference, pattern } => self.lsub(&reference, &pattern),
             Status { mailbox, items } => self.status(&mailbox, &items),
-            Append { mailbox, messages } => self.append(&mailbox, &messages),
+            Append { mailbox, messages } => self.append(&mailbox, &messages, bytes),
             Idle => return self.idle().await,
             Close => self.close(true),
             Unselect => self.close(false),
@@ -507,6 +523,12 @@ impl Session {
             self.untagged(&line);
         }
     }
+}
+
+/// The framing limits before login: [`FramerConfig::PRE_AUTH`], or a shorter configured line.
+fn pre_auth_limits(ctx: &ServerContext) -> FramerConfig {
+    let pre = FramerConfig::PRE_AUTH;
+    FramerConfig { max_line: pre.max_line.min(ctx.config.max_line_length), ..pre }
 }
 
 /// The command's name for messages.

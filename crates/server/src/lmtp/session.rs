@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bushbuck_proto::lmtp::{parse_command, DataReader, LmtpCommand, MAX_LINE};
+use bushbuck_proto::lmtp::{parse_command, DataReader, DataRefused, LmtpCommand, MAX_LINE};
 
 use crate::context::ServerContext;
 use crate::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, Recipient, ResolveError};
@@ -34,7 +34,7 @@ impl LmtpSession {
     /// Serves one connection to its end.
     pub async fn run(ctx: Arc<ServerContext>, stream: ClientStream, client: String) {
         let host = delivery::host_name();
-        let conn = LineConnection::new(stream, MAX_DATA_LINE);
+        let conn = LineConnection::new(stream, MAX_LINE);
         let mut s = LmtpSession { ctx, conn, client, helo: None, transaction: Transaction::default(), host };
         let greeting = format!("220 {} LMTP Bushbuck ready\r\n", s.host);
         s.conn.write(greeting.as_bytes());
@@ -45,18 +45,13 @@ impl LmtpSession {
             let line = match s.conn.read_line().await {
                 Ok(Line::Text(l)) => l,
                 Ok(Line::TooLong) => {
-                    s.reply(500, "5.5.2", "Line too long; closing");
+                    s.reply(500, "5.5.2", &format!("Command line longer than {MAX_LINE} octets; closing"));
                     let _ = s.conn.flush().await;
                     return;
                 }
                 Ok(Line::Closed) | Err(_) => return,
             };
-            let keep_going = if line.len() > MAX_LINE {
-                s.reply(500, "5.5.2", "Command line too long");
-                true
-            } else {
-                s.command(&line).await
-            };
+            let keep_going = s.command(&line).await;
             if s.conn.flush().await.is_err() || !keep_going {
                 return;
             }
@@ -122,6 +117,11 @@ impl LmtpSession {
     }
 
     fn recipient(&mut self, address: &str) {
+        if self.transaction.recipients.len() >= self.ctx.config.max_lmtp_recipients {
+            // RFC 5321 4.5.3.1.10: the client sends the rest in another transaction.
+            self.reply(452, "4.5.3", "Too many recipients; send the others in a new transaction");
+            return;
+        }
         let ctx = self.ctx.clone();
         let prefix = &ctx.config.shared_delivery_prefix;
         match tokio::task::block_in_place(|| {
@@ -145,26 +145,45 @@ impl LmtpSession {
             return false;
         }
         let mut reader = DataReader::new(self.ctx.config.max_literal_size as usize);
-        loop {
-            match self.conn.read_line().await {
+        self.conn.set_max_line(MAX_DATA_LINE);
+        let ended = loop {
+            match self.conn.read_line_with_end().await {
                 Ok(Line::Text(line)) => {
                     if reader.line(&line) {
-                        break;
+                        break true;
                     }
                 }
                 Ok(Line::TooLong) => {
-                    self.reply(500, "5.5.2", "Line too long; closing");
-                    return false;
+                    self.reply(
+                        500,
+                        "5.5.2",
+                        &format!("Message line longer than {MAX_DATA_LINE} octets; closing"),
+                    );
+                    break false;
                 }
-                _ => return false,
+                _ => break false,
             }
+        };
+        self.conn.set_max_line(MAX_LINE);
+        if !ended {
+            return false;
         }
         let transaction = std::mem::take(&mut self.transaction);
-        let Some(message) = reader.finish() else {
-            for _ in &transaction.recipients {
-                self.reply(552, "5.3.4", "Message too big for this server");
+        let message = match reader.finish() {
+            Ok(message) => message,
+            Err(why) => {
+                let (code, status, text) = match why {
+                    DataRefused::TooLarge => (552, "5.3.4", "Message too big for this server"),
+                    DataRefused::BareLineEnd => {
+                        (550, "5.6.11", "bare LF/CR in message; end every line with CRLF")
+                    }
+                };
+                tracing::info!(protocol = "lmtp", client = %self.client, reason = ?why, "message refused");
+                for _ in &transaction.recipients {
+                    self.reply(code, status, text);
+                }
+                return true;
             }
-            return true;
         };
         let from = transaction.from.unwrap_or_default();
         let helo = format!("{} ({})", self.helo.as_deref().unwrap_or("unknown"), self.client);

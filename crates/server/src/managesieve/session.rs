@@ -16,6 +16,9 @@ use crate::metrics::Protocol;
 use crate::sieve::scripts::ScriptError;
 use crate::stream::ClientStream;
 
+/// Largest literal before authentication: room for AUTHENTICATE's SASL strings, nothing more.
+const PRE_AUTH_MAX_LITERAL: usize = 8 * 1024;
+
 /// How a command ended.
 enum Reply {
     Ok(String),
@@ -84,8 +87,13 @@ impl ManageSieveSession {
         }
     }
 
+    /// The largest literal accepted now: before login only what AUTHENTICATE needs.
     fn max_literal(&self) -> usize {
-        self.ctx.config.sieve_max_script_size + 1024
+        if self.user.is_none() {
+            PRE_AUTH_MAX_LITERAL
+        } else {
+            self.ctx.config.sieve_max_script_size + 1024
+        }
     }
 
     /// The next command; `None` when the connection ended or cannot go on, `Some(Err)` for a
@@ -228,6 +236,11 @@ impl ManageSieveSession {
         let Some(user) = self.user.as_ref().map(|(u, _)| u.clone()) else {
             return Reply::No("", "Authenticate first".into());
         };
+        if let PutScript(_, script) | CheckScript(script) = &command {
+            if let Some(why) = not_script_text(script) {
+                return Reply::No("", why);
+            }
+        }
         let scripts = &self.ctx.scripts;
         let name = |raw: &[u8]| String::from_utf8_lossy(raw).into_owned();
         let result = tokio::task::block_in_place(|| match command {
@@ -339,6 +352,19 @@ impl ManageSieveSession {
             }
         }
     }
+}
+
+/// Why `script` is not Sieve text, if it is not: scripts are UTF-8 (RFC 5228 section 2.2) and
+/// no Sieve grammar allows a NUL, which would also cut the script short for many tools.
+fn not_script_text(script: &[u8]) -> Option<String> {
+    if let Some(at) = script.iter().position(|b| *b == 0) {
+        return Some(format!(
+            "Script has a NUL octet at offset {at}; Sieve scripts are UTF-8 text without NULs"
+        ));
+    }
+    std::str::from_utf8(script)
+        .err()
+        .map(|e| format!("Script is not UTF-8 (at offset {}); save it as UTF-8 text", e.valid_up_to()))
 }
 
 /// The NO answer for a script operation, with RFC 5804 response codes.
