@@ -252,3 +252,25 @@ def test_fetch_after_store_by_sequence_range(alice, corpus):
     store(alice, "1:*", "FLAGS", "()")
     res = fetch(alice, "1:*", "(FLAGS)")
     assert all(flags_of(res[i]) <= {"\\recent"} for i in res)
+
+
+def status_of_raw(m, *args) -> str:
+    """The tagged status of a raw command; imaplib raises on BAD, which counts as BAD here."""
+    try:
+        return m._simple_command(*args)[0]
+    except imaplib.IMAP4.error as e:
+        assert "BAD" in str(e) or "command" in str(e).lower(), e
+        return "BAD"
+
+
+def test_qresync_parameters_are_refused_while_qresync_is_not_offered(alice):
+    """RFC 7162: QRESYNC and VANISHED are valid only once QRESYNC is advertised and enabled;
+    accepting and ignoring them would leave a client resyncing on wrong assumptions."""
+    typ, data = alice.capability()
+    assert b"QRESYNC" not in data[0].split()
+    append(alice, b"Subject: q\r\n\r\nx\r\n")
+    assert status_of_raw(alice, "SELECT", "INBOX (QRESYNC (1 1))") == "BAD"
+    assert status_of_raw(alice, "EXAMINE", "INBOX (QRESYNC (1 1 1:5))") == "BAD"
+    assert alice.select("INBOX")[0] == "OK"
+    assert status_of_raw(alice, "UID", "FETCH", "1:*", "(FLAGS)", "(CHANGEDSINCE 1 VANISHED)") == "BAD"
+    assert status_of_raw(alice, "UID", "FETCH", "1:*", "(FLAGS)", "(CHANGEDSINCE 1)") == "OK"

@@ -92,6 +92,9 @@ pub struct Session {
     pub(super) rev2: bool,
 }
 
+/// The answer to QRESYNC parameters while the server does not offer QRESYNC.
+const QRESYNC_NOT_OFFERED: &str = "QRESYNC is not supported by this server (it is not in CAPABILITY)";
+
 impl Session {
     /// Serves one connection to its end.
     pub async fn run(
@@ -295,6 +298,10 @@ impl Session {
                 self.untagged(crate::namespace::NAMESPACE_RESPONSE);
                 Outcome::done("NAMESPACE")
             }
+            // QRESYNC (RFC 7162) is not advertised: its parameters are refused, not ignored.
+            Select { params, .. } | Examine { params, .. } if params.qresync.is_some() => {
+                Outcome::Bad(QRESYNC_NOT_OFFERED.into())
+            }
             Select { mailbox, params } => self.select(&mailbox, params.condstore, false),
             Examine { mailbox, params } => self.select(&mailbox, params.condstore, true),
             Create { mailbox, special_use, partition } => {
@@ -316,7 +323,8 @@ impl Session {
             Search { uid, charset, ret, criteria } => {
                 self.search(uid, charset.as_deref(), ret.as_deref(), &criteria)
             }
-            Fetch { uid, set, items, changed_since, vanished: _ } => {
+            Fetch { vanished: true, .. } => Outcome::Bad(QRESYNC_NOT_OFFERED.into()),
+            Fetch { uid, set, items, changed_since, vanished: false } => {
                 self.fetch(uid, &set, &items, changed_since)
             }
             Store { uid, set, mode, silent, flags, unchanged_since } => {
