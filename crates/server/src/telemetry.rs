@@ -1,6 +1,7 @@
 //! Per-user protocol telemetry, as Cyrus's `log/<user>`: when the admin creates the directory
-//! `log/<user>` in the data directory, every session of that user records what the client
-//! sent and what the server answered, one file per session, for debugging a client.
+//! `log/<user>` in the data directory, every IMAP session of that user records what the
+//! client sent and what the server answered, one file per session, for debugging a client.
+//! (POP3, LMTP and ManageSieve sessions are not recorded.)
 
 use std::fs::File;
 use std::io::Write;
