@@ -46,10 +46,12 @@ impl BlobDir {
     /// directory.
     pub(crate) fn ensure(&self, sha: &str, data: &[u8]) -> io::Result<()> {
         let path = self.path(sha)?;
-        if path.exists() {
-            return Ok(());
-        }
         let shard = path.parent().expect("blob path has a parent");
+        if path.exists() {
+            // The file may be another delivery's, linked but its directory not yet synced:
+            // sync it here too before the caller acknowledges a row that names the file.
+            return sync_dir(shard);
+        }
         let linked = match write_unnamed(shard, &path, data) {
             Err(e) if e.kind() == io::ErrorKind::NotFound && !shard.is_dir() => {
                 fs::create_dir_all(shard)?;
@@ -99,14 +101,16 @@ impl BlobDir {
     /// when the source has no such file; true when the file is (now) present here.
     pub(crate) fn link_from(&self, other: &BlobDir, sha: &str) -> io::Result<bool> {
         let target = self.path(sha)?;
+        let shard = target.parent().expect("blob path has a parent");
         if target.exists() {
+            // As in `ensure`: the entry may not be synced yet by whoever made it.
+            sync_dir(shard)?;
             return Ok(true);
         }
         let source = other.path(sha)?;
         if !source.exists() {
             return Ok(false);
         }
-        let shard = target.parent().expect("blob path has a parent");
         if !shard.is_dir() {
             fs::create_dir_all(shard)?;
             sync_dir(&self.dir)?;
