@@ -42,6 +42,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let duplicates = DuplicateLog::open(&config.data)?;
     let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
     let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
+    let throttle = crate::throttle::Throttle::new(&config)?;
     let limits = Limits {
         per_ip: Counter::new(config.max_connections_per_ip),
         per_user: Counter::new(config.max_connections_per_user),
@@ -70,7 +71,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         store_gauges: Default::default(),
         duplicates,
         scripts,
-        hashing: Default::default(),
+        throttle,
         tables: Default::default(),
     });
     for (addr, service) in services {
@@ -156,6 +157,10 @@ async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: Soc
         Service::Lmtp => Protocol::Lmtp,
         Service::ManageSieve => Protocol::ManageSieve,
     };
+    if let Some(refusal) = ctx.throttle.refuse_at_connect(&ctx.metrics, peer.ip(), protocol) {
+        let _ = tcp.write_all(refusal).await;
+        return;
+    }
     let Some(_slot) = ctx.limits.per_ip.acquire(peer.ip()) else {
         tracing::warn!(peer = %peer, "too many connections from this address");
         let refusal: &[u8] = match protocol {
