@@ -13,9 +13,10 @@ use crate::hash_workers::{HashWorkers, Refused};
 const MAIN_THREADS: usize = 2;
 /// Threads of the penalty queue.
 const PENALTY_THREADS: usize = 1;
-/// Attempts one clean source may have in the main queue at once; more go to the penalty
-/// queue, so that a burst of new connections from one address cannot fill the main queue.
-const MAIN_PER_SOURCE: usize = 4;
+/// Attempts one clean source may have in the main queue at once (one per thread); more go to
+/// the penalty queue, so that a burst of new connections from one address delays the others
+/// by one hash at most.
+const MAIN_PER_SOURCE: usize = MAIN_THREADS;
 /// Attempts one suspect source may have in the penalty queue (hashing or waiting for its
 /// delayed answer) at once.
 const PENALTY_PER_SOURCE: usize = 1;
