@@ -88,7 +88,7 @@ async fn verify(
     if let Ok(Some(name)) = tokio::task::block_in_place(|| directory.verify_recent(&name, &secret)) {
         return Ok(Ok(Some(name)));
     }
-    let Some(place) = ctx.throttle.enter(peer.ip()) else {
+    let Some(place) = ctx.throttle.enter(peer.ip()).await else {
         return throttled(BUSY);
     };
     let verified = match place.run(move || directory.verify(&name, &secret)).await {

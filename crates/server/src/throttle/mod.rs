@@ -91,12 +91,14 @@ impl Throttle {
         self.bans.is_banned(SourceKey::from(ip))
     }
 
-    /// A place in the hashing queue that suits `ip`: the main queue when it has no recent
-    /// failures; `None` when the source has as many attempts in flight as it may.
-    pub fn enter(&self, ip: IpAddr) -> Option<Place<'_>> {
+    /// A place in the hashing queue that suits `ip`: the main queue (waiting for a place)
+    /// while it has no recent failures; `None` when a failing source has its one attempt in
+    /// flight already.
+    pub async fn enter(&self, ip: IpAddr) -> Option<Place<'_>> {
         let source = SourceKey::from(ip);
-        let clean = self.sources.lock().unwrap_or_else(|p| p.into_inner()).get(&source, Instant::now()) == 0;
-        self.queues.enter(source, clean)
+        let clean =
+            || self.sources.lock().unwrap_or_else(|p| p.into_inner()).get(&source, Instant::now()) == 0;
+        self.queues.enter(source, clean).await
     }
 
     /// Counts a failed login of `user` from `ip`, bans the source when it has failed
@@ -167,8 +169,8 @@ mod tests {
         assert!(text.contains("bushbuck_auth_banned 1"), "{text}");
     }
 
-    #[test]
-    fn an_attacked_account_does_not_slow_a_clean_source() {
+    #[tokio::test]
+    async fn an_attacked_account_does_not_slow_a_clean_source() {
         let dir = tempfile::tempdir().unwrap();
         let (t, metrics) = (throttle(dir.path()), Metrics::default());
         let attacker: IpAddr = "2001:db8::1".parse().unwrap();
@@ -176,9 +178,9 @@ mod tests {
             t.failed(&metrics, attacker, "alice");
         }
         let neighbour: IpAddr = "2001:db8::2".parse().unwrap();
-        assert_eq!(t.enter(neighbour).unwrap().lane(), Lane::Penalty, "same /64 as the attacker");
+        assert_eq!(t.enter(neighbour).await.unwrap().lane(), Lane::Penalty, "same /64 as the attacker");
         let user: IpAddr = "192.0.2.7".parse().unwrap();
-        assert_eq!(t.enter(user).unwrap().lane(), Lane::Main);
+        assert_eq!(t.enter(user).await.unwrap().lane(), Lane::Main);
         assert_eq!(t.failed(&metrics, user, "alice"), Duration::ZERO, "a first typo is not delayed");
         assert!(t.failed(&metrics, user, "alice") > Duration::ZERO, "now the account's failures count");
     }

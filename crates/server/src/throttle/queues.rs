@@ -1,10 +1,12 @@
 //! Two password-hashing queues, so that an attacker cannot starve everyone else: attempts
-//! from clean sources use the main queue; sources with recent failures, or with many attempts
-//! at once, share a smaller queue with one thread, and may have one attempt in it at a time.
-//! A full queue refuses at once, without hashing.
+//! from clean sources use the main queue, a few per source at once (more wait their turn);
+//! sources with recent failures share a smaller queue with one thread, and may have one
+//! attempt in it at a time. No room: refused at once, without hashing.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::keys::SourceKey;
 use crate::hash_workers::{HashWorkers, Refused};
@@ -13,16 +15,16 @@ use crate::hash_workers::{HashWorkers, Refused};
 const MAIN_THREADS: usize = 2;
 /// Threads of the penalty queue.
 const PENALTY_THREADS: usize = 1;
-/// Attempts one clean source may have in the main queue at once (one per thread); more go to
-/// the penalty queue, so that a burst of new connections from one address delays the others
-/// by one hash at most.
+/// Attempts one clean source may have in the main queue at once (one per thread); more wait
+/// for one of them to finish, so that a burst of new connections from one address delays
+/// the others by one hash at most.
 const MAIN_PER_SOURCE: usize = MAIN_THREADS;
 /// Attempts one suspect source may have in the penalty queue (hashing or waiting for its
 /// delayed answer) at once.
 const PENALTY_PER_SOURCE: usize = 1;
 
 /// Which queue an attempt uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lane {
     /// The main queue, for clean sources.
     Main,
@@ -30,11 +32,17 @@ pub enum Lane {
     Penalty,
 }
 
-/// The two queues and the attempts each source has in them.
+/// The places one source may take in each queue.
+struct SourcePlaces {
+    main: Arc<Semaphore>,
+    penalty: Arc<Semaphore>,
+}
+
+/// The two queues and the places each source holds or waits for.
 pub struct HashQueues {
     main: HashWorkers,
     penalty: HashWorkers,
-    in_flight: Mutex<HashMap<(SourceKey, Lane), usize>>,
+    sources: Mutex<HashMap<SourceKey, Arc<SourcePlaces>>>,
 }
 
 impl HashQueues {
@@ -43,24 +51,38 @@ impl HashQueues {
         HashQueues {
             main: HashWorkers::new("main", MAIN_THREADS, main_max),
             penalty: HashWorkers::new("penalty", PENALTY_THREADS, penalty_max),
-            in_flight: Mutex::new(HashMap::new()),
+            sources: Mutex::new(HashMap::new()),
         }
     }
 
-    /// A place for one attempt of `source` (`clean` when it has no recent failures), held
-    /// until the attempt is answered; `None` when the source has as many attempts in flight
-    /// as it may.
-    pub fn enter(&self, source: SourceKey, clean: bool) -> Option<Place<'_>> {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        let mut take = |lane: Lane, most: usize| {
-            let n = in_flight.entry((source, lane)).or_insert(0);
-            (*n < most).then(|| {
-                *n += 1;
-                Place { queues: self, source, lane }
-            })
+    /// A place for one attempt of `source`, held until the attempt is answered. While
+    /// `clean()` (no recent failures) the attempt waits for a main-queue place; otherwise it
+    /// takes the source's penalty place, or gets `None` when that is taken.
+    pub async fn enter(&self, source: SourceKey, clean: impl Fn() -> bool) -> Option<Place<'_>> {
+        let places = {
+            let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
+            sources
+                .entry(source)
+                .or_insert_with(|| {
+                    Arc::new(SourcePlaces {
+                        main: Arc::new(Semaphore::new(MAIN_PER_SOURCE)),
+                        penalty: Arc::new(Semaphore::new(PENALTY_PER_SOURCE)),
+                    })
+                })
+                .clone()
         };
-        let main = if clean { take(Lane::Main, MAIN_PER_SOURCE) } else { None };
-        main.or_else(|| take(Lane::Penalty, PENALTY_PER_SOURCE))
+        let mut place = Place { queues: self, source, places, lane: Lane::Main, permit: None };
+        if clean() {
+            let permit = place.places.main.clone().acquire_owned().await.ok()?;
+            // The source may have failed while this attempt waited.
+            if clean() {
+                place.permit = Some(permit);
+                return Some(place);
+            }
+        }
+        place.lane = Lane::Penalty;
+        place.permit = Some(place.places.penalty.clone().try_acquire_owned().ok()?);
+        Some(place)
     }
 }
 
@@ -68,7 +90,9 @@ impl HashQueues {
 pub struct Place<'a> {
     queues: &'a HashQueues,
     source: SourceKey,
+    places: Arc<SourcePlaces>,
     lane: Lane,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Place<'_> {
@@ -91,13 +115,11 @@ impl Place<'_> {
 
 impl Drop for Place<'_> {
     fn drop(&mut self) {
-        let mut in_flight = self.queues.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (self.source, self.lane);
-        if let Some(n) = in_flight.get_mut(&key) {
-            *n -= 1;
-            if *n == 0 {
-                in_flight.remove(&key);
-            }
+        self.permit = None;
+        let mut sources = self.queues.sources.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget the source when no other attempt holds or waits for its places.
+        if Arc::strong_count(&self.places) == 2 {
+            sources.remove(&self.source);
         }
     }
 }
@@ -106,29 +128,43 @@ impl Drop for Place<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn clean_sources_use_the_main_queue_up_to_a_few_at_once() {
-        let queues = HashQueues::new(8, 2);
-        let source: SourceKey = "192.0.2.1".parse().unwrap();
-        let places: Vec<Place> = (0..MAIN_PER_SOURCE).map(|_| queues.enter(source, true).unwrap()).collect();
-        assert!(places.iter().all(|p| p.lane() == Lane::Main));
-        let overflow = queues.enter(source, true).unwrap();
-        assert_eq!(overflow.lane(), Lane::Penalty);
-        assert!(queues.enter(source, true).is_none());
-        drop(places);
-        assert_eq!(queues.enter(source, true).unwrap().lane(), Lane::Main);
+    /// True when `future` is not ready at its first poll.
+    async fn waits<F: std::future::Future>(future: F) -> bool {
+        tokio::select! {
+            biased;
+            _ = future => false,
+            _ = std::future::ready(()) => true,
+        }
     }
 
-    #[test]
-    fn suspect_sources_get_one_penalty_place_each() {
+    #[tokio::test]
+    async fn clean_sources_wait_for_one_of_a_few_main_places() {
+        let queues = HashQueues::new(8, 2);
+        let source: SourceKey = "192.0.2.1".parse().unwrap();
+        let mut places = Vec::new();
+        for _ in 0..MAIN_PER_SOURCE {
+            places.push(queues.enter(source, || true).await.unwrap());
+        }
+        assert!(places.iter().all(|p| p.lane() == Lane::Main));
+        assert!(waits(queues.enter(source, || true)).await, "the next one waits its turn");
+        places.pop();
+        assert_eq!(queues.enter(source, || true).await.unwrap().lane(), Lane::Main);
+        let other: SourceKey = "192.0.2.2".parse().unwrap();
+        assert_eq!(queues.enter(other, || true).await.unwrap().lane(), Lane::Main, "others do not wait");
+        drop(places);
+        assert!(queues.sources.lock().unwrap().is_empty(), "idle sources are forgotten");
+    }
+
+    #[tokio::test]
+    async fn suspect_sources_get_one_penalty_place_each() {
         let queues = HashQueues::new(8, 2);
         let a: SourceKey = "192.0.2.1".parse().unwrap();
         let b: SourceKey = "192.0.2.2".parse().unwrap();
-        let first = queues.enter(a, false).unwrap();
+        let first = queues.enter(a, || false).await.unwrap();
         assert_eq!(first.lane(), Lane::Penalty);
-        assert!(queues.enter(a, false).is_none());
-        assert_eq!(queues.enter(b, false).unwrap().lane(), Lane::Penalty);
+        assert!(queues.enter(a, || false).await.is_none());
+        assert_eq!(queues.enter(b, || false).await.unwrap().lane(), Lane::Penalty);
         drop(first);
-        assert!(queues.enter(a, false).is_some());
+        assert!(queues.enter(a, || false).await.is_some());
     }
 }
