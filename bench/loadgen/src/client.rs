@@ -1,10 +1,11 @@
 //! Tiny IMAP and LMTP clients: enough protocol to drive a server and count what comes back.
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 fn err(msg: impl Into<String>) -> io::Error {
     io::Error::other(msg.into())
@@ -22,8 +23,22 @@ pub fn check_loopback(addr: &str) -> io::Result<()> {
 }
 
 pub async fn connect(addr: &str) -> io::Result<BufReader<TcpStream>> {
+    connect_from(addr, None).await
+}
+
+/// Connects from the loopback address `source` (any 127.x on Linux), or from the default one.
+pub async fn connect_from(addr: &str, source: Option<IpAddr>) -> io::Result<BufReader<TcpStream>> {
+    use std::net::ToSocketAddrs;
     check_loopback(addr)?;
-    let s = tokio::time::timeout(Duration::from_secs(30), TcpStream::connect(addr))
+    let target = addr.to_socket_addrs()?.next().ok_or_else(|| err(format!("{addr}: no address")))?;
+    let socket = if target.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    if let Some(source) = source {
+        if !source.is_loopback() {
+            return Err(err(format!("{source}: only loopback source addresses")));
+        }
+        socket.bind(SocketAddr::new(source, 0))?;
+    }
+    let s = tokio::time::timeout(Duration::from_secs(30), socket.connect(target))
         .await
         .map_err(|_| err("connect timeout"))??;
     s.set_nodelay(true)?;
@@ -91,7 +106,13 @@ fn literal_len(line: &[u8]) -> Option<usize> {
 
 impl Imap {
     pub async fn connect(addr: &str) -> io::Result<Imap> {
-        let io = connect(addr).await?;
+        Imap::connect_from(addr, None).await
+    }
+
+    /// Connects from a given loopback source address; a greeting other than OK is an error
+    /// starting with "greeting:".
+    pub async fn connect_from(addr: &str, source: Option<IpAddr>) -> io::Result<Imap> {
+        let io = connect_from(addr, source).await?;
         let mut c = Imap { io, tag: 0, line: Vec::new(), timeout: Duration::from_secs(600) };
         c.read_line().await?;
         if !c.line.starts_with(b"* OK") && !c.line.starts_with(b"* PREAUTH") {

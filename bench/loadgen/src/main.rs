@@ -1,6 +1,7 @@
 //! bushbuck-loadgen: drives an IMAP/LMTP server on loopback and prints `RESULT name value`
 //! lines that bench/run collects. Every loop is bounded by a count and a deadline.
 
+mod bruteforce;
 mod client;
 mod corpus;
 
@@ -115,6 +116,28 @@ enum Cmd {
         #[arg(long, default_value_t = 600)]
         max_seconds: u64,
     },
+    /// Brute force: connections guess --victim's password from --source while --user logs
+    /// in from 127.0.0.1; reports that user's login p50/p99 and the attacker's guesses/s.
+    Bruteforce {
+        #[arg(long)]
+        addr: String,
+        /// Loopback source address of the attacker (any 127.x on Linux).
+        #[arg(long, default_value = "127.0.0.2")]
+        source: std::net::IpAddr,
+        #[arg(long)]
+        victim: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        pass: String,
+        #[arg(long, default_value_t = 150)]
+        connections: u64,
+        #[arg(long, default_value_t = 25)]
+        seconds: u64,
+        /// Pause between two logins of --user.
+        #[arg(long, default_value_t = 200)]
+        interval_ms: u64,
+    },
     /// Waits until the IMAP greeting arrives; prints seconds since --since-ns (UNIX ns).
     WaitReady {
         #[arg(long)]
@@ -142,13 +165,13 @@ enum Cmd {
     },
 }
 
-fn result(name: &str, value: f64) {
+pub(crate) fn result(name: &str, value: f64) {
     println!("RESULT {name} {value:.4}");
 }
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -531,6 +554,9 @@ async fn main() {
         }
         Cmd::Idle { addr, user, pass, connections, pid, mailbox, parallel, max_seconds } => {
             run_idle(addr, user, pass, connections, pid, mailbox, parallel, max_seconds).await
+        }
+        Cmd::Bruteforce { addr, source, victim, user, pass, connections, seconds, interval_ms } => {
+            bruteforce::run(addr, source, victim, user, pass, connections, seconds, interval_ms).await
         }
         Cmd::WaitReady { addr, since_ns, timeout } => wait_ready(addr, since_ns, timeout).await,
         Cmd::Login { addr, user, pass } => async {

@@ -27,6 +27,8 @@ pub enum Command {
     Quota(QuotaArgs),
     /// Manage groups, which ACLs name as `group:NAME`.
     Group(GroupArgs),
+    /// List and lift the bans of addresses that failed to log in too often.
+    Ban(BanArgs),
     /// Manage users' Sieve filter scripts.
     Sieve(SieveArgs),
     /// Rebuild users' indexes from their message files (run with the server stopped).
@@ -77,6 +79,31 @@ pub enum GroupAction {
     },
     /// List groups and their members.
     List {
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+/// `bushbuck ban ...`
+#[derive(Args)]
+pub struct BanArgs {
+    /// The ban operation.
+    #[command(subcommand)]
+    pub action: BanAction,
+}
+
+/// Ban operations.
+#[derive(Subcommand)]
+pub enum BanAction {
+    /// List the bans in force: address (or IPv6 /64), end, failed logins counted.
+    List {
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Lift the ban of an address (an IPv6 address lifts the ban of its /64).
+    Del {
+        /// The banned address, as `ban list` shows it or any address it covers.
+        address: String,
         #[command(flatten)]
         location: Location,
     },

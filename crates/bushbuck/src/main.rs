@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup;
+mod ban;
 mod check;
 mod cli;
 mod deliver;
@@ -26,6 +27,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Deliver(args) => deliver::run(args),
         cli::Command::Quota(args) => quota::run(args),
         cli::Command::Group(args) => group::run(args),
+        cli::Command::Ban(args) => ban::run(args),
         cli::Command::Sieve(args) => sieve::run(args),
         cli::Command::Reconstruct(args) => reconstruct::run(args),
         cli::Command::Import(args) => import::run(args),

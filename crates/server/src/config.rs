@@ -96,6 +96,24 @@ pub struct Config {
     /// Most recipients of one LMTP transaction; further RCPTs get `452 4.5.3` (RFC 5321
     /// 4.5.3.1.8 asks for at least 100) and the client sends them in another transaction.
     pub max_lmtp_recipients: usize,
+    /// Seconds after which one failed login of a source (IPv4 address or IPv6 /64) or of an
+    /// account is forgotten by the throttling counters.
+    pub auth_failure_decay_secs: u64,
+    /// Longest delay before answering a failed login. The first 2 failures of a source are
+    /// answered at once, then the delay starts at 250 ms and doubles with each failure; the
+    /// account's failures count too, but only for sources that failed before. 0: no delay.
+    pub auth_penalty_max_secs: u64,
+    /// Failed logins of one source after which it is banned (refused at connect and at
+    /// login, listed by `bushbuck ban list`); 0 never bans.
+    pub auth_ban_failures: u32,
+    /// Seconds a ban lasts.
+    pub auth_ban_secs: u64,
+    /// Password checks from clean sources that may wait or run at once; more are refused
+    /// with a try-later answer.
+    pub auth_hash_queue_max: usize,
+    /// Password checks from sources with recent failures that may wait or run at once (one
+    /// thread, one check per source); more are refused at once, without hashing.
+    pub auth_penalty_queue_max: usize,
     /// Days during which a second delivery of the same Message-ID to the same mailbox is
     /// dropped; 0 turns duplicate suppression off.
     pub duplicate_suppression_days: u32,
@@ -161,6 +179,12 @@ impl Default for Config {
             login_timeout_secs: 60,
             max_auth_failures: 3,
             max_lmtp_recipients: 100,
+            auth_failure_decay_secs: 60,
+            auth_penalty_max_secs: 15,
+            auth_ban_failures: 10,
+            auth_ban_secs: 600,
+            auth_hash_queue_max: 64,
+            auth_penalty_queue_max: 4,
             duplicate_suppression_days: 0,
             admins: Vec::new(),
             shared_default_acl: String::new(),

@@ -8,13 +8,13 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
 use crate::duplicates::DuplicateLog;
-use crate::hash_workers::HashWorkers;
 use crate::imap::TableCache;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pop3::Pop3Locks;
 use crate::sieve::scripts::ScriptStore;
 use crate::store_gauges::StoreGauges;
+use crate::throttle::Throttle;
 
 /// Shared state of a running server.
 pub struct ServerContext {
@@ -38,8 +38,8 @@ pub struct ServerContext {
     pub duplicates: DuplicateLog,
     /// Users' Sieve scripts.
     pub scripts: ScriptStore,
-    /// Threads that verify passwords.
-    pub hashing: HashWorkers,
+    /// Failed-login counters, bans and the password-hashing queues.
+    pub throttle: Throttle,
     /// Message tables of recently selected mailboxes, shared by IMAP sessions.
     pub tables: TableCache,
 }

@@ -74,6 +74,7 @@ pub async fn serve(ctx: Arc<ServerContext>, mut tcp: TcpStream) {
 
 /// Counters from memory, then the store gauges (read on a blocking thread).
 async fn metrics(ctx: Arc<ServerContext>) -> String {
+    ctx.throttle.refresh(&ctx.metrics);
     let mut text = ctx.metrics.render();
     text.push_str(&ctx.limits.render());
     let gauges = tokio::task::spawn_blocking(move || ctx.store_gauges.render(&ctx)).await;

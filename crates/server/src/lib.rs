@@ -30,6 +30,7 @@ pub mod sieve;
 mod store_gauges;
 mod stream;
 mod telemetry;
+pub mod throttle;
 mod tls;
 
 pub use config::{Config, PlaintextPolicy};

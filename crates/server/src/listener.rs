@@ -65,6 +65,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let duplicates = DuplicateLog::open(&config.data)?;
     let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
     let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
+    let throttle = crate::throttle::Throttle::new(&config)?;
     let limits = Limits {
         total: Counter::new(config.max_connections),
         prelogin: Counter::new(config.max_prelogin_connections),
@@ -95,7 +96,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         store_gauges: Default::default(),
         duplicates,
         scripts,
-        hashing: Default::default(),
+        throttle,
         tables: Default::default(),
     });
     for (addr, service) in services {
@@ -196,6 +197,11 @@ async fn serve_connection(ctx: Arc<ServerContext>, mut tcp: TcpStream, peer: Soc
             return;
         }
     };
+    // Banned for failed logins: the real client address (a PROXY header's) decides.
+    if let Some(refusal) = ctx.throttle.refuse_at_connect(&ctx.metrics, admission.client.ip(), protocol) {
+        let _ = tcp.write_all(refusal).await;
+        return;
+    }
     if let Some(why) = crate::notices::shutdown(&ctx.config.data) {
         let _ = tcp.write_all(goodbye(protocol, false, "421 4.3.2", &why).as_bytes()).await;
         return;

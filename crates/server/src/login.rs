@@ -1,11 +1,18 @@
-//! Password checks shared by every protocol: directory lookup off the async threads, the
-//! per-user session limit, and the login/badlogin log lines.
+//! Password checks shared by every protocol: directory lookup off the async threads,
+//! throttling of failing sources, the per-user session limit, and the login/badlogin log
+//! lines.
 
 use std::net::SocketAddr;
 
 use crate::context::ServerContext;
+use crate::hash_workers::Refused;
 use crate::limits::Slot;
 use crate::metrics::Protocol;
+
+/// Why a banned source's login is refused.
+const BANNED: &str = "Too many failed logins from your address; try again later";
+/// Why a login is refused when the hashing queue has no room.
+const BUSY: &str = "Too many login attempts at once; try again later";
 
 /// Why a login was refused.
 pub enum LoginError {
@@ -15,6 +22,9 @@ pub enum LoginError {
     Unavailable,
     /// The user has too many sessions open.
     TooManySessions,
+    /// Refused by throttling (a banned source, no room to check the password): the text
+    /// says why; the client should try again later.
+    Throttled(&'static str),
 }
 
 /// A successful login: the canonical user name and the session slot it holds.
@@ -33,15 +43,7 @@ pub async fn check(
     user: &str,
     password: &[u8],
 ) -> Result<LoggedIn, LoginError> {
-    let (directory, name, secret) = (ctx.directory.clone(), user.to_string(), password.to_vec());
-    // A password verified recently needs no hashing thread: no wait behind others' logins.
-    let verified = match tokio::task::block_in_place(|| directory.verify_recent(&name, &secret)) {
-        Ok(Some(name)) => Ok(Some(name)),
-        _ => match ctx.hashing.run(move || directory.verify(&name, &secret)).await {
-            Some(v) => v,
-            None => return Err(LoginError::Unavailable),
-        },
-    };
+    let verified = verify(ctx, peer, user, password).await?;
     let protocol_name = protocol.name();
     let name = match verified {
         Ok(Some(name)) => name,
@@ -62,4 +64,42 @@ pub async fn check(
     ctx.metrics.login(protocol, true);
     tracing::info!(protocol = protocol_name, user = %name, peer = %peer, "login");
     Ok(LoggedIn { user: name, slot })
+}
+
+/// The canonical user name if the password is right. A password verified recently needs no
+/// hashing thread; others wait in the queue that suits the source, and a wrong one is
+/// answered after the source's penalty delay (the place in the queue is held meanwhile, so
+/// that a failing source has one guess in flight at a time).
+async fn verify(
+    ctx: &ServerContext,
+    peer: SocketAddr,
+    user: &str,
+    password: &[u8],
+) -> Result<bushbuck_auth::Result<Option<String>>, LoginError> {
+    let throttled = |why| {
+        ctx.metrics.auth_throttled();
+        tracing::debug!(user = %user, peer = %peer, reason = why, "login throttled");
+        Err(LoginError::Throttled(why))
+    };
+    if ctx.throttle.is_banned(peer.ip()) {
+        return throttled(BANNED);
+    }
+    let (directory, name, secret) = (ctx.directory.clone(), user.to_string(), password.to_vec());
+    if let Ok(Some(name)) = tokio::task::block_in_place(|| directory.verify_recent(&name, &secret)) {
+        return Ok(Ok(Some(name)));
+    }
+    let Some(place) = ctx.throttle.enter(peer.ip()).await else {
+        return throttled(BUSY);
+    };
+    let verified = match place.run(move || directory.verify(&name, &secret)).await {
+        Ok(verified) => verified,
+        Err(Refused::Full) => return throttled(BUSY),
+        Err(Refused::Gone) => return Err(LoginError::Unavailable),
+    };
+    if let Ok(None) = verified {
+        let delay = ctx.throttle.failed(&ctx.metrics, peer.ip(), user);
+        tokio::time::sleep(delay).await;
+    }
+    drop(place);
+    Ok(verified)
 }

@@ -81,6 +81,16 @@ pub struct Metrics {
     deliveries_failed: AtomicU64,
     delivered_bytes: AtomicU64,
     refusals: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    auth: AuthCounters,
+}
+
+/// Counters of failed-login throttling (see the `throttle` module).
+#[derive(Default)]
+struct AuthCounters {
+    failures: AtomicU64,
+    bans: AtomicU64,
+    banned: AtomicU64,
+    throttled: AtomicU64,
 }
 
 /// Keeps the open-connections gauge up while it lives.
@@ -129,6 +139,26 @@ impl Metrics {
     pub fn refused(&self, listener: &'static str, reason: &'static str) {
         let mut refusals = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
         *refusals.entry((listener, reason)).or_default() += 1;
+    }
+
+    /// Counts a failed password check, whatever the protocol.
+    pub fn auth_failure(&self) {
+        self.auth.failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a source banned for failing too often.
+    pub fn auth_ban(&self) {
+        self.auth.bans.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets how many sources are banned now.
+    pub fn set_auth_banned(&self, banned: usize) {
+        self.auth.banned.store(banned as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a login attempt or connection delayed or refused by throttling.
+    pub fn auth_throttled(&self) {
+        self.auth.throttled.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition of every metric.
@@ -184,6 +214,20 @@ impl Metrics {
                 out,
                 "bushbuck_connections_refused_total{{listener=\"{listener}\",reason=\"{reason}\"}} {n}"
             );
+        }
+        let auth: [(&str, &str, &str, &AtomicU64); 4] = [
+            ("bushbuck_auth_failures_total", "counter", "Failed password checks.", &self.auth.failures),
+            ("bushbuck_auth_bans_total", "counter", "Sources banned for failing too often.", &self.auth.bans),
+            ("bushbuck_auth_banned", "gauge", "Sources banned now.", &self.auth.banned),
+            (
+                "bushbuck_auth_throttled_total",
+                "counter",
+                "Login attempts and connections delayed or refused by throttling.",
+                &self.auth.throttled,
+            ),
+        ];
+        for (name, kind, help, value) in auth {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", get(value));
         }
         out
     }

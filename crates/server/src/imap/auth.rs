@@ -113,6 +113,7 @@ impl Session {
             Err(LoginError::Unavailable) => {
                 return Outcome::No("[UNAVAILABLE] User directory unavailable; try again later".into())
             }
+            Err(LoginError::Throttled(why)) => return Outcome::No(format!("[UNAVAILABLE] {why}")),
             Err(LoginError::TooManySessions) => {
                 return Outcome::No(
                     "[LIMIT] Too many sessions for this user; close some and try again".into(),

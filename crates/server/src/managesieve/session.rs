@@ -326,6 +326,7 @@ impl ManageSieveSession {
             }
             Err(LoginError::Unavailable) => Reply::No("TRYLATER", "User directory unavailable".into()),
             Err(LoginError::TooManySessions) => Reply::No("TRYLATER", "Too many sessions".into()),
+            Err(LoginError::Throttled(why)) => Reply::No("TRYLATER", why.into()),
         }
     }
 

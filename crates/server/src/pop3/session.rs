@@ -298,6 +298,10 @@ impl Pop3Session {
                 self.err("[IN-USE] Too many sessions for this user");
                 return Next::Continue;
             }
+            Err(LoginError::Throttled(why)) => {
+                self.err(&format!("[SYS/TEMP] {why}"));
+                return Next::Continue;
+            }
         };
         let delay = Duration::from_secs(self.ctx.config.pop3_login_delay_secs);
         if !delay.is_zero() {
