@@ -27,7 +27,14 @@ struct Counts {
 /// eat the cores the servers are measured on.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
-async fn attacker(addr: String, source: IpAddr, victim: String, id: u64, deadline: Instant, counts: Arc<Counts>) {
+async fn attacker(
+    addr: String,
+    source: IpAddr,
+    victim: String,
+    id: u64,
+    deadline: Instant,
+    counts: Arc<Counts>,
+) {
     let mut n = 0u64;
     while Instant::now() < deadline {
         let mut c = match Imap::connect_from(&addr, Some(source)).await {
@@ -61,7 +68,13 @@ async fn attacker(addr: String, source: IpAddr, victim: String, id: u64, deadlin
 /// logs in from the default address every `interval_ms` (after a 2 s warm-up).
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
-    addr: String, source: IpAddr, victim: String, user: String, pass: String, connections: u64, seconds: u64,
+    addr: String,
+    source: IpAddr,
+    victim: String,
+    user: String,
+    pass: String,
+    connections: u64,
+    seconds: u64,
     interval_ms: u64,
 ) -> Res<()> {
     let t0 = Instant::now();

@@ -170,8 +170,7 @@ impl Imap {
                 bytes += self.read_response(&mut first).await?;
                 if first.starts_with(tag.as_bytes()) && first.get(tag.len()) == Some(&b' ') {
                     let text = String::from_utf8_lossy(&first).trim_end().to_string();
-                    let status =
-                        text[tag.len() + 1..].split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let status = text[tag.len() + 1..].split(' ').next().unwrap_or("").to_ascii_uppercase();
                     return Ok(Reply { status, text, untagged, bytes });
                 }
                 if keep && first.starts_with(b"*") {
@@ -267,7 +266,8 @@ impl Lmtp {
                     return Err(err("LMTP connection closed"));
                 }
                 let l = String::from_utf8_lossy(&self.line).trim_end().to_string();
-                let code: u16 = l.get(..3).and_then(|c| c.parse().ok()).ok_or_else(|| err(format!("bad reply {l}")))?;
+                let code: u16 =
+                    l.get(..3).and_then(|c| c.parse().ok()).ok_or_else(|| err(format!("bad reply {l}")))?;
                 text.push_str(&l);
                 if l.as_bytes().get(3) != Some(&b'-') {
                     return Ok((code, text));

@@ -38,27 +38,40 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by",
-    "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an",
-    "had", "they", "you", "were", "their", "one", "all", "we", "can", "her", "has", "there",
-    "been", "if", "more", "when", "will", "would", "who", "so", "no", "meeting", "project",
-    "report", "budget", "review", "schedule", "server", "mailbox", "release", "customer",
-    "invoice", "contract", "deadline", "update", "draft", "proposal", "agenda", "minutes",
-    "travel", "office", "network", "storage", "backup", "security", "policy", "question",
-    "answer", "thanks", "please", "attached", "document", "version", "change", "request",
-    "team", "status", "issue", "ticket", "support", "order", "payment", "delivery", "weekly",
-    "monthly", "summary", "notes", "lunch", "coffee", "friday", "monday", "morning",
+    "the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not",
+    "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they", "you",
+    "were", "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when", "will",
+    "would", "who", "so", "no", "meeting", "project", "report", "budget", "review", "schedule", "server",
+    "mailbox", "release", "customer", "invoice", "contract", "deadline", "update", "draft", "proposal",
+    "agenda", "minutes", "travel", "office", "network", "storage", "backup", "security", "policy",
+    "question", "answer", "thanks", "please", "attached", "document", "version", "change", "request", "team",
+    "status", "issue", "ticket", "support", "order", "payment", "delivery", "weekly", "monthly", "summary",
+    "notes", "lunch", "coffee", "friday", "monday", "morning",
 ];
 
 const NAMES: &[&str] = &[
-    "Alice Martin", "Bob Keller", "Carol Nguyen", "Dan Okafor", "Eve Laurent", "Frank Ito",
-    "Grace Silva", "Heidi Novak", "Ivan Petrov", "Judy Brennan", "Mallory Quinn", "Oscar Diaz",
-    "Peggy Olsen", "Rupert Hale", "Sybil Moreau", "Trent Walsh", "Victor Haas", "Wendy Park",
+    "Alice Martin",
+    "Bob Keller",
+    "Carol Nguyen",
+    "Dan Okafor",
+    "Eve Laurent",
+    "Frank Ito",
+    "Grace Silva",
+    "Heidi Novak",
+    "Ivan Petrov",
+    "Judy Brennan",
+    "Mallory Quinn",
+    "Oscar Diaz",
+    "Peggy Olsen",
+    "Rupert Hale",
+    "Sybil Moreau",
+    "Trent Walsh",
+    "Victor Haas",
+    "Wendy Park",
 ];
 
 const DAYS: &[&str] = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const MONTHS: &[&str] =
-    &["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: &[&str] = &["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 fn address(name: &str) -> String {
     let local: String = name.to_lowercase().replace(' ', ".");

@@ -179,7 +179,15 @@ pub(crate) fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64
 }
 
-async fn run_lmtp(addr: String, sessions: u64, messages: u64, to: String, seed: u64, start: u64, max: u64) -> Res<()> {
+async fn run_lmtp(
+    addr: String,
+    sessions: u64,
+    messages: u64,
+    to: String,
+    seed: u64,
+    start: u64,
+    max: u64,
+) -> Res<()> {
     let deadline = Instant::now() + Duration::from_secs(max);
     let done = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
@@ -214,8 +222,15 @@ async fn run_lmtp(addr: String, sessions: u64, messages: u64, to: String, seed: 
 
 #[allow(clippy::too_many_arguments)]
 async fn run_append(
-    addr: String, user: String, pass: String, connections: u64, messages: u64, mailbox: String, seed: u64,
-    start: u64, max: u64,
+    addr: String,
+    user: String,
+    pass: String,
+    connections: u64,
+    messages: u64,
+    mailbox: String,
+    seed: u64,
+    start: u64,
+    max: u64,
 ) -> Res<()> {
     {
         let mut c = Imap::connect(&addr).await?;
@@ -230,7 +245,8 @@ async fn run_append(
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for s in 0..connections {
-        let (addr, user, pass, mailbox, done) = (addr.clone(), user.clone(), pass.clone(), mailbox.clone(), done.clone());
+        let (addr, user, pass, mailbox, done) =
+            (addr.clone(), user.clone(), pass.clone(), mailbox.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let mut c = Imap::connect(&addr).await?;
             c.login(&user, &pass).await?;
@@ -304,7 +320,11 @@ struct MixedStats {
     errors: u64,
 }
 
-async fn timed(stats: &mut MixedStats, name: &'static str, fut: impl std::future::Future<Output = std::io::Result<client::Reply>>) -> std::io::Result<client::Reply> {
+async fn timed(
+    stats: &mut MixedStats,
+    name: &'static str,
+    fut: impl std::future::Future<Output = std::io::Result<client::Reply>>,
+) -> std::io::Result<client::Reply> {
     let t = Instant::now();
     let r = fut.await?;
     let us = t.elapsed().as_micros() as u64;
@@ -320,7 +340,16 @@ async fn timed(stats: &mut MixedStats, name: &'static str, fut: impl std::future
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn mixed_client(addr: String, user: String, pass: String, mailbox: String, size: u64, seed: u64, id: u64, deadline: Instant) -> std::io::Result<MixedStats> {
+async fn mixed_client(
+    addr: String,
+    user: String,
+    pass: String,
+    mailbox: String,
+    size: u64,
+    seed: u64,
+    id: u64,
+    deadline: Instant,
+) -> std::io::Result<MixedStats> {
     let mut st = MixedStats::default();
     let mut rng = corpus::Rng::new(seed * 7919 + id);
     let mut iteration = 0u64;
@@ -337,7 +366,12 @@ async fn mixed_client(addr: String, user: String, pass: String, mailbox: String,
         let n = r.exists().unwrap_or(0);
         if n > 0 {
             let lo = n.saturating_sub(19).max(1);
-            timed(&mut st, "FETCH headers", c.cmd(&format!("FETCH {lo}:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"), false)).await?;
+            timed(
+                &mut st,
+                "FETCH headers",
+                c.cmd(&format!("FETCH {lo}:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"), false),
+            )
+            .await?;
             let k = 1 + rng.below(n);
             timed(&mut st, "FETCH body", c.cmd(&format!("FETCH {k} (BODY.PEEK[])"), false)).await?;
             timed(&mut st, "STORE", c.cmd(&format!("STORE {k} +FLAGS (\\Seen)"), false)).await?;
@@ -358,7 +392,16 @@ async fn mixed_client(addr: String, user: String, pass: String, mailbox: String,
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn run_mixed(addr: String, user: String, pass: String, clients: u64, seconds: u64, mailbox: String, size: u64, seed: u64) -> Res<()> {
+async fn run_mixed(
+    addr: String,
+    user: String,
+    pass: String,
+    clients: u64,
+    seconds: u64,
+    mailbox: String,
+    size: u64,
+    seed: u64,
+) -> Res<()> {
     // Prepare the mailbox: create it, fill it to `size`.
     {
         let mut c = Imap::connect(&addr).await?;
@@ -375,7 +418,16 @@ async fn run_mixed(addr: String, user: String, pass: String, clients: u64, secon
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for id in 0..clients {
-        tasks.push(tokio::spawn(mixed_client(addr.clone(), user.clone(), pass.clone(), mailbox.clone(), size, seed, id, deadline)));
+        tasks.push(tokio::spawn(mixed_client(
+            addr.clone(),
+            user.clone(),
+            pass.clone(),
+            mailbox.clone(),
+            size,
+            seed,
+            id,
+            deadline,
+        )));
     }
     let mut all = MixedStats::default();
     for t in tasks {
@@ -449,15 +501,28 @@ fn tree_memory(root: u32) -> (u64, u64) {
     let (mut rss, mut pss) = (0, 0);
     for &pid in parent.keys() {
         if in_tree(pid) {
-            rss += std::fs::read_to_string(format!("/proc/{pid}/status")).map(|t| field(&t, "VmRSS:")).unwrap_or(0);
-            pss += std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).map(|t| field(&t, "Pss:")).unwrap_or(0);
+            rss += std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .map(|t| field(&t, "VmRSS:"))
+                .unwrap_or(0);
+            pss += std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+                .map(|t| field(&t, "Pss:"))
+                .unwrap_or(0);
         }
     }
     (rss, pss)
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn run_idle(addr: String, user: String, pass: String, connections: u64, pid: u32, mailbox: String, parallel: usize, max: u64) -> Res<()> {
+async fn run_idle(
+    addr: String,
+    user: String,
+    pass: String,
+    connections: u64,
+    pid: u32,
+    mailbox: String,
+    parallel: usize,
+    max: u64,
+) -> Res<()> {
     let deadline = Instant::now() + Duration::from_secs(max);
     // One session first so that one-time costs (caches, the user's store) are not charged
     // to the idle connections.
@@ -470,7 +535,8 @@ async fn run_idle(addr: String, user: String, pass: String, connections: u64, pi
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (addr, user, pass, mailbox, sem) = (addr.clone(), user.clone(), pass.clone(), mailbox.clone(), sem.clone());
+        let (addr, user, pass, mailbox, sem) =
+            (addr.clone(), user.clone(), pass.clone(), mailbox.clone(), sem.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
             if Instant::now() > deadline {
@@ -559,14 +625,20 @@ async fn main() {
             bruteforce::run(addr, source, victim, user, pass, connections, seconds, interval_ms).await
         }
         Cmd::WaitReady { addr, since_ns, timeout } => wait_ready(addr, since_ns, timeout).await,
-        Cmd::Login { addr, user, pass } => async {
-            let mut c = Imap::connect(&addr).await?;
-            c.login(&user, &pass).await?;
-            let r = c.cmd("SELECT INBOX", false).await?;
-            let _ = c.cmd("LOGOUT", false).await;
-            if r.ok() { Ok(()) } else { Err(format!("SELECT INBOX: {}", r.text).into()) }
+        Cmd::Login { addr, user, pass } => {
+            async {
+                let mut c = Imap::connect(&addr).await?;
+                c.login(&user, &pass).await?;
+                let r = c.cmd("SELECT INBOX", false).await?;
+                let _ = c.cmd("LOGOUT", false).await;
+                if r.ok() {
+                    Ok(())
+                } else {
+                    Err(format!("SELECT INBOX: {}", r.text).into())
+                }
+            }
+            .await
         }
-        .await,
         Cmd::Corpus { seed, index } => {
             use std::io::Write;
             let _ = std::io::stdout().write_all(&corpus::message(seed, index));
