@@ -522,6 +522,15 @@ def imap_ok(result, what: str = ""):
     return data
 
 
+def configured(make_server, tmp_path, text: str) -> BushbuckServer:
+    """Starts a server (from the ``make_server`` fixture) with TEXT as its --config file."""
+    config = tmp_path / "bushbuck.toml"
+    config.write_text(text)
+    srv = make_server(start=False)
+    srv.extra_args = ["--config", str(config)]
+    return srv.start()
+
+
 def expect_refused(fn, *args) -> str:
     """Runs an imaplib call that must fail with NO or BAD (imaplib raises on BAD and, for
     some commands, on NO). Returns 'NO' or 'BAD'."""

@@ -15,18 +15,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from e2e_helpers import HOST, USERS
+from e2e_helpers import HOST, USERS, configured
 
 ATTACKER = "127.0.0.2"
 BRUTEFORCE = Path(__file__).with_name("bruteforce.py")
-
-
-def configured(make_server, tmp_path, text: str):
-    config = tmp_path / "bushbuck.toml"
-    config.write_text(text)
-    srv = make_server(start=False)
-    srv.extra_args = ["--config", str(config)]
-    return srv.start()
 
 
 def metrics(srv) -> dict[str, float]:

@@ -9,15 +9,7 @@ import time
 
 import pytest
 
-from e2e_helpers import HOST, USERS
-
-
-def configured(make_server, tmp_path, text: str):
-    config = tmp_path / "bushbuck.toml"
-    config.write_text(text)
-    srv = make_server(start=False)
-    srv.extra_args = ["--config", str(config)]
-    return srv.start()
+from e2e_helpers import HOST, USERS, configured
 
 
 def test_connections_per_address_are_limited(make_server, tmp_path):
