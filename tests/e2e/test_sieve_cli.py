@@ -111,3 +111,51 @@ def test_sieve_help():
     out = proc.stdout.decode()
     for sub in ("put", "list", "activate", "get", "delete", "check"):
         assert re.search(rf"\b{sub}\b", out), f"`bushbuck sieve --help` does not mention {sub}:\n{out}"
+
+
+INCLUDES_LEAF = b'require "include";\ninclude "leaf";\n'
+
+
+def test_put_refuses_a_missing_personal_include(server, tmp_path):
+    proc = server.cli("sieve", "put", "alice", "main", script_file(tmp_path, "m.sieve", INCLUDES_LEAF), check=False)
+    assert proc.returncode == EX_DATAERR, (proc.returncode, proc.stderr)
+    assert 'included script "leaf" does not exist' in proc.stderr, proc.stderr
+    assert listed(server) == []
+    # once the included script is there, the same upload is fine; :optional never needs it
+    server.cli("sieve", "put", "alice", "leaf", script_file(tmp_path, "l.sieve", b"keep;\n"))
+    server.cli("sieve", "put", "alice", "main", script_file(tmp_path, "m.sieve", INCLUDES_LEAF))
+    optional = b'require "include";\ninclude :optional "nowhere";\n'
+    server.cli("sieve", "put", "alice", "opt", script_file(tmp_path, "o.sieve", optional))
+    assert sorted(listed(server)) == ["leaf", "main", "opt"]
+
+
+def test_put_refuses_an_include_cycle(server, tmp_path):
+    server.cli("sieve", "put", "alice", "b", script_file(tmp_path, "b.sieve", b"keep;\n"))
+    server.cli("sieve", "put", "alice", "a", script_file(tmp_path, "a.sieve", b'require "include";\ninclude "b";\n'))
+    # b now including a would make a -> b -> a
+    back = script_file(tmp_path, "b2.sieve", b'require "include";\ninclude "a";\n')
+    proc = server.cli("sieve", "put", "alice", "b", back, check=False)
+    assert proc.returncode == EX_DATAERR, (proc.returncode, proc.stderr)
+    assert "include cycle: b -> a -> b" in proc.stderr, proc.stderr
+    assert raw("sieve", "get", "alice", "b", "--data", str(server.data)).stdout == b"keep;\n"
+    # a script including itself is a cycle too, unless :once
+    selfish = script_file(tmp_path, "s.sieve", b'require "include";\ninclude "s";\n')
+    proc = server.cli("sieve", "put", "alice", "s", selfish, check=False)
+    assert "include cycle: s -> s" in proc.stderr, proc.stderr
+    once = script_file(tmp_path, "s1.sieve", b'require "include";\ninclude :once "s";\n')
+    server.cli("sieve", "put", "alice", "s", once)
+
+
+def test_check_with_user_finds_include_problems(server, tmp_path):
+    main = script_file(tmp_path, "m.sieve", INCLUDES_LEAF)
+    # without --user only the syntax is checked
+    assert raw("sieve", "check", main).returncode == 0
+    proc = server.cli("sieve", "check", main, "--user", "alice", check=False)
+    assert proc.returncode == EX_DATAERR, (proc.returncode, proc.stderr)
+    assert 'included script "leaf" does not exist; upload it first or include it with :optional' in proc.stderr
+    server.cli("sieve", "put", "alice", "leaf", script_file(tmp_path, "l.sieve", b"keep;\n"))
+    assert server.cli("sieve", "check", main, "--user", "alice").returncode == 0
+    # under the name "leaf" it would include itself
+    proc = server.cli("sieve", "check", main, "--user", "alice", "--name", "leaf", check=False)
+    assert proc.returncode == EX_DATAERR, (proc.returncode, proc.stderr)
+    assert "include cycle: leaf -> leaf" in proc.stderr, proc.stderr

@@ -715,8 +715,8 @@ def test_redirect_8bit_message_declares_8bitmime(relay):
 @pytest.mark.parametrize("script", [
     # fileinto an empty name computed at run time
     'require ["fileinto", "variables"];\nset "box" "";\nfileinto "${box}";\n',
-    # include of a script that does not exist
-    'require "include";\ninclude :personal "does-not-exist";\n',
+    # include of a script that does not exist (named at run time: uploads refuse a literal name)
+    'require ["include", "variables"];\nset "n" "does-not-exist";\ninclude :personal "${n}";\n',
     # reject together with fileinto (RFC 5429 2.1: a runtime error)
     'require ["fileinto", "reject", "variables"];\nset "r" "no";\nfileinto "INBOX";\nreject "${r}";\n',
 ], ids=["empty-fileinto", "missing-include", "reject-plus-fileinto"])
@@ -769,7 +769,28 @@ def test_deliver_flags_and_editheader(server):
 
 
 def test_deliver_runtime_error_keeps(server):
-    install(server, 'require "include";\ninclude "missing";\n')
+    # the included script goes away after the upload checked it
+    install(server, "keep;\n", name="helper", activate=False)
+    install(server, 'require "include";\ninclude "helper";\n')
+    server.cli("sieve", "delete", "alice", "helper")
     proc = deliver(server, "alice", message=msg("deliver runtime error"))
     assert proc.returncode == 0, proc.stderr
     assert subjects(messages(server)) == ["deliver runtime error"]
+
+
+def test_redirect_to_a_name_addr_goes_to_its_address(relay):
+    # RFC 5228 2.4.2.3: a redirect address may be a name-addr; the envelope gets the addr-spec.
+    server, sink = relay
+    install(server, 'redirect "Stephan Bosch <stephan@example.com>";\n')
+    lmtp_ok(server, msg("forward by name", sender="dave@example.net"), mail_from="dave@example.net")
+    [out] = sink.wait_for(1)
+    assert out.rcpt_tos == ["stephan@example.com"], out
+    assert messages(server) == []
+
+
+def test_vacation_from_name_addr_is_written_as_given(relay):
+    server, sink = relay
+    install(server, VACATION.replace(":days 7", ':days 7 :from "Alice Example <alice@example.org>"'))
+    lmtp_ok(server, msg("who answers", sender="carol@example.net"), mail_from="carol@example.net")
+    [reply] = sink.wait_for(1)
+    assert reply.header("From") == ["Alice Example <alice@example.org>"], reply.data

@@ -851,3 +851,43 @@ def test_managesieve_and_cli_see_the_same_scripts(server, alice_ms, tmp_path):
     assert alice_ms.getscript("from-cli") == b"discard;\r\n"
     server.cli("sieve", "activate", "alice", "from-cli")
     assert alice_ms.listscripts() == {"from-ms": False, "from-cli": True}
+
+
+# ---------------------------------------------------------------------------------------
+# include (RFC 6609) checked at upload, as Pigeonhole does
+# ---------------------------------------------------------------------------------------
+
+
+def includes(name: str, once: bool = False) -> bytes:
+    return b'require "include";\r\ninclude %s"%s";\r\n' % (b":once " if once else b"", name.encode())
+
+
+def test_putscript_and_checkscript_refuse_a_missing_personal_include(alice_ms):
+    for r in (alice_ms.putscript("main", includes("leaf")), alice_ms.command(b"CHECKSCRIPT", literal(includes("leaf")))):
+        no_with(r, text=r'included script "leaf" does not exist; upload it first or include it with :optional')
+    assert alice_ms.listscripts() == {}
+    alice_ms.ok(b"PUTSCRIPT", quote("leaf"), literal(b"keep;\r\n"))
+    alice_ms.ok(b"CHECKSCRIPT", literal(includes("leaf")))
+    alice_ms.ok(b"PUTSCRIPT", quote("main"), literal(includes("leaf")))
+    optional = b'require "include";\r\ninclude :optional "nowhere";\r\n'
+    alice_ms.ok(b"PUTSCRIPT", quote("opt"), literal(optional))
+    assert alice_ms.listscripts() == {"leaf": False, "main": False, "opt": False}
+
+
+def test_putscript_refuses_an_include_cycle(alice_ms):
+    alice_ms.ok(b"PUTSCRIPT", quote("b"), literal(b"keep;\r\n"))
+    alice_ms.ok(b"PUTSCRIPT", quote("a"), literal(includes("b")))
+    no_with(alice_ms.putscript("b", includes("a")), text=r"include cycle: b -> a -> b")
+    assert alice_ms.getscript("b") == b"keep;\r\n", "a refused upload replaced the stored script"
+    no_with(alice_ms.putscript("self", includes("self")), text=r"include cycle: self -> self")
+    alice_ms.ok(b"PUTSCRIPT", quote("self"), literal(includes("self", once=True)))
+
+
+def test_checkscript_checks_includes_of_the_authenticated_user_only(server, alice_ms):
+    alice_ms.ok(b"PUTSCRIPT", quote("leaf"), literal(b"keep;\r\n"))
+    bob = ManageSieve(server.sieve_port).login("bob")
+    try:
+        no_with(bob.command(b"CHECKSCRIPT", literal(includes("leaf"))), text=r'"leaf" does not exist')
+    finally:
+        bob.close()
+    alice_ms.ok(b"CHECKSCRIPT", literal(includes("leaf")))

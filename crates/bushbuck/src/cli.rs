@@ -168,10 +168,19 @@ pub enum SieveAction {
         #[command(flatten)]
         location: Location,
     },
-    /// Check a script's syntax without storing it.
+    /// Check a script's syntax without storing it; with --user, also its includes of that
+    /// user's scripts.
     Check {
         /// File holding the script.
         file: std::path::PathBuf,
+        /// Check `include`s against this user's scripts (they must exist and not loop).
+        #[arg(long)]
+        user: Option<String>,
+        /// The name the script will have (with --user), so an include of itself is a cycle.
+        #[arg(long, requires = "user")]
+        name: Option<String>,
+        #[command(flatten)]
+        location: Location,
     },
 }
 

@@ -12,8 +12,8 @@ pub fn run(args: SieveArgs) -> Result<(), CliError> {
         | SieveAction::List { location, .. }
         | SieveAction::Activate { location, .. }
         | SieveAction::Get { location, .. }
-        | SieveAction::Delete { location, .. } => location.clone(),
-        SieveAction::Check { .. } => Default::default(),
+        | SieveAction::Delete { location, .. }
+        | SieveAction::Check { location, .. } => location.clone(),
     };
     let config = settings::load(&location)?;
     let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
@@ -48,8 +48,13 @@ pub fn run(args: SieveArgs) -> Result<(), CliError> {
             scripts.delete(&user, &name).map_err(script_error)?;
             println!("script {name} of {user} deleted");
         }
-        SieveAction::Check { file } => {
-            scripts.check(&read(&file)?).map_err(script_error)?;
+        SieveAction::Check { file, user, name, .. } => {
+            let source = read(&file)?;
+            match &user {
+                Some(user) => scripts.check_upload(user, name.as_deref(), &source),
+                None => scripts.check(&source),
+            }
+            .map_err(script_error)?;
             println!("{}: ok", file.display());
         }
     }

@@ -52,16 +52,59 @@ pub fn part(a: &Addr, p: AddressPart) -> Option<String> {
     }
 }
 
-/// Whether `s` looks like an addr-spec usable with `redirect`.
-pub fn valid_redirect(s: &str) -> bool {
+/// The addr-spec of `s` when it is one, trimmed.
+fn addr_spec(s: &str) -> Option<&str> {
     let s = s.trim();
-    match s.rfind('@') {
-        Some(p) => {
-            p > 0
-                && p + 1 < s.len()
-                && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+    let p = s.rfind('@')?;
+    let ok = p > 0
+        && p + 1 < s.len()
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
+    ok.then_some(s)
+}
+
+/// Whether `phrase` is a display name: words and quoted strings without specials
+/// (RFC 5322 section 3.4).
+fn valid_display_name(phrase: &str) -> bool {
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in phrase.chars() {
+        if escaped {
+            escaped = false;
+        } else if quoted {
+            match c {
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                '\r' | '\n' => return false,
+                _ => {}
+            }
+        } else if c == '"' {
+            quoted = true;
+        } else if c.is_control() || "<>@,;:\\[]".contains(c) {
+            return false;
         }
-        None => false,
+    }
+    !quoted && !escaped
+}
+
+/// The addr-spec of a mailbox: a bare addr-spec or a name-addr
+/// (`Display Name <local@domain>`, RFC 5322 section 3.4), as `redirect` accepts
+/// (RFC 5228 section 2.4.2.3). None when `s` is neither.
+pub fn mailbox_address(s: &str) -> Option<&str> {
+    let s = s.trim();
+    match s.strip_suffix('>').and_then(|rest| rest.rsplit_once('<')) {
+        Some((display, inner)) if valid_display_name(display) => addr_spec(inner),
+        Some(_) => None,
+        None => addr_spec(s),
+    }
+}
+
+/// The value of a `From:` field for a vacation `:from` address: a valid name-addr as
+/// given, anything else as an angle-bracketed address.
+pub fn from_field_value(s: &str) -> String {
+    let s = s.trim();
+    match mailbox_address(s) {
+        Some(_) if s.ends_with('>') => s.to_string(),
+        _ => format!("<{}>", s.trim_start_matches('<').trim_end_matches('>')),
     }
 }
 

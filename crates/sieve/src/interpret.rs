@@ -349,13 +349,13 @@ impl<'a> Run<'a> {
             }
             CmdKind::Redirect { address, copy } => {
                 let address = self.s(f, address);
-                if !address::valid_redirect(&address) {
+                let Some(address) = address::mailbox_address(&address).map(str::to_string) else {
                     return Err(self.err(format!("redirect: invalid address \"{address}\"")));
-                }
+                };
                 if !copy {
                     self.cancel_keep = true;
                 }
-                self.add_action(Action::Redirect { address: address.trim().to_string(), copy: *copy })?;
+                self.add_action(Action::Redirect { address, copy: *copy })?;
             }
             CmdKind::Reject { reason, ereject } => {
                 if self.rejected || self.delivered || self.vacation_done {
@@ -404,6 +404,9 @@ impl<'a> Run<'a> {
                     return Ok(Flow::Next);
                 }
                 let value = self.s(f, value);
+                if value.contains('\0') {
+                    return Err(self.err("addheader: the value contains a NUL character"));
+                }
                 self.edit(HeaderEdit::Add { name, value, last: *last })?;
             }
             CmdKind::DeleteHeader { index, spec, name, patterns } => {

@@ -14,6 +14,7 @@ pub mod env;
 pub mod error;
 pub mod extensions;
 pub mod headers;
+pub mod includes;
 pub mod interpret;
 pub mod lexer;
 pub mod matching;
@@ -28,6 +29,7 @@ pub use env::{
 };
 pub use error::{ParseError, RuntimeError};
 pub use extensions::editheader::apply_edits;
+pub use includes::check_includes;
 pub use interpret::evaluate;
 pub use program::Script;
 pub use validate::SUPPORTED_EXTENSIONS;

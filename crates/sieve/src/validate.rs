@@ -212,6 +212,16 @@ impl V {
         Ok(true)
     }
 
+    fn check_var_name(&self, name: &str, line: usize, column: usize) -> R<()> {
+        if !variables::valid_name(name) {
+            return Err(ParseError::new(line, column, format!("invalid variable name \"{name}\"")));
+        }
+        match namespace_error(name, &self.exts) {
+            Some(e) => Err(ParseError::new(line, column, e)),
+            None => Ok(()),
+        }
+    }
+
     fn spec(&self, mt: &MatchTags, line: usize, column: usize) -> R<MatchSpec> {
         let spec = MatchSpec {
             comparator: mt.comparator.unwrap_or(Comparator::AsciiCasemap),
@@ -428,11 +438,13 @@ impl V {
         let out = match name {
             "header" => {
                 let names = args.list("header names")?;
+                check_header_names(&names, t)?;
                 let keys = args.list("key list")?;
                 Test::Header { spec, names, keys, index }
             }
             "address" => {
                 let names = args.list("header names")?;
+                check_header_names(&names, t)?;
                 let keys = args.list("key list")?;
                 Test::Address { spec, part, names, keys, index }
             }
@@ -468,7 +480,7 @@ impl V {
                     (Vec::new(), first)
                 };
                 for v in &vars {
-                    check_var_name(v, t.line, t.column)?;
+                    self.check_var_name(v, t.line, t.column)?;
                 }
                 Test::HasFlag { spec, vars, keys }
             }
@@ -618,7 +630,7 @@ impl V {
                     }
                 }
                 let address = args.string("address")?;
-                if !address.contains("${") && !crate::address::valid_redirect(&address) {
+                if !address.contains("${") && crate::address::mailbox_address(&address).is_none() {
                     return Err(ParseError::new(
                         c.line,
                         c.column,
@@ -655,7 +667,7 @@ impl V {
                 }
                 mods.sort_by_key(|m| std::cmp::Reverse(m.precedence()));
                 let name = args.string("variable name")?;
-                check_var_name(&name, c.line, c.column)?;
+                self.check_var_name(&name, c.line, c.column)?;
                 let value = args.string("value")?;
                 CmdKind::Set { name, value, modifiers: mods }
             }
@@ -706,7 +718,7 @@ impl V {
                             format!("{}: variable name must be a single string", c.name),
                         ));
                     }
-                    check_var_name(&first[0], c.line, c.column)?;
+                    self.check_var_name(&first[0], c.line, c.column)?;
                     (Some(first[0].clone()), args.list("flags")?)
                 } else {
                     (None, first)
@@ -736,6 +748,13 @@ impl V {
                     ));
                 }
                 let value = args.string("value")?;
+                if value.contains('\0') {
+                    return Err(ParseError::new(
+                        c.line,
+                        c.column,
+                        "addheader: the value contains a NUL character",
+                    ));
+                }
                 CmdKind::AddHeader { last, name, value }
             }
             "deleteheader" => {
@@ -809,7 +828,7 @@ impl V {
                 need("variables")?;
                 let names = args.list("variable names")?;
                 for n in &names {
-                    check_var_name(n, c.line, c.column)?;
+                    self.check_var_name(n, c.line, c.column)?;
                 }
                 CmdKind::Global(names)
             }
@@ -826,11 +845,11 @@ impl V {
     }
 }
 
-fn check_var_name(name: &str, line: usize, column: usize) -> R<()> {
-    if variables::valid_name(name) {
-        Ok(())
-    } else {
-        Err(ParseError::new(line, column, format!("invalid variable name \"{name}\"")))
+/// Refuses literal header names that are not RFC 5322 field-names (a colon, say).
+fn check_header_names(names: &[String], t: &TestNode) -> R<()> {
+    match names.iter().find(|n| !n.contains("${") && !editheader::valid_field_name(n)) {
+        Some(n) => Err(ParseError::new(t.line, t.column, format!("{}: invalid header name \"{n}\"", t.name))),
+        None => Ok(()),
     }
 }
 
@@ -842,32 +861,50 @@ fn check_date_part(part: &str, t: &TestNode) -> R<()> {
     }
 }
 
-fn decode_strings(cmds: &mut [CommandNode]) {
-    fn args(a: &mut [Argument]) {
+/// Applies `f` to every string argument of the commands and tests (not `require`'s).
+fn each_string(cmds: &mut [CommandNode], f: &mut dyn FnMut(&mut String) -> Result<(), String>) -> R<()> {
+    fn args(a: &mut [Argument], f: &mut dyn FnMut(&mut String) -> Result<(), String>) -> R<()> {
         for a in a {
-            match &mut a.value {
-                ArgValue::Str(s) => *s = encoded::decode(s),
-                ArgValue::List(l) => l.iter_mut().for_each(|s| *s = encoded::decode(s)),
-                _ => {}
+            let (line, column) = (a.line, a.column);
+            let strings: Vec<&mut String> = match &mut a.value {
+                ArgValue::Str(s) => vec![s],
+                ArgValue::List(l) => l.iter_mut().collect(),
+                _ => Vec::new(),
+            };
+            for s in strings {
+                f(s).map_err(|e| ParseError::new(line, column, e))?;
             }
         }
+        Ok(())
     }
-    fn tests(t: &mut [TestNode]) {
+    fn tests(t: &mut [TestNode], f: &mut dyn FnMut(&mut String) -> Result<(), String>) -> R<()> {
         for t in t {
-            args(&mut t.args);
-            tests(&mut t.tests);
+            args(&mut t.args, f)?;
+            tests(&mut t.tests, f)?;
         }
+        Ok(())
     }
     for c in cmds {
         if c.name == "require" {
             continue;
         }
-        args(&mut c.args);
-        tests(&mut c.tests);
+        args(&mut c.args, f)?;
+        tests(&mut c.tests, f)?;
         if let Some(b) = &mut c.block {
-            decode_strings(b);
+            each_string(b, f)?;
         }
     }
+    Ok(())
+}
+
+/// Why the variable `name` is refused for its namespace: only `global.` (RFC 6609 section
+/// 3.5, with "include") is supported; other namespaces are errors (RFC 5229 section 3).
+fn namespace_error(name: &str, exts: &BTreeSet<String>) -> Option<String> {
+    let (ns, rest) = name.split_once('.')?;
+    if ns.eq_ignore_ascii_case("global") && !rest.contains('.') && exts.contains("include") {
+        return None;
+    }
+    Some(format!("variable \"{name}\": namespace \"{ns}\" is not supported"))
 }
 
 /// Validates a syntax tree into a [`Script`].
@@ -892,11 +929,27 @@ pub fn validate(mut tree: Vec<CommandNode>) -> Result<Script, ParseError> {
             if !SUPPORTED_EXTENSIONS.contains(&lower.as_str()) {
                 return Err(ParseError::new(c.line, c.column, format!("unsupported extension \"{n}\"")));
             }
+            if lower == "vacation-seconds" {
+                // RFC 6131 section 2: "vacation-seconds" implies "vacation"
+                exts.insert("vacation".to_string());
+            }
             exts.insert(lower);
         }
     }
     if exts.contains("encoded-character") {
-        decode_strings(&mut tree);
+        each_string(&mut tree, &mut |s| {
+            *s = encoded::decode(s)?;
+            Ok(())
+        })?;
+    }
+    if exts.contains("variables") {
+        // RFC 5229 section 3: references into unsupported namespaces are errors
+        each_string(&mut tree, &mut |s| match variables::namespaced_references(s)
+            .find_map(|n| namespace_error(n, &exts))
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        })?;
     }
     let v = V { exts };
     let commands = v.block(&tree, true)?;

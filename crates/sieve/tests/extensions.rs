@@ -52,6 +52,16 @@ fn rfc5229_variables() {
             vec![Action::Discard],
         ),
         (
+            "case modifiers change only ASCII letters (4.1.3)",
+            "require [\"fileinto\",\"variables\"]; set :upper \"a\" \"Jörg\"; set :lower \"b\" \"ÄRGER\"; set :upperfirst \"c\" \"émile\"; set :lowerfirst \"d\" \"Öl\"; fileinto \"${a}-${b}-${c}-${d}\";",
+            vec![fileinto("JöRG-Ärger-émile-Öl")],
+        ),
+        (
+            "global namespace with include",
+            "require [\"fileinto\",\"variables\",\"include\"]; set \"global.x\" \"g\"; fileinto \"${global.x}\";",
+            vec![fileinto("g")],
+        ),
+        (
             "no expansion without require",
             "require \"fileinto\"; fileinto \"${x}\";",
             vec![fileinto("${x}")],
@@ -229,6 +239,12 @@ fn rfc5293_editheader() {
         ),
     ]);
 
+    // a NUL that reaches addheader through a variable is a runtime error
+    let out = run("require [\"editheader\",\"encoded-character\",\"variables\"]; set \"n\" \"${hex:00}\"; addheader \"X-Frop\" \"${n}\";");
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert_eq!(out.actions, vec![keep()]);
+    assert!(out.edits.is_empty());
+
     let edits = vec![HeaderEdit::Add { name: "X-Ünï".into(), value: "v".into(), last: false }];
     assert_eq!(apply_edits(b"A: b\r\n\r\nx", &edits), b"A: b\r\n\r\nx".to_vec());
     let edits =
@@ -260,6 +276,19 @@ fn rfc5230_vacation() {
 
     let out = run("require [\"vacation\",\"vacation-seconds\"]; vacation :seconds 60 :subject \"Away\" :handle \"h\" \"I am away\";");
     assert_eq!(out.actions[0], v("alice+news@example.org", "Away", 60, Some("h")));
+
+    // RFC 6131 section 2: "vacation-seconds" implies "vacation"
+    let out = run(
+        "require \"vacation-seconds\"; vacation :seconds 60 :subject \"Away\" :handle \"h\" \"I am away\";",
+    );
+    assert_eq!(out.actions[0], v("alice+news@example.org", "Away", 60, Some("h")));
+
+    // a name-addr :from is written as given, a bare address in angle brackets
+    let out = run("require \"vacation\"; vacation :from \"Bob Example <bob@example.com>\" \"I am away\";");
+    let Action::Vacation { from: Some(from), .. } = &out.actions[0] else { panic!("{:?}", out.actions) };
+    assert_eq!(address::from_field_value(from), "Bob Example <bob@example.com>");
+    assert_eq!(address::from_field_value("bob@example.com"), "<bob@example.com>");
+    assert_eq!(address::from_field_value("<bob@example.com>"), "<bob@example.com>");
 
     // default handle is stable and non-empty
     let a = run("require \"vacation\"; vacation \"I am away\";");
@@ -362,6 +391,43 @@ fn rfc6609_include() {
         assert_eq!(o.errors.len(), 1, "{s}");
         assert_eq!(o.actions, vec![keep()]);
     }
+}
+
+#[test]
+fn rfc6609_include_checked_at_upload() {
+    let mut w = World::default();
+    let mut put = |name: &str, src: &str| {
+        w.scripts.insert((Location::Personal, name.to_string()), src.to_string());
+    };
+    put("a", "require \"include\"; include \"b\";");
+    put("b", "require \"include\"; if true { include \"a\"; }");
+    put("self", "require \"include\"; include :once \"self\";");
+    put("leaf", "keep;");
+    put("broken", "keep");
+    let l = Limits::default();
+    let check = |name: Option<&str>, src: &str| {
+        let script = parse_script(src, &l).unwrap();
+        check_includes(name, &script, &w, &l)
+    };
+    assert_eq!(check(Some("c"), "require \"include\"; include \"leaf\"; include \"leaf\";"), Ok(()));
+    assert_eq!(check(None, "require \"include\"; include :optional \"missing\";"), Ok(()));
+    assert_eq!(check(None, "require \"include\"; include :global \"missing\";"), Ok(()));
+    assert_eq!(check(None, "require [\"include\",\"variables\"]; include \"${x}\";"), Ok(()));
+    assert_eq!(check(None, "require \"include\"; include \"self\";"), Ok(()));
+    assert_eq!(
+        check(None, "require \"include\"; include \"missing\";"),
+        Err("included script \"missing\" does not exist; upload it first or include it with :optional".into())
+    );
+    assert_eq!(
+        check(Some("a"), "require \"include\"; include \"b\";"),
+        Err("include cycle: a -> b -> a; break it or include with :once".into())
+    );
+    assert_eq!(
+        check(None, "require \"include\"; include \"a\";"),
+        Err("include cycle: a -> b -> a; break it or include with :once".into())
+    );
+    let e = check(None, "require \"include\"; include \"broken\";").unwrap_err();
+    assert!(e.starts_with("included script \"broken\": line 1"), "{e}");
 }
 
 #[test]

@@ -57,6 +57,44 @@ fn positions_and_messages() {
         ("if size :over 99999999999999999999 { }", 1, 15, "number too large"),
         ("if size :over 10X { }", 1, 15, "invalid number"),
         ("keep; @", 1, 7, "unexpected character '@'"),
+        (
+            "require [\"encoded-character\",\"fileinto\"];\nfileinto \"x${unicode:200000}\";",
+            2,
+            10,
+            "${unicode:200000} is not a Unicode scalar value (0-D7FF or E000-10FFFF)",
+        ),
+        (
+            "require [\"encoded-character\",\"fileinto\"];\nfileinto \"${Unicode:DF01}\";",
+            2,
+            10,
+            "${unicode:DF01} is not a Unicode scalar value (0-D7FF or E000-10FFFF)",
+        ),
+        (
+            "require \"variables\"; set \"namespace.frop\" \"x\";",
+            1,
+            22,
+            "variable \"namespace.frop\": namespace \"namespace\" is not supported",
+        ),
+        (
+            "require [\"variables\",\"fileinto\"]; fileinto \"${complex.struct.frop}\";",
+            1,
+            44,
+            "variable \"complex.struct.frop\": namespace \"complex\" is not supported",
+        ),
+        (
+            "require \"variables\"; set \"global.x\" \"y\";",
+            1,
+            22,
+            "variable \"global.x\": namespace \"global\" is not supported",
+        ),
+        (
+            "require [\"editheader\",\"encoded-character\"]; addheader \"X-Frop\" \"a${hex:00}b\";",
+            1,
+            45,
+            "addheader: the value contains a NUL character",
+        ),
+        ("if address \"from:\" \"a@b.c\" { }", 1, 4, "address: invalid header name \"from:\""),
+        ("if header :is [\"To\", \"Sub ject\"] \"x\" { }", 1, 4, "header: invalid header name \"Sub ject\""),
     ];
     for (src, line, column, message) in rows {
         let e = err(src);

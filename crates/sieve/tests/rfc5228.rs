@@ -34,6 +34,21 @@ fn section_2_10_implicit_keep() {
             vec![redirect("x@example.net")],
         ),
         ("keep twice", "keep; keep;", vec![keep()]),
+        (
+            "redirect to a name-addr (2.4.2.3)",
+            "redirect \"Stephan Bosch <stephan@example.com>\";",
+            vec![redirect("stephan@example.com")],
+        ),
+        (
+            "redirect to a quoted name-addr",
+            "redirect \"\\\"Bosch, Stephan\\\" <stephan@example.com>\";",
+            vec![redirect("stephan@example.com")],
+        ),
+        (
+            "redirect to a name-addr from a variable",
+            "require \"variables\"; set \"a\" \"Stephan <stephan@example.com>\"; redirect \"${a}\";",
+            vec![redirect("stephan@example.com")],
+        ),
     ]);
 }
 

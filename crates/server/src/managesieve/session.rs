@@ -250,7 +250,9 @@ impl ManageSieveSession {
             PutScript(n, script) => {
                 scripts.put(&user, &name(&n), &script).map(|_| Reply::Ok("Stored".into()))
             }
-            CheckScript(script) => scripts.check(&script).map(|_| Reply::Ok("Script is valid".into())),
+            CheckScript(script) => {
+                scripts.check_upload(&user, None, &script).map(|_| Reply::Ok("Script is valid".into()))
+            }
             SetActive(n) => scripts.set_active(&user, &name(&n)).map(|_| Reply::Ok(String::new())),
             DeleteScript(n) => scripts.delete(&user, &name(&n)).map(|_| Reply::Ok("Deleted".into())),
             RenameScript(a, b) => {

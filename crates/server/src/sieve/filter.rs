@@ -237,7 +237,8 @@ fn vacation_reply(
     let message_id = bushbuck_mime::header_values(header, "Message-ID").into_iter().next();
     let now = chrono::Utc::now();
     let mut out = format!(
-        "From: <{from}>\r\nTo: <{to}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <vacation.{}.{}@{host}>\r\nAuto-Submitted: auto-replied\r\n",
+        "From: {}\r\nTo: <{to}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <vacation.{}.{}@{host}>\r\nAuto-Submitted: auto-replied\r\n",
+        bushbuck_sieve::address::from_field_value(from),
         encode_header_text(subject),
         now.format("%a, %d %b %Y %H:%M:%S +0000"),
         now.timestamp_nanos_opt().unwrap_or_default(),
@@ -291,6 +292,24 @@ fn encode_header_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vacation_from_keeps_a_name_addr() {
+        let reply = vacation_reply(
+            b"Subject: s\r\n\r\nx",
+            "mx",
+            "Bob Example <bob@example.com>",
+            "a@b.c",
+            "s",
+            "away",
+            false,
+        );
+        let text = String::from_utf8(reply).unwrap();
+        assert!(text.starts_with("From: Bob Example <bob@example.com>\r\nTo: <a@b.c>\r\n"), "{text}");
+        let reply =
+            vacation_reply(b"Subject: s\r\n\r\nx", "mx", "bob@example.com", "a@b.c", "s", "away", false);
+        assert!(reply.starts_with(b"From: <bob@example.com>\r\n"));
+    }
 
     #[test]
     fn trace_block_is_split_off() {

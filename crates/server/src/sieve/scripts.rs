@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bushbuck_sieve::{parse_script, Limits, Script};
+use bushbuck_sieve::{check_includes, parse_script, Limits, Location, Script, ScriptLoader};
 
 /// Why a script operation failed; the text is meant for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,17 @@ impl ScriptStore {
         parse_script(text, &limits).map_err(|e| ScriptError::Invalid(e.to_string()))
     }
 
+    /// Like [`ScriptStore::check`] for a script `user` uploads as `name` (None for
+    /// CHECKSCRIPT): its `include`s of the user's scripts must exist (unless `:optional`),
+    /// compile and not loop, as they will be found at delivery.
+    pub fn check_upload(&self, user: &str, name: Option<&str>, source: &[u8]) -> Result<Script, ScriptError> {
+        let script = self.check(source)?;
+        let limits = Limits { max_script_size: self.max_size, ..Limits::default() };
+        check_includes(name, &script, &UserScripts { store: self, user }, &limits)
+            .map_err(ScriptError::Invalid)?;
+        Ok(script)
+    }
+
     /// The user's scripts, sorted by name.
     pub fn list(&self, user: &str) -> Result<Vec<ScriptInfo>, ScriptError> {
         let active = self.active_name(user)?;
@@ -138,7 +149,7 @@ impl ScriptStore {
     /// Stores (replacing) a script after checking it; durable when it returns.
     pub fn put(&self, user: &str, name: &str, source: &[u8]) -> Result<(), ScriptError> {
         self.has_space(user, name, source.len())?;
-        self.check(source)?;
+        self.check_upload(user, Some(name), source)?;
         std::fs::create_dir_all(self.dir(user)).map_err(io)?;
         write_durably(&self.path(user, name), source)
     }
@@ -215,6 +226,21 @@ impl ScriptStore {
         match std::fs::remove_dir_all(self.dir(user)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
             _ => Ok(()),
+        }
+    }
+}
+
+/// One user's stored scripts, as `include :personal` finds them.
+struct UserScripts<'a> {
+    store: &'a ScriptStore,
+    user: &'a str,
+}
+
+impl ScriptLoader for UserScripts<'_> {
+    fn load(&self, name: &str, location: Location) -> Option<String> {
+        match location {
+            Location::Personal => self.store.source(self.user, name),
+            Location::Global => None,
         }
     }
 }

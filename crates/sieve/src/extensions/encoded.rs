@@ -1,14 +1,15 @@
 //! `encoded-character` (RFC 5228 section 2.4.2.4): `${hex:..}` and `${unicode:..}` in strings.
 
 /// Replaces every well-formed `${hex: ...}` / `${unicode: ...}` sequence; malformed ones are
-/// left as written.
-pub fn decode(s: &str) -> String {
+/// left as written. A `${unicode:..}` value outside 0-D7FF and E000-10FFFF is an error, as
+/// the RFC demands.
+pub fn decode(s: &str) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("${") {
         out.push_str(&rest[..i]);
         let after = &rest[i + 2..];
-        match try_sequence(after) {
+        match try_sequence(after)? {
             Some((text, used)) => {
                 out.push_str(&text);
                 rest = &after[used..];
@@ -20,54 +21,68 @@ pub fn decode(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
-/// Parses `hex: 41 42}` (after `${`), returning the decoded text and bytes consumed.
-fn try_sequence(s: &str) -> Option<(String, usize)> {
-    let colon = s.find(':')?;
-    let kind = s[..colon].to_ascii_lowercase();
-    let close = s.find('}')?;
+/// Parses `hex: 41 42}` (after `${`), returning the decoded text and bytes consumed, None
+/// when it is not an encoded character at all.
+fn try_sequence(s: &str) -> Result<Option<(String, usize)>, String> {
+    let (Some(colon), Some(close)) = (s.find(':'), s.find('}')) else {
+        return Ok(None);
+    };
     if close < colon {
-        return None;
+        return Ok(None);
     }
+    let kind = s[..colon].to_ascii_lowercase();
     let body = &s[colon + 1..close];
     let items: Vec<&str> = body.split([' ', '\t', '\r', '\n']).filter(|x| !x.is_empty()).collect();
+    if !items.iter().all(|it| it.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Ok(None);
+    }
     let text = match kind.as_str() {
         "hex" => {
             let mut bytes = Vec::new();
             for it in &items {
-                if it.is_empty() || it.len() > 2 * 64 || it.len() % 2 == 1 && it.len() > 2 {
-                    return None;
+                if it.len() > 2 {
+                    return Ok(None);
                 }
-                let v = u8::from_str_radix(it, 16).ok()?;
-                bytes.push(v);
+                bytes.push(u8::from_str_radix(it, 16).map_err(|e| e.to_string())?);
             }
-            String::from_utf8(bytes).ok()?
+            match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => return Ok(None),
+            }
         }
         "unicode" => {
             let mut t = String::new();
             for it in &items {
-                if it.len() > 6 {
-                    return None;
+                let digits = it.trim_start_matches('0');
+                let v = if digits.len() > 6 { None } else { u32::from_str_radix(it, 16).ok() };
+                match v.and_then(char::from_u32) {
+                    Some(c) => t.push(c),
+                    None => {
+                        return Err(format!(
+                            "${{unicode:{it}}} is not a Unicode scalar value (0-D7FF or E000-10FFFF)"
+                        ))
+                    }
                 }
-                let v = u32::from_str_radix(it, 16).ok()?;
-                t.push(char::from_u32(v)?);
             }
             t
         }
-        _ => return None,
+        _ => return Ok(None),
     };
-    Some((text, close + 1))
+    Ok(Some((text, close + 1)))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn decodes() {
-        assert_eq!(super::decode("a${hex:42 43}d"), "aBCd");
-        assert_eq!(super::decode("${unicode:1F600}"), "\u{1F600}");
-        assert_eq!(super::decode("${hex:zz}${x"), "${hex:zz}${x");
-        assert_eq!(super::decode("${HEX: 20 }"), " ");
+        assert_eq!(super::decode("a${hex:42 43}d").unwrap(), "aBCd");
+        assert_eq!(super::decode("${unicode:1F600}").unwrap(), "\u{1F600}");
+        assert_eq!(super::decode("${hex:zz}${x").unwrap(), "${hex:zz}${x");
+        assert_eq!(super::decode("${HEX: 20 }").unwrap(), " ");
+        assert_eq!(super::decode("${unicode:0000041}").unwrap(), "A");
+        assert!(super::decode("${unicode:D800}").is_err());
     }
 }

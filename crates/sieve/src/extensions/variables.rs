@@ -13,6 +13,15 @@ pub fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.split('.').all(is_ident)
 }
 
+/// The names of the `${namespace.name}` references in `s`.
+pub fn namespaced_references(s: &str) -> impl Iterator<Item = &str> {
+    s.match_indices("${").filter_map(move |(i, _)| {
+        let after = &s[i + 2..];
+        let name = &after[..after.find('}')?];
+        (name.contains('.') && valid_name(name)).then_some(name)
+    })
+}
+
 /// Expands `${name}` and `${digits}` references; `lookup` gets the lowercased name (or the
 /// digits) and returns None for an unset variable, which expands to the empty string.
 /// Malformed references are kept literally.
@@ -48,15 +57,16 @@ pub fn expand(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     out
 }
 
-/// Applies `set` modifiers (already sorted by descending precedence).
+/// Applies `set` modifiers (already sorted by descending precedence). Case modifiers change
+/// only ASCII letters (RFC 5229 section 4.1.3).
 pub fn apply_modifiers(value: &str, mods: &[Modifier]) -> String {
     let mut v = value.to_string();
     for m in mods {
         v = match m {
-            Modifier::Lower => v.to_lowercase(),
-            Modifier::Upper => v.to_uppercase(),
-            Modifier::LowerFirst => first(&v, |c| c.to_lowercase().collect()),
-            Modifier::UpperFirst => first(&v, |c| c.to_uppercase().collect()),
+            Modifier::Lower => v.to_ascii_lowercase(),
+            Modifier::Upper => v.to_ascii_uppercase(),
+            Modifier::LowerFirst => first(&v, |c| c.to_ascii_lowercase()),
+            Modifier::UpperFirst => first(&v, |c| c.to_ascii_uppercase()),
             Modifier::QuoteWildcard => quote_wildcard(&v),
             Modifier::Length => v.chars().count().to_string(),
         };
@@ -64,10 +74,10 @@ pub fn apply_modifiers(value: &str, mods: &[Modifier]) -> String {
     v
 }
 
-fn first(s: &str, f: impl Fn(char) -> String) -> String {
+fn first(s: &str, f: impl Fn(&char) -> char) -> String {
     let mut it = s.chars();
     match it.next() {
-        Some(c) => f(c) + it.as_str(),
+        Some(c) => format!("{}{}", f(&c), it.as_str()),
         None => String::new(),
     }
 }
