@@ -1,14 +1,16 @@
 """Bushbuck against Dovecot: the same corpus, FETCH item by item and SEARCH by SEARCH.
 
 A private Dovecot (tests/compat/dovecot.py) and a private ``bushbuck serve`` (the launcher
-of tests/e2e) get the same ~150 messages of tests/compat/corpus.py by APPEND, with the same
+of tests/e2e) get the same ~160 messages of tests/compat/corpus.py by APPEND, with the same
 flags and INTERNALDATE, and the same keywords by STORE. Then every message is FETCHed on
 both servers, one item per command (FETCH_ITEMS), and the answers are compared after
 parsing into a normalized structure: atoms and NIL case-insensitively, strings and
 literals by content (a quoted string equals a literal with the same bytes), everything
 else exactly. The FETCH test passes when at least FETCH_THRESHOLD of all (message, item)
-pairs agree; every SEARCH of SEARCHES (run as UID SEARCH, UIDs mapped back to corpus
-indexes) must agree.
+pairs agree; every SEARCH of ``searches()`` (run as UID SEARCH, UIDs mapped back to corpus
+indexes) must find at least one message on Dovecot, so that no check passes by both servers
+finding nothing, and must agree, except the KNOWN_SEARCH_DIFFERENCES, which run as strict
+xfails.
 
 Every mismatch is listed in tests/compat/last-report.txt and printed. If Dovecot cannot be
 installed or started the tests are skipped with the reason (never passed silently).
@@ -281,12 +283,17 @@ def searches(corpus):
         ("FROM raw 8-bit name", "FROM", u("Jürgen")),
         ("TO alice", "TO alice", None),
         ("TO group name", 'TO "undisclosed-recipients"', None),
+        ("CC named group", 'CC "Team"', None),
+        ("CC member of a named group", 'CC "two@example.com"', None),
         ("CC example.com", 'CC "example.com"', None),
         ("CC encoded comma name", "CC", u("Müller, Hans")),
         ("SUBJECT encoded B/Q utf-8", "SUBJECT", u(MARKERS["subj_utf8"])),
         ("SUBJECT latin-1 Q", "SUBJECT", u("Café crème")),
         ("SUBJECT iso-2022-jp", "SUBJECT", u("会議")),
         ("SUBJECT koi8-r", "SUBJECT", u("Привет")),
+        ("SUBJECT q word beside broken ones", 'SUBJECT "broken encoded word"', None),
+        ("SUBJECT unknown-charset word", 'SUBJECT "abc"', None),
+        ("SUBJECT unknown-charset lower-case word", 'NOT SUBJECT "xyzzy"', None),
         ("SUBJECT emoji", "SUBJECT", u("🎉 party")),
         ("SUBJECT windows-1252 folded", "SUBJECT", u("Präsentation und")),
         ("SUBJECT raw 8-bit", "SUBJECT", u("Überraschung")),
@@ -329,11 +336,22 @@ def searches(corpus):
         ("KEYWORD $Label1", "KEYWORD $Label1", None),
         ("UNKEYWORD $Label1", "UNKEYWORD $Label1", None),
         ("KEYWORD projectx NOT SEEN", "KEYWORD projectx NOT SEEN", None),
-        ("KEYWORD never set", "KEYWORD nosuchkeyword", None),
+        ("KEYWORD never set, OR one set", "OR KEYWORD nosuchkeyword KEYWORD projectx", None),
         ("sequence range", "5:15", None),
         ("UID range (mapped)", "UID {uid10}:{uid20}", None),
         ("UID range to *", "UID {uid140}:*", None),
     ]
+
+
+# SEARCH checks where Bushbuck is known to differ from Dovecot: label -> reason. Each runs as
+# a strict xfail, so the day Bushbuck agrees the test fails and the entry must go.
+KNOWN_SEARCH_DIFFERENCES = {
+    "SUBJECT unknown-charset lower-case word": (
+        "Dovecot appends the payload of an encoded word in an unknown charset "
+        "(=?x-unknown?Q?xyzzy?=, corpus message 151) without its search normalisation, so a "
+        "lower-case payload never matches SUBJECT (the upper-case =?unknown-charset?Q?ABC?= does); "
+        "Bushbuck matches it case-insensitively: Dovecot's quirk, kept visible here"),
+}
 
 
 def run_search(side: Side, text: str, literal: bytes | None):
@@ -400,9 +418,9 @@ def render_report(sides, per_item, mismatches, hollow, search_rows, limit: int) 
     bad = [r for r in search_rows if r[2] != r[3]]
     lines.append(f"SEARCH agreement: {len(search_rows) - len(bad)}/{len(search_rows)}")
     for label, text, a, b in search_rows:
-        mark = "ok  " if a == b else "DIFF"
+        mark = "ok" if a == b else "KNOWN" if label in KNOWN_SEARCH_DIFFERENCES else "DIFF"
         count = lambda r: len(r) if r and r[0] != "error" else r  # noqa: E731
-        lines.append(f"  {mark} {label:36} dovecot={count(a)} bushbuck={count(b)}   UID SEARCH {text}")
+        lines.append(f"  {mark:5} {label:40} dovecot={count(a)} bushbuck={count(b)}   UID SEARCH {text}")
     for label, text, a, b in bad:
         lines.append(f"- SEARCH {label}: UID SEARCH {text}")
         if a and a[0] == "error" or b and b[0] == "error":
@@ -435,6 +453,23 @@ def test_fetch_agrees_with_dovecot(sides, fetch_results, report, capsys):
         f"{FETCH_THRESHOLD:.0%}; see {REPORT}")
 
 
+def test_every_search_finds_something_on_dovecot(search_results):
+    # A check that finds nothing on the reference passes whatever Bushbuck does.
+    empty = [(label, text, a) for label, text, a, _ in search_results if not a or a[0] == "error"]
+    assert not empty, f"SEARCH criteria that match no message (or fail) on Dovecot: {empty}"
+
+
 def test_search_agrees_with_dovecot(sides, search_results, report):
-    bad = [(label, text) for label, text, a, b in search_results if a != b]
+    bad = [(label, text) for label, text, a, b in search_results
+           if a != b and label not in KNOWN_SEARCH_DIFFERENCES]
     assert not bad, f"{len(bad)} SEARCH criteria disagree with Dovecot (details in {REPORT}): {bad}"
+    unknown = set(KNOWN_SEARCH_DIFFERENCES) - {label for label, _, _, _ in search_results}
+    assert not unknown, f"KNOWN_SEARCH_DIFFERENCES names no SEARCH check: {unknown}"
+
+
+@pytest.mark.parametrize("label", [
+    pytest.param(label, marks=pytest.mark.xfail(strict=True, reason=reason))
+    for label, reason in KNOWN_SEARCH_DIFFERENCES.items()])
+def test_search_known_difference(search_results, label):
+    a, b = next((a, b) for row_label, _, a, b in search_results if row_label == label)
+    assert a == b, f"{label}: dovecot {a} bushbuck {b}"
