@@ -109,3 +109,14 @@ def test_serve_prints_the_certificate_path_and_fingerprint(server):
     # The served certificate is the one printed.
     served = ssl.get_server_certificate(("127.0.0.1", server.imaps_port))
     assert hashlib.sha256(ssl.PEM_cert_to_DER_cert(served)).hexdigest().upper() == digest
+
+
+def test_python_trusts_the_certificate_by_cafile_as_the_readme_shows(server):
+    import imaplib
+
+    context = ssl.create_default_context(cafile=str(server.data / "tls" / "cert.pem"))
+    m = imaplib.IMAP4_SSL("localhost", server.imaps_port, ssl_context=context, timeout=15)
+    try:
+        imap_ok(m.login("alice", USERS["alice"]))
+    finally:
+        close_quietly(m)
