@@ -32,6 +32,8 @@ START_TIMEOUT = 20.0
 TEST_TIMEOUT = int(os.environ.get("BUSHBUCK_TEST_TIMEOUT", "120"))
 
 USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
+# The mailboxes `bushbuck user add` gives every new user (the default `default_folders`).
+DEFAULT_MAILBOXES = {"INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"}
 
 
 def bushbuck_bin() -> Path:

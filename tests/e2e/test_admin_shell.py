@@ -47,14 +47,14 @@ def login(srv, user: str, password: str) -> imaplib.IMAP4:
 
 def test_createuser_makes_folders_with_special_use_and_quota(srv):
     out = ok(admin(srv, "createuser carol --password 'carol pw' --quota 2048\nlistusers\n"))
-    assert "user carol created with INBOX, Sent, Drafts, Trash, Junk" in out
+    assert "user carol created with INBOX, Sent, Drafts, Trash, Junk, Archive" in out
     assert "quota of user/carol set to 2048 KiB" in out
     assert {"alice", "bob", "carol", ADMIN} <= set(out)
     m = login(srv, "carol", "carol pw")
     try:
         boxes = list_mailboxes(m)
-        assert set(boxes) == {"INBOX", "Sent", "Drafts", "Trash", "Junk"}
-        for name in ("Sent", "Drafts", "Trash", "Junk"):
+        assert set(boxes) == DEFAULT_NAMES
+        for name in ("Sent", "Drafts", "Trash", "Junk", "Archive"):
             assert f"\\{name.lower()}" in boxes[name][0], boxes[name]
         typ, data = m.getquotaroot("INBOX")
         assert typ == "OK"
@@ -75,6 +75,18 @@ def test_createuser_password_from_stdin_line_and_own_folders(srv):
         assert "\\sent" in boxes["Sent"][0] and "\\sent" not in boxes["Notes"][0]
     finally:
         close_quietly(m)
+
+
+# The admin's own mailboxes as `lm` prints them: INBOX and the default folders `user add` made.
+OWN_DEFAULT = [
+    "Archive (\\HasNoChildren \\Archive)",
+    "Drafts (\\HasNoChildren \\Drafts)",
+    "INBOX (\\HasNoChildren)",
+    "Junk (\\HasNoChildren \\Junk)",
+    "Sent (\\HasNoChildren \\Sent)",
+    "Trash (\\HasNoChildren \\Trash)",
+]
+DEFAULT_NAMES = {"INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"}
 
 
 def own(listed: list[str]) -> list[str]:
@@ -107,11 +119,11 @@ def test_mailbox_commands_from_a_file(srv, tmp_path):
     assert first_list[:2] == ["Work/Archive (\\HasChildren)", "Work/Archive/Q1 Reports (\\HasNoChildren)"]
     assert "deleted Work and 2 mailboxes below it" in out
     final = out[out.index("deleted Work and 2 mailboxes below it") + 1:]
-    assert own(final) == ["Entwürfe (\\HasNoChildren)", "INBOX (\\HasNoChildren)"]
+    assert own(final) == sorted([*OWN_DEFAULT, "Entwürfe (\\HasNoChildren)"])
     m = login(srv, ADMIN, ADMIN_PW)
     try:
         # The shell sent the name in modified UTF-7, as the wire wants it.
-        assert set(own(list(list_mailboxes(m)))) == {"INBOX", "Entw&APw-rfe"}
+        assert set(own(list(list_mailboxes(m)))) == {*DEFAULT_NAMES, "Entw&APw-rfe"}
     finally:
         close_quietly(m)
 
@@ -174,7 +186,7 @@ def test_non_admins_are_refused(srv):
 
 def test_implicit_tls(srv):
     out = ok(admin(srv, "lm\n", tls=True))
-    assert own(out) == ["INBOX (\\HasNoChildren)"]
+    assert own(out) == OWN_DEFAULT
     proc = subprocess.run(
         [str(bushbuck_bin()), "admin", "--tls", "--port", str(srv.imaps_port), "--user", ADMIN, "--password-stdin"],
         input=f"{ADMIN_PW}\nlm\n", capture_output=True, text=True, timeout=60,
@@ -189,7 +201,7 @@ def test_ca_file_verifies_the_server_certificate(srv):
          "--user", ADMIN, "--password-stdin", "--ca", str(srv.data / "tls" / "cert.pem")],
         input=f"{ADMIN_PW}\nlm\n", capture_output=True, text=True, timeout=60,
     )
-    assert own(ok(proc)) == ["INBOX (\\HasNoChildren)"]
+    assert own(ok(proc)) == OWN_DEFAULT
 
 
 def test_a_failing_command_stops_the_script(srv):

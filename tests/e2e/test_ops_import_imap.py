@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from e2e_helpers import HOST, close_quietly
+from e2e_helpers import HOST, USERS, close_quietly
 from ops_helpers import append, message, read_store
 
 REMOTE_USER, REMOTE_PW = "carol", "carol-remote-pw"
@@ -57,9 +57,16 @@ def fill(server, folders: dict) -> None:
         close_quietly(m)
 
 
+def bare_server(make_server, user: str, password: str):
+    """A server whose one user has only INBOX, so that the folder sets compared are exact."""
+    srv = make_server(users={}, start=False)
+    srv.cli("user", "add", user, "--password", password, "--no-folders")
+    return srv.start()
+
+
 def test_import_from_another_imap_server(make_server, tmp_path):
-    remote = make_server(users={REMOTE_USER: REMOTE_PW})
-    local = make_server()
+    remote = bare_server(make_server, REMOTE_USER, REMOTE_PW)
+    local = bare_server(make_server, "alice", USERS["alice"])
     fill(remote, FILLING)
     password_file = tmp_path / "remote-password"
     password_file.write_text(REMOTE_PW + "\n")

@@ -520,8 +520,8 @@ def test_maildrop_is_a_snapshot_at_login(server):
 
 def test_pop3_sees_only_inbox(server):
     m = server.imap("alice")
-    assert m.create("Archive")[0] == "OK"
-    append(m, make_message("archived"), mailbox="Archive")
+    assert m.create("Kept")[0] == "OK"
+    append(m, make_message("archived"), mailbox="Kept")
     append(m, make_message("inbox"))
     close_quietly(m)
     c = pop(server)

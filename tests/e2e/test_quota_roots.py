@@ -90,7 +90,7 @@ def test_shared_root_limits_posts_to_a_bulletin_board(make_server):
 def test_quota_fix_reports_every_root(make_server):
     srv = acl_server(make_server)
     alice, admin = session(srv, "alice"), session(srv, "admin")
-    alice.ok('CREATE "Archive"')
+    # Archive is one of the folders every new user gets.
     admin.ok('SETQUOTA "user/alice/Archive" (STORAGE 100)')
     append(alice, "Archive", 3000)
     append(alice, "INBOX", 1000)
@@ -107,7 +107,7 @@ def test_quota_gauges_count_what_the_user_root_governs(make_server):
 
     srv = acl_server(make_server)
     alice, admin = session(srv, "alice"), session(srv, "admin")
-    alice.ok('CREATE "Archive"')
+    # Archive is one of the folders every new user gets.
     srv.cli("quota", "set", "alice", "--storage", "100")
     admin.ok('SETQUOTA "user/alice/Archive" (STORAGE 50)')
     assert append(alice, "INBOX", 3000).split(b" ")[1] == b"OK"

@@ -374,7 +374,7 @@ def test_redirect_copy_also_keeps(relay):
 
 def test_redirect_and_fileinto(relay):
     server, sink = relay
-    create_mailbox(server, "Archive")
+    # Archive is one of the folders every new user gets.
     install(server, 'require "fileinto";\nredirect "carol@example.com";\nfileinto "Archive";\n')
     lmtp_ok(server, msg("both"))
     sink.wait_for(1)
@@ -613,7 +613,7 @@ def test_duplicate_last_measures_the_period_from_the_latest_copy(server, last, t
 
 
 def test_relational_numeric_header(server):
-    create_mailbox(server, "Junk")
+    # Junk is one of the folders every new user gets.
     install(server, 'require ["relational", "comparator-i;ascii-numeric", "fileinto"];\n'
                     'if header :value "ge" :comparator "i;ascii-numeric" "X-Spam-Score" "5" { fileinto "Junk"; }\n')
     lmtp_ok(server, msg("spammy", extra="X-Spam-Score: 12\n"))

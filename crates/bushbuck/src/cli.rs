@@ -344,6 +344,9 @@ pub enum UserAction {
         /// Partition to place the user's mail on (see `partitions` in the configuration).
         #[arg(long)]
         partition: Option<String>,
+        /// Create only INBOX, not the `default_folders` (Sent, Drafts, Trash, Junk, Archive).
+        #[arg(long)]
+        no_folders: bool,
         #[command(flatten)]
         location: Location,
     },

@@ -14,14 +14,24 @@ use crate::settings::{self, CliError};
 /// Runs a user subcommand.
 pub fn run(args: UserArgs) -> Result<(), CliError> {
     match args.action {
-        UserAction::Add { name, password, partition, location } => {
+        UserAction::Add { name, password, partition, no_folders, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
             let store = config.open_store().map_err(CliError::Failed)?;
-            accounts::add_user(&directory, &store, &name, password.as_bytes(), partition.as_deref(), &[])
-                .map_err(account_error)?;
-            println!("user {name} added");
+            let folders =
+                if no_folders { Vec::new() } else { accounts::provisioned_folders(&config.default_folders) };
+            accounts::add_user(
+                &directory,
+                &store,
+                &name,
+                password.as_bytes(),
+                partition.as_deref(),
+                &folders,
+            )
+            .map_err(account_error)?;
+            let names: String = folders.iter().map(|f| format!(", {}", f.name)).collect();
+            println!("user {name} added with INBOX{names}");
             Ok(())
         }
         UserAction::List { location } => {

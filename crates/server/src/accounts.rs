@@ -15,6 +15,34 @@ pub struct NewFolder {
     pub special_use: Option<String>,
 }
 
+/// The folders a new user gets besides INBOX unless configured otherwise (`default_folders`).
+pub const DEFAULT_FOLDERS: [&str; 5] = ["Sent", "Drafts", "Trash", "Junk", "Archive"];
+
+/// The RFC 6154 SPECIAL-USE attribute a folder's name suggests (its last level, any case).
+pub fn special_use_of(name: &str) -> Option<&'static str> {
+    const USES: [(&str, &str); 5] = [
+        ("sent", "\\Sent"),
+        ("drafts", "\\Drafts"),
+        ("trash", "\\Trash"),
+        ("junk", "\\Junk"),
+        ("archive", "\\Archive"),
+    ];
+    let last = name.rsplit('/').next().unwrap_or(name);
+    USES.iter().find(|(n, _)| n.eq_ignore_ascii_case(last)).map(|(_, u)| *u)
+}
+
+/// The folders to provision for a new user from their names: each with the special use its
+/// name suggests. The one place that decides what a new user's folders are.
+pub fn provisioned_folders<S: AsRef<str>>(names: &[S]) -> Vec<NewFolder> {
+    names
+        .iter()
+        .map(|n| NewFolder {
+            name: n.as_ref().to_string(),
+            special_use: special_use_of(n.as_ref()).map(String::from),
+        })
+        .collect()
+}
+
 /// Why creating or deleting a user failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {

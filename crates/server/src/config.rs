@@ -120,6 +120,11 @@ pub struct Config {
     /// Administrators: may set quotas (SETQUOTA) and have the rights `l k x a` on every
     /// mailbox (list, create, delete, administer; reading still needs a grant).
     pub admins: Vec<String>,
+    /// Folders a new user gets besides INBOX (`bushbuck user add` without `--no-folders`),
+    /// each known name with its RFC 6154 SPECIAL-USE attribute; an APPEND to one of
+    /// them that is missing creates it. Default `["Sent", "Drafts", "Trash", "Junk",
+    /// "Archive"]`; `[]` gives only INBOX.
+    pub default_folders: Vec<String>,
     /// ACL given to a new top-level shared mailbox (`Shared/NAME`), as space-separated
     /// `identifier rights` pairs (e.g. `"anyone lr"`); empty (the default) gives it none, so
     /// only administrators see it until they grant rights with SETACL.
@@ -187,6 +192,7 @@ impl Default for Config {
             auth_penalty_queue_max: 4,
             duplicate_suppression_days: 0,
             admins: Vec::new(),
+            default_folders: crate::accounts::DEFAULT_FOLDERS.iter().map(|f| f.to_string()).collect(),
             shared_default_acl: String::new(),
             shared_delivery_prefix: "bb".into(),
             default_quota_storage_kb: 0,

@@ -4,6 +4,8 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
@@ -16,6 +18,7 @@ pub fn acceptor(data: &Path, cert: Option<&Path>, key: Option<&Path>) -> Result<
         _ => return Err("tls_cert and tls_key must be given together".into()),
     };
     let certs = read_certs(&cert_path)?;
+    announce(&cert_path, &certs[0]);
     let key = read_key(&key_path)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -25,6 +28,21 @@ pub fn acceptor(data: &Path, cert: Option<&Path>, key: Option<&Path>) -> Result<
         .with_single_cert(certs, key)
         .map_err(|e| format!("TLS certificate {} not usable: {e}", cert_path.display()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The SHA-256 fingerprint of a certificate's DER, as colon-separated uppercase hex pairs
+/// (the form Thunderbird, aerc and `openssl x509 -fingerprint -sha256` show).
+fn fingerprint(cert: &CertificateDer<'_>) -> String {
+    let digest = Sha256::digest(cert.as_ref());
+    digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
+/// Tells the operator, in the log and in plain words on stderr, which certificate is served
+/// and its fingerprint, so that clients can trust or pin it.
+fn announce(path: &Path, cert: &CertificateDer<'_>) {
+    let fingerprint = fingerprint(cert);
+    tracing::info!(cert = %path.display(), sha256 = %fingerprint, "serving TLS certificate");
+    eprintln!("bushbuck: TLS certificate {} (SHA-256 fingerprint {fingerprint})", path.display());
 }
 
 fn self_signed(data: &Path) -> Result<(PathBuf, PathBuf), String> {

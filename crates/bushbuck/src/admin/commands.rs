@@ -1,6 +1,8 @@
 //! The shell's command language: cyradm's commands, with their long and short names, read
 //! from one line into an [`Action`].
 
+use bushbuck_server::accounts;
+
 use super::rights::{self, Rights};
 
 /// One command of the shell.
@@ -60,9 +62,6 @@ pub const SPECS: [Spec; 16] = [
     Spec { names: &["help", "?"], usage: "[COMMAND]", summary: "show the commands, or one command" },
     Spec { names: &["exit", "quit"], usage: "", summary: "log out and leave" },
 ];
-
-/// The folders `createuser` makes when `--folders` is not given.
-pub const DEFAULT_FOLDERS: [&str; 4] = ["Sent", "Drafts", "Trash", "Junk"];
 
 /// Where a password for a user comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,7 +261,7 @@ fn parse_createuser(args: &[String]) -> Result<Option<Action>, String> {
     };
     let mut password = None;
     let mut quota_kb = None;
-    let mut folders: Vec<String> = DEFAULT_FOLDERS.iter().map(|f| f.to_string()).collect();
+    let mut folders: Vec<String> = accounts::DEFAULT_FOLDERS.iter().map(|f| f.to_string()).collect();
     let mut options = Options::new(options);
     while let Some(option) = options.next() {
         match option {
@@ -286,22 +285,11 @@ fn parse_createuser(args: &[String]) -> Result<Option<Action>, String> {
             _ => return Err(format!("unknown option {option} of createuser; type help createuser")),
         }
     }
-    let folders =
-        folders.into_iter().map(|name| Folder { special_use: special_use_of(&name), name }).collect();
+    let folders = folders
+        .into_iter()
+        .map(|name| Folder { special_use: accounts::special_use_of(&name), name })
+        .collect();
     Ok(Some(Action::CreateUser { name: name.clone(), password, quota_kb, folders }))
-}
-
-/// The SPECIAL-USE attribute a folder's name suggests (its last level, any case).
-fn special_use_of(name: &str) -> Option<&'static str> {
-    const USES: [(&str, &str); 5] = [
-        ("sent", "\\Sent"),
-        ("drafts", "\\Drafts"),
-        ("trash", "\\Trash"),
-        ("junk", "\\Junk"),
-        ("archive", "\\Archive"),
-    ];
-    let last = name.rsplit('/').next().unwrap_or(name);
-    USES.iter().find(|(n, _)| n.eq_ignore_ascii_case(last)).map(|(_, u)| *u)
 }
 
 /// `--name value` and `--name=value` options.
@@ -477,6 +465,7 @@ mod tests {
                     folder("Drafts", Some("\\Drafts")),
                     folder("Trash", Some("\\Trash")),
                     folder("Junk", Some("\\Junk")),
+                    folder("Archive", Some("\\Archive")),
                 ],
             }
         );

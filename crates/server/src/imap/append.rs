@@ -7,6 +7,7 @@ use bushbuck_store::{NewMessage, Placed, StoreError};
 use super::access::{Access, Denied};
 use super::flags::{normalize, permitted};
 use super::session::{Outcome, Session};
+use crate::accounts;
 use crate::acl::Rights;
 use crate::namespace::Located;
 
@@ -24,6 +25,33 @@ impl Session {
             }
             d => d.into(),
         })
+    }
+
+    /// Creates the missing mailbox `raw` of one's own, with its special use, when it is one
+    /// of the configured `default_folders` (a client storing into its Sent or Drafts that the
+    /// user never had); says whether it now exists.
+    fn create_default_folder(&self, raw: &[u8]) -> bool {
+        let Ok(name) = self.mailbox_arg(raw) else {
+            return false;
+        };
+        let Ok(at) = self.locate(&name) else {
+            return false;
+        };
+        if Some(&at.owner) != self.user.as_ref() || !self.ctx.config.default_folders.contains(&at.name) {
+            return false;
+        }
+        let special_use = accounts::special_use_of(&at.name);
+        match self.blocking(|s| s.create_mailbox(&at.owner, &at.name, special_use)) {
+            Ok(_) => {
+                tracing::info!(user = %at.owner, mailbox = %at.name, "created a default folder on APPEND");
+                true
+            }
+            Err(StoreError::MailboxExists) => true,
+            Err(e) => {
+                tracing::warn!(user = %at.owner, mailbox = %at.name, error = %e, "could not create a default folder on APPEND");
+                false
+            }
+        }
     }
 
     /// The flags a message brings into `target`: those the rights there allow, but no \\Seen
@@ -74,6 +102,10 @@ impl Session {
     pub(super) fn append(&mut self, raw: &[u8], messages: &[AppendMessage], command: &[u8]) -> Outcome {
         let target = match self.insert_target(raw) {
             Ok(t) => t,
+            Err(_) if self.create_default_folder(raw) => match self.insert_target(raw) {
+                Ok(t) => t,
+                Err(o) => return o,
+            },
             Err(o) => return o,
         };
         let mut new = Vec::with_capacity(messages.len());
