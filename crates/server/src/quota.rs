@@ -68,6 +68,12 @@ impl OwnerRoots {
         whole.into_iter().chain(self.roots.iter().cloned()).collect()
     }
 
+    /// True when no root is defined below the whole store: the whole-store root then counts
+    /// every mailbox, so its usage is the store's.
+    pub fn whole_store_only(&self) -> bool {
+        self.roots.is_empty()
+    }
+
     /// The root governing `mailbox`.
     pub fn governing(&self, mailbox: &str) -> QuotaRoot {
         quota_roots::governing(&self.roots, &self.owner, mailbox)
@@ -98,7 +104,7 @@ impl OwnerRoots {
             self.roots.iter().position(|r| r == root).map(|i| self.limits[i]).unwrap_or_default()
         };
         let name = root.name();
-        let (used_bytes, used_messages) = if self.roots.is_empty() && root.subtree.is_none() {
+        let (used_bytes, used_messages) = if self.whole_store_only() && root.subtree.is_none() {
             store.usage(&root.owner).map_err(|e| e.to_string())?
         } else {
             let boxes = store.mailbox_usage(&root.owner).map_err(|e| e.to_string())?;

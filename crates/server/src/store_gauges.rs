@@ -55,9 +55,14 @@ impl StoreGauges {
 
 /// A user's store usage and their whole-store quota root's state.
 fn read_user(ctx: &ServerContext, user: &str) -> Result<UserUsage, String> {
-    let (bytes, messages) = ctx.store.usage(user).map_err(|e| e.to_string())?;
     let roots = OwnerRoots::read(&ctx.directory, user)?;
     let quota = roots.state(&ctx.config, &ctx.directory, ctx.store.as_ref(), &QuotaRoot::whole(user))?;
+    // Without roots below it, the whole-store root's usage is the store's: no second read.
+    let (bytes, messages) = if roots.whole_store_only() {
+        (quota.used_bytes, quota.used_messages)
+    } else {
+        ctx.store.usage(user).map_err(|e| e.to_string())?
+    };
     Ok(UserUsage {
         user: user.to_string(),
         bytes,
