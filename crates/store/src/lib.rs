@@ -10,6 +10,7 @@ mod flagset;
 mod hex;
 mod names;
 mod notify;
+mod object_blobs;
 mod parallel;
 mod partitions;
 mod sqlite;
@@ -17,6 +18,7 @@ mod sqlite;
 pub use api::*;
 pub use error::{Result, StoreError};
 pub use names::{canonical_mailbox_name, validate_user_name, MAX_MAILBOX_NAME, MAX_USER_NAME};
+pub use object_blobs::{BlobStore, LocalBlobs};
 pub use partitions::{Partitions, DEFAULT_PARTITION};
 pub use sqlite::{
     link_or_copy, snapshot_database, BackupStats, ReconstructReport, SqliteStore, RECOVERED_MAILBOX,

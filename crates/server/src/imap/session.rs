@@ -55,6 +55,10 @@ impl From<StoreError> for Outcome {
                 tracing::error!(error = %why, "store failure");
                 Outcome::No("[SERVERBUG] Internal storage error; the server log says more".into())
             }
+            StoreError::Unavailable(why) => {
+                tracing::warn!(error = %why, "storage engine unavailable");
+                Outcome::No("[UNAVAILABLE] Mail storage is temporarily unavailable; try again shortly".into())
+            }
         }
     }
 }
