@@ -319,3 +319,23 @@ def test_partitions_from_the_shell(make_server, tmp_path):
         close_quietly(m)
     proc = admin(server, "cm user/carol nowhere\n")
     assert proc.returncode != 0 and "nowhere" in (proc.stdout + proc.stderr)
+
+
+def test_user_add_admin_makes_an_administrator_without_configuration(make_server):
+    """The README's first-run path: `bushbuck user add postmaster --admin` on a default setup
+    (no configuration file), then the admin shell works as postmaster; `user admin --off`
+    takes it away again for new logins."""
+    server = make_server(start=False)
+    out = server.cli("user", "add", ADMIN, "--password", ADMIN_PW, "--admin").stdout
+    assert f"user {ADMIN} added as an administrator with INBOX" in out, out
+    assert str(server.data) in out, "the data directory is printed"
+    server.start()
+    lines = ok(admin(server, "createuser erin --password 'erin pw'\nlistusers\n"))
+    assert "user erin created with INBOX, Sent, Drafts, Trash, Junk, Archive" in lines
+    assert {"alice", "bob", "erin", ADMIN} <= set(lines)
+    close_quietly(login(server, "erin", "erin pw"))
+    assert "no longer an administrator" in server.cli("user", "admin", ADMIN, "--off").stdout
+    proc = admin(server, "listusers\n")
+    assert proc.returncode != 0 and f"did not offer XADMIN to {ADMIN}" in proc.stderr, proc.stderr
+    assert "is now an administrator" in server.cli("user", "admin", ADMIN).stdout
+    ok(admin(server, "listusers\n"))

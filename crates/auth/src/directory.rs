@@ -71,6 +71,9 @@ impl Directory {
                 root TEXT PRIMARY KEY,
                 storage_kb INTEGER,
                 messages INTEGER
+            );
+            CREATE TABLE IF NOT EXISTS admins (
+                name TEXT PRIMARY KEY
             );",
         )?;
         Ok(Directory { conn: Mutex::new(conn), verified: VerifiedPasswords::new() })
@@ -113,6 +116,7 @@ impl Directory {
     pub fn delete_user(&self, name: &str) -> Result<()> {
         self.conn().execute("DELETE FROM quotas WHERE user = ?1", params![name])?;
         self.conn().execute("DELETE FROM groups WHERE member = ?1", params![name])?;
+        self.conn().execute("DELETE FROM admins WHERE name = ?1", params![name])?;
         self.conn().execute(
             "DELETE FROM quota_roots WHERE substr(root, 1, length(?1)) = ?1",
             params![format!("user/{name}/")],
@@ -151,6 +155,30 @@ impl Directory {
         Ok(self
             .conn()
             .prepare_cached("SELECT 1 FROM users WHERE name = ?1")?
+            .query_row(params![name], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Makes a user an administrator (as if listed in the configuration's `admins`), or
+    /// takes that away. Fails for an unknown user.
+    pub fn set_admin(&self, name: &str, admin: bool) -> Result<()> {
+        if !self.exists(name)? {
+            return Err(AuthError::NoSuchUser(name.to_string()));
+        }
+        if admin {
+            self.conn().execute("INSERT OR IGNORE INTO admins (name) VALUES (?1)", params![name])?;
+        } else {
+            self.conn().execute("DELETE FROM admins WHERE name = ?1", params![name])?;
+        }
+        Ok(())
+    }
+
+    /// Whether the directory marks the user as an administrator ([`Directory::set_admin`]).
+    pub fn is_admin(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT 1 FROM admins WHERE name = ?1")?
             .query_row(params![name], |_| Ok(()))
             .optional()?
             .is_some())
@@ -283,6 +311,24 @@ mod tests {
         Directory::open(dir.path()).unwrap().set_password("alice", b"pw2").unwrap();
         assert_eq!(d.verify_recent("alice", b"pw1").unwrap(), None);
         assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
+    }
+
+    #[test]
+    fn admin_marks_are_set_cleared_and_go_with_the_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Directory::open(dir.path()).unwrap();
+        d.add_user("postmaster", b"pw").unwrap();
+        assert!(!d.is_admin("postmaster").unwrap());
+        d.set_admin("postmaster", true).unwrap();
+        d.set_admin("postmaster", true).unwrap();
+        assert!(d.is_admin("postmaster").unwrap());
+        d.set_admin("postmaster", false).unwrap();
+        assert!(!d.is_admin("postmaster").unwrap());
+        assert!(matches!(d.set_admin("nobody", true), Err(AuthError::NoSuchUser(_))));
+        d.set_admin("postmaster", true).unwrap();
+        d.delete_user("postmaster").unwrap();
+        d.add_user("postmaster", b"pw").unwrap();
+        assert!(!d.is_admin("postmaster").unwrap(), "a re-created user is no admin");
     }
 
     #[test]

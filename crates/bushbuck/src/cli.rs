@@ -347,6 +347,20 @@ pub enum UserAction {
         /// Create only INBOX, not the `default_folders` (Sent, Drafts, Trash, Junk, Archive).
         #[arg(long)]
         no_folders: bool,
+        /// Make the user an administrator (the admin shell, XADMIN, every mailbox), as if
+        /// named in the configuration's `admins`.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Make a user an administrator, or with --off no longer one.
+    Admin {
+        /// User name.
+        name: String,
+        /// Take the administrator mark away.
+        #[arg(long)]
+        off: bool,
         #[command(flatten)]
         location: Location,
     },

@@ -14,7 +14,7 @@ use crate::settings::{self, CliError};
 /// Runs a user subcommand.
 pub fn run(args: UserArgs) -> Result<(), CliError> {
     match args.action {
-        UserAction::Add { name, password, partition, no_folders, location } => {
+        UserAction::Add { name, password, partition, no_folders, admin, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
             let directory = Directory::open(&config.data).map_err(auth_error)?;
@@ -30,8 +30,20 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
                 &folders,
             )
             .map_err(account_error)?;
+            if admin {
+                directory.set_admin(&name, true).map_err(auth_error)?;
+            }
             let names: String = folders.iter().map(|f| format!(", {}", f.name)).collect();
-            println!("user {name} added with INBOX{names}");
+            let role = if admin { " as an administrator" } else { "" };
+            println!("user {name} added{role} with INBOX{names} in {}", config.data.display());
+            Ok(())
+        }
+        UserAction::Admin { name, off, location } => {
+            let config = settings::load(&location)?;
+            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            directory.set_admin(&name, !off).map_err(auth_error)?;
+            let now = if off { "no longer an administrator" } else { "an administrator" };
+            println!("user {name} is now {now}");
             Ok(())
         }
         UserAction::List { location } => {

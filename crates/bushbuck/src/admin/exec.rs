@@ -261,7 +261,7 @@ impl Shell {
         } else {
             Err(Error::Command(format!(
                 "user management needs an administrator: the server did not offer XADMIN to {}; \
-                 add {0} to the server's admins setting",
+                 run `bushbuck user admin {0}` on the server, or add {0} to its admins setting",
                 self.user
             )))
         }

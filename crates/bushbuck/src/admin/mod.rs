@@ -51,7 +51,8 @@ pub struct AdminArgs {
     /// Trust the certificates in this PEM file instead of the system's.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Administrator to log in as [default: $USER]; must be in the server's admins setting
+    /// Administrator to log in as [default: $USER]: named in the server's admins setting, or
+    /// marked with `bushbuck user add NAME --admin`
     /// for user management.
     #[arg(long)]
     pub user: Option<String>,

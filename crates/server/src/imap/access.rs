@@ -49,9 +49,10 @@ impl Session {
         Identity { user: self.user.clone(), groups: self.groups.clone(), admin: self.is_admin() }
     }
 
-    /// Whether the user is an administrator (config `admins`).
+    /// Whether the user is an administrator: listed in the config's `admins`, or marked so in
+    /// the directory (`bushbuck user add NAME --admin`).
     pub(super) fn is_admin(&self) -> bool {
-        self.ctx.config.admins.iter().any(|a| Some(a) == self.user.as_ref())
+        self.directory_admin || self.ctx.config.admins.iter().any(|a| Some(a) == self.user.as_ref())
     }
 
     /// Resolves a decoded IMAP name to its store; namespace prefixes are no mailboxes.

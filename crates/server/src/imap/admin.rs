@@ -12,7 +12,7 @@ use crate::accounts::{self, AccountError, NewFolder};
 impl Session {
     pub(super) fn xadmin(&mut self, command: AdminCommand) -> Outcome {
         if !self.is_admin() {
-            return Outcome::No("[NOPERM] XADMIN is for administrators only (the admins setting)".into());
+            return Outcome::No("[NOPERM] XADMIN is for administrators only (the admins setting, or `bushbuck user admin NAME`)".into());
         }
         let result = match command {
             AdminCommand::UserAdd { name, password, folders } => self.user_add(&name, &password, &folders),

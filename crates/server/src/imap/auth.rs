@@ -131,7 +131,10 @@ impl Session {
             self.untagged(&format!("OK [ALERT] {motd}"));
         }
         let directory = self.ctx.directory.clone();
-        self.groups = match tokio::task::block_in_place(|| directory.groups_of(&name)) {
+        let facts = tokio::task::block_in_place(|| {
+            Ok::<_, bushbuck_auth::AuthError>((directory.groups_of(&name)?, directory.is_admin(&name)?))
+        });
+        (self.groups, self.directory_admin) = match facts {
             Ok(g) => g,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the user's groups");

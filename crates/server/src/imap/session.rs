@@ -84,6 +84,8 @@ pub struct Session {
     pub(super) prelogin: Option<PreLogin>,
     /// The user's groups (for `group:NAME` ACL entries), read at login.
     pub(super) groups: Vec<String>,
+    /// The directory marks the logged-in user as an administrator (`user add --admin`).
+    pub(super) directory_admin: bool,
     /// The selected mailbox, if any.
     pub(super) selected: Option<SelectedMailbox>,
     /// CONDSTORE has been enabled (ENABLE, SELECT (CONDSTORE) or a CONDSTORE command).
@@ -116,6 +118,7 @@ impl Session {
             user_slot: None,
             prelogin,
             groups: Vec::new(),
+            directory_admin: false,
             selected: None,
             condstore: false,
             auth_failures: 0,
