@@ -152,12 +152,12 @@ impl Directory {
 
     /// True when the user exists.
     pub fn exists(&self, name: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT 1 FROM users WHERE name = ?1")?
-            .query_row(params![name], |_| Ok(()))
-            .optional()?
-            .is_some())
+        self.has_row("SELECT 1 FROM users WHERE name = ?1", name)
+    }
+
+    /// Whether `query`, which selects by one name, finds a row for `name`.
+    fn has_row(&self, query: &str, name: &str) -> Result<bool> {
+        Ok(self.conn().prepare_cached(query)?.query_row(params![name], |_| Ok(())).optional()?.is_some())
     }
 
     /// Makes a user an administrator (as if listed in the configuration's `admins`), or
@@ -176,12 +176,7 @@ impl Directory {
 
     /// Whether the directory marks the user as an administrator ([`Directory::set_admin`]).
     pub fn is_admin(&self, name: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT 1 FROM admins WHERE name = ?1")?
-            .query_row(params![name], |_| Ok(()))
-            .optional()?
-            .is_some())
+        self.has_row("SELECT 1 FROM admins WHERE name = ?1", name)
     }
 
     /// Every user name, sorted.

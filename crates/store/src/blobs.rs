@@ -33,6 +33,11 @@ impl BlobDir {
         Self { dir }
     }
 
+    /// The directory the files are in.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Path of the file with content address `sha`.
     pub(crate) fn path(&self, sha: &str) -> io::Result<PathBuf> {
         if !hex::is_sha256(sha) {

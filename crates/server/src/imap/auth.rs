@@ -137,7 +137,7 @@ impl Session {
         (self.groups, self.directory_admin) = match facts {
             Ok(g) => g,
             Err(e) => {
-                tracing::error!(error = %e, "cannot read the user's groups");
+                tracing::error!(error = %e, "cannot read the user's groups and administrator mark");
                 return Outcome::No("[UNAVAILABLE] User directory unavailable; try again later".into());
             }
         };

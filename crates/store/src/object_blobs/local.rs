@@ -12,14 +12,13 @@ use crate::error::Result;
 /// database, or a cluster whose nodes share one network file system.
 #[derive(Debug, Clone)]
 pub struct LocalBlobs {
-    root: PathBuf,
     files: BlobDir,
 }
 
 impl LocalBlobs {
     /// Objects under `dir` (created on the first write).
     pub fn new(dir: PathBuf) -> LocalBlobs {
-        LocalBlobs { files: BlobDir::new(dir.clone()), root: dir }
+        LocalBlobs { files: BlobDir::new(dir) }
     }
 }
 
@@ -41,7 +40,7 @@ impl BlobStore for LocalBlobs {
     }
 
     fn describe(&self) -> String {
-        format!("files in {}", self.root.display())
+        format!("files in {}", self.files.dir().display())
     }
 }
 
