@@ -9,7 +9,6 @@ use bushbuck_server::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, R
 use bushbuck_server::duplicates::DuplicateLog;
 use bushbuck_server::sieve::filter::SieveContext;
 use bushbuck_server::sieve::scripts::ScriptStore;
-use bushbuck_store::SqliteStore;
 
 use crate::cli::DeliverArgs;
 use crate::settings::{self, CliError};
@@ -34,7 +33,7 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
         return Err(CliError::Config("the message on standard input is empty".into()));
     }
     let directory = Directory::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
-    let store = SqliteStore::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
+    let store = config.open_store().map_err(CliError::TempFail)?;
     let from = args.from.clone().unwrap_or_default();
     let message = delivery::crlf_line_endings(&message);
     let stored =
@@ -49,11 +48,11 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
         host: &host,
         max_redirects: config.sieve_max_redirects,
     };
-    let mut delivery = Delivery::new(&store, &stored, duplicates, quota).with_sieve(sieve, &from);
+    let mut delivery = Delivery::new(&*store, &stored, duplicates, quota).with_sieve(sieve, &from);
     let mut failure = None;
     for address in &args.recipients {
         let recipient =
-            match delivery::resolve_recipient(&directory, &store, &config.shared_delivery_prefix, address) {
+            match delivery::resolve_recipient(&directory, &*store, &config.shared_delivery_prefix, address) {
                 Ok(r) => r,
                 Err(ResolveError::UnknownUser) => {
                     eprintln!("bushbuck deliver: {address}: user unknown");

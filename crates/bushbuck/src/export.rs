@@ -16,7 +16,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
-use bushbuck_store::{MetaParts, SqliteStore, Store, StoreError};
+use bushbuck_store::{MetaParts, Store, StoreError};
 use clap::{Args, Subcommand};
 
 use crate::cli::Location;
@@ -68,9 +68,7 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         ExportFormat::Maildir { user, dir, location } => (user, dir, location, true),
     };
     let config = settings::load(&location)?;
-    let store = SqliteStore::open(&config.data).map_err(|e| {
-        CliError::Failed(format!("cannot open the mail store in {}: {e}", config.data.display()))
-    })?;
+    let store = config.open_store().map_err(CliError::Failed)?;
     let mailboxes = match store.list_mailboxes(&user) {
         Ok(m) => m,
         Err(StoreError::NoSuchUser) => return Err(CliError::NoUser(format!("{user} has no mailstore"))),
@@ -93,7 +91,7 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
     }
     let mut total = 0;
     for mailbox in mailboxes.iter().filter(|m| m.selectable) {
-        let messages = read_mailbox(&store, &user, &mailbox.name)?;
+        let messages = read_mailbox(store.as_ref(), &user, &mailbox.name)?;
         if maildir {
             write_maildir_folder(&maildir_path(&dir, &mailbox.name), &messages)?;
         } else {
@@ -111,7 +109,7 @@ fn io_error(path: &Path, e: std::io::Error) -> CliError {
 }
 
 /// Every message of a mailbox in UID order.
-fn read_mailbox(store: &SqliteStore, user: &str, name: &str) -> Result<Vec<Exported>, CliError> {
+fn read_mailbox(store: &dyn Store, user: &str, name: &str) -> Result<Vec<Exported>, CliError> {
     let fail = |e: StoreError| CliError::Failed(format!("{name}: {e}"));
     let snapshot = store.select(user, name).map_err(fail)?;
     let uids: Vec<u32> = snapshot.messages.iter().map(|m| m.uid).collect();

@@ -18,10 +18,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use bushbuck_store::{
-    canonical_mailbox_name, MessageMeta, MetaParts, NewMessage, SqliteStore, Store, StoreError,
-};
+use bushbuck_store::{canonical_mailbox_name, MessageMeta, MetaParts, NewMessage, Store, StoreError};
 use clap::{Args, Subcommand};
 
 use crate::cli::Location;
@@ -158,7 +157,7 @@ fn import(
 /// writes through. Appends go through the store like any APPEND, so importing is safe while
 /// the server runs.
 pub(crate) struct Destination {
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     user: String,
 }
 
@@ -166,9 +165,7 @@ impl Destination {
     /// Opens the store of `location` for `user`, who must have a mailstore.
     pub(crate) fn open(location: &Location, user: &str) -> Result<Destination, CliError> {
         let config = settings::load(location)?;
-        let store = SqliteStore::open(&config.data).map_err(|e| {
-            CliError::Failed(format!("cannot open the mail store in {}: {e}", config.data.display()))
-        })?;
+        let store = config.open_store().map_err(CliError::Failed)?;
         if !store.list_users().map_err(store_error)?.iter().any(|u| u == user) {
             return Err(CliError::NoUser(format!(
                 "{user} has no mailstore; add the user first (bushbuck user add)"

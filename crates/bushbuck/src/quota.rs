@@ -4,7 +4,7 @@
 use bushbuck_auth::{Directory, QuotaLimits};
 use bushbuck_server::quota::{self, OwnerRoots};
 use bushbuck_server::quota_roots::QuotaRoot;
-use bushbuck_store::{MailboxUsage, Store, StoreError, Usage, SHARED_OWNER};
+use bushbuck_store::{MailboxUsage, StoreError, Usage, SHARED_OWNER};
 
 use crate::cli::{Location, QuotaAction, QuotaArgs};
 use crate::settings::{self, CliError};
@@ -33,7 +33,7 @@ pub fn run(args: QuotaArgs) -> Result<(), CliError> {
             {
                 return Err(CliError::NoUser(format!("no user {} (see bushbuck user list)", root.owner)));
             }
-            quota::set_limits(&directory, &store, &root, QuotaLimits { storage_kb: storage, messages })
+            quota::set_limits(&directory, &*store, &root, QuotaLimits { storage_kb: storage, messages })
                 .map_err(CliError::Config)?;
             let limit = |v: Option<u64>| v.map_or("unlimited".to_string(), |n| n.to_string());
             println!(
@@ -61,7 +61,7 @@ pub fn run(args: QuotaArgs) -> Result<(), CliError> {
             for owner in owners {
                 let roots = OwnerRoots::read(&directory, &owner).map_err(CliError::Failed)?;
                 for root in roots.all() {
-                    let state = roots.state(&config, &directory, &store, &root).map_err(CliError::Failed)?;
+                    let state = roots.state(&config, &directory, &*store, &root).map_err(CliError::Failed)?;
                     let limit = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
                     println!(
                         "{:<32} {:>12} {:>12} {:>9} {:>9}",

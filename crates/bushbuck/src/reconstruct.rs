@@ -43,7 +43,7 @@ pub struct ReconstructArgs {
 pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
     let config = settings::load(&args.location)?;
     let data = &config.data;
-    let store = config.open_store().map_err(CliError::Failed)?;
+    let store = config.open_embedded_store().map_err(CliError::Failed)?;
     if args.all {
         let relinked = store.relink_partitions().map_err(|e| CliError::Failed(e.to_string()))?;
         for (user, partition) in relinked {

@@ -23,7 +23,7 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
                 if no_folders { Vec::new() } else { accounts::provisioned_folders(&config.default_folders) };
             accounts::add_user(
                 &directory,
-                &store,
+                &*store,
                 &name,
                 password.as_bytes(),
                 partition.as_deref(),
@@ -76,7 +76,7 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
             let store = config.open_store().map_err(CliError::Failed)?;
             let scripts =
                 ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
-            match accounts::delete_user(&directory, &store, &scripts, &name) {
+            match accounts::delete_user(&directory, &*store, &scripts, &name) {
                 Ok(()) => {}
                 Err(e @ AccountError::ScriptsLeft { .. }) => eprintln!("bushbuck: {e}"),
                 Err(e) => return Err(account_error(e)),

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use bushbuck_store::{Partitions, SqliteStore, DEFAULT_PARTITION};
+use bushbuck_store::{Partitions, SqliteStore, Store, DEFAULT_PARTITION};
 
 use serde::Deserialize;
 
@@ -238,8 +239,15 @@ impl Config {
         Ok(())
     }
 
-    /// Opens the mail store in the data directory with the configured partitions.
-    pub fn open_store(&self) -> Result<SqliteStore, String> {
+    /// Opens the configured mail store: what the server and every subcommand that reads or
+    /// writes mail go through.
+    pub fn open_store(&self) -> Result<Arc<dyn Store>, String> {
+        Ok(Arc::new(self.open_embedded_store()?))
+    }
+
+    /// Opens the embedded mail store in the data directory with the configured partitions,
+    /// for the tools that work on its files (reconstruct, backup).
+    pub fn open_embedded_store(&self) -> Result<SqliteStore, String> {
         let partitions = Partitions::new(&self.data, &self.partitions, &self.default_partition)
             .map_err(|e| format!("invalid partitions in the configuration: {e}"))?;
         let store = SqliteStore::open(&self.data)

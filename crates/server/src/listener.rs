@@ -86,7 +86,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     .map(|(addr, service)| (addr.clone(), service))
     .collect();
     let ctx = Arc::new(ServerContext {
-        store: Arc::new(store),
+        store,
         directory: Arc::new(directory),
         config,
         tls,
