@@ -48,16 +48,18 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
         }
         UserAction::List { location } => {
             let config = settings::load(&location)?;
-            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let directory = config.open_directory().map_err(auth_error)?;
+            let admins = directory.list_admins().map_err(auth_error)?;
             for name in directory.list_users().map_err(auth_error)? {
-                println!("{name}");
+                let mark = if admins.contains(&name) { " (admin)" } else { "" };
+                println!("{name}{mark}");
             }
             Ok(())
         }
         UserAction::Passwd { name, password, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
-            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let directory = config.open_directory().map_err(auth_error)?;
             directory.set_password(&name, password.as_bytes()).map_err(auth_error)?;
             println!("password of {name} changed");
             Ok(())
