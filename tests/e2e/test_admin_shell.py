@@ -329,6 +329,8 @@ def test_user_add_admin_makes_an_administrator_without_configuration(make_server
     out = server.cli("user", "add", ADMIN, "--password", ADMIN_PW, "--admin").stdout
     assert f"user {ADMIN} added as an administrator with INBOX" in out, out
     assert str(server.data) in out, "the data directory is printed"
+    listed = server.cli("user", "list").stdout.splitlines()
+    assert f"{ADMIN} (admin)" in listed and "alice" in listed, listed
     server.start()
     lines = ok(admin(server, "createuser erin --password 'erin pw'\nlistusers\n"))
     assert "user erin created with INBOX, Sent, Drafts, Trash, Junk, Archive" in lines
@@ -337,5 +339,6 @@ def test_user_add_admin_makes_an_administrator_without_configuration(make_server
     assert "no longer an administrator" in server.cli("user", "admin", ADMIN, "--off").stdout
     proc = admin(server, "listusers\n")
     assert proc.returncode != 0 and f"did not offer XADMIN to {ADMIN}" in proc.stderr, proc.stderr
+    assert ADMIN in server.cli("user", "list").stdout.splitlines(), "the mark is gone from the list"
     assert "is now an administrator" in server.cli("user", "admin", ADMIN).stdout
     ok(admin(server, "listusers\n"))

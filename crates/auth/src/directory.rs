@@ -179,6 +179,14 @@ impl Directory {
         self.has_row("SELECT 1 FROM admins WHERE name = ?1", name)
     }
 
+    /// The users the directory marks as administrators, sorted.
+    pub fn list_admins(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name FROM admins ORDER BY name")?;
+        let names = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(names)
+    }
+
     /// Every user name, sorted.
     pub fn list_users(&self) -> Result<Vec<String>> {
         let conn = self.conn();
@@ -317,6 +325,7 @@ mod tests {
         d.set_admin("postmaster", true).unwrap();
         d.set_admin("postmaster", true).unwrap();
         assert!(d.is_admin("postmaster").unwrap());
+        assert_eq!(d.list_admins().unwrap(), vec!["postmaster".to_string()]);
         d.set_admin("postmaster", false).unwrap();
         assert!(!d.is_admin("postmaster").unwrap());
         assert!(matches!(d.set_admin("nobody", true), Err(AuthError::NoSuchUser(_))));

@@ -307,6 +307,12 @@ pub struct ServeArgs {
     /// SMTP relay (host:port) for Sieve redirects and vacation replies.
     #[arg(long, value_name = "ADDR")]
     pub smtp_relay: Option<String>,
+    /// PostgreSQL database shared by several nodes (postgres://USER@HOST:PORT/DB).
+    #[arg(long, value_name = "URL")]
+    pub store_url: Option<String>,
+    /// S3-compatible object storage for message contents (s3://BUCKET?endpoint=URL&region=R).
+    #[arg(long, value_name = "URL")]
+    pub blob_url: Option<String>,
     /// Log filter, e.g. "info" or "bushbuck_server=debug" (RUST_LOG also works).
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,

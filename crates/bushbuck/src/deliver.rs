@@ -4,11 +4,8 @@
 
 use std::io::Read;
 
-use bushbuck_auth::Directory;
 use bushbuck_server::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, ResolveError};
-use bushbuck_server::duplicates::DuplicateLog;
 use bushbuck_server::sieve::filter::SieveContext;
-use bushbuck_server::sieve::scripts::ScriptStore;
 
 use crate::cli::DeliverArgs;
 use crate::settings::{self, CliError};
@@ -16,7 +13,7 @@ use crate::settings::{self, CliError};
 /// Delivers standard input to every recipient.
 pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     let config = settings::load(&args.location)?;
-    let duplicate_log = DuplicateLog::open(&config.data).map_err(CliError::TempFail)?;
+    let duplicate_log = config.open_duplicates().map_err(CliError::TempFail)?;
     if let Some(days) = args.prune_duplicates {
         let gone = duplicate_log.prune(days).map_err(CliError::TempFail)?;
         println!("forgot {gone} delivered Message-IDs older than {days} days");
@@ -32,14 +29,14 @@ pub fn run(args: DeliverArgs) -> Result<(), CliError> {
     if message.is_empty() {
         return Err(CliError::Config("the message on standard input is empty".into()));
     }
-    let directory = Directory::open(&config.data).map_err(|e| CliError::TempFail(e.to_string()))?;
+    let directory = config.open_directory().map_err(|e| CliError::TempFail(e.to_string()))?;
     let store = config.open_store().map_err(CliError::TempFail)?;
     let from = args.from.clone().unwrap_or_default();
     let message = delivery::crlf_line_endings(&message);
     let stored =
         delivery::with_trace_headers(&message, &from, "local", "local delivery", &delivery::host_name());
     let quota = (!args.ignore_quota).then_some(QuotaCheck { config: &config, directory: &directory });
-    let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
+    let scripts = config.open_scripts().map_err(CliError::TempFail)?;
     let host = delivery::host_name();
     let sieve = SieveContext {
         scripts: &scripts,

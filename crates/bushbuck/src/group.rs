@@ -32,5 +32,5 @@ pub fn run(args: GroupArgs) -> Result<(), CliError> {
 
 fn open(location: &Location) -> Result<Directory, CliError> {
     let config = settings::load(location)?;
-    Directory::open(&config.data).map_err(auth_error)
+    config.open_directory().map_err(auth_error)
 }

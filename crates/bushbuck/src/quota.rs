@@ -1,7 +1,7 @@
 //! `bushbuck quota`: limits and usage of quota roots (users' whole stores, and roots below
 //! them or on shared mailboxes).
 
-use bushbuck_auth::{Directory, QuotaLimits};
+use bushbuck_auth::QuotaLimits;
 use bushbuck_server::quota::{self, OwnerRoots};
 use bushbuck_server::quota_roots::QuotaRoot;
 use bushbuck_store::{MailboxUsage, StoreError, Usage, SHARED_OWNER};
@@ -24,7 +24,7 @@ pub fn run(args: QuotaArgs) -> Result<(), CliError> {
         QuotaAction::Fix { names, location } => fix(&names, &location),
         QuotaAction::Set { name, storage, messages, location } => {
             let config = settings::load(&location)?;
-            let directory = Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
+            let directory = config.open_directory().map_err(|e| CliError::Failed(e.to_string()))?;
             let store = config.open_store().map_err(CliError::Failed)?;
             let root = root_named(&name)?;
             if root.subtree.is_none()
@@ -46,7 +46,7 @@ pub fn run(args: QuotaArgs) -> Result<(), CliError> {
         }
         QuotaAction::List { names, location } => {
             let config = settings::load(&location)?;
-            let directory = Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
+            let directory = config.open_directory().map_err(|e| CliError::Failed(e.to_string()))?;
             let store = config.open_store().map_err(CliError::Failed)?;
             let mut owners = if names.is_empty() {
                 directory.list_users().map_err(|e| CliError::Failed(e.to_string()))?
@@ -95,7 +95,7 @@ fn root_named(name: &str) -> Result<QuotaRoot, CliError> {
 /// named) and prints each quota root's usage before and after.
 fn fix(names: &[String], location: &Location) -> Result<(), CliError> {
     let config = settings::load(location)?;
-    let directory = Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
+    let directory = config.open_directory().map_err(|e| CliError::Failed(e.to_string()))?;
     let store = config.open_store().map_err(CliError::Failed)?;
     let owners = if names.is_empty() {
         let mut all = store.list_users().map_err(|e| CliError::Failed(e.to_string()))?;

@@ -19,6 +19,12 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     if let Some(relay) = &args.smtp_relay {
         config.smtp_relay = relay.clone();
     }
+    if args.store_url.is_some() {
+        config.store_url = args.store_url.clone();
+    }
+    if args.blob_url.is_some() {
+        config.blob_url = args.blob_url.clone();
+    }
     for (flag, field) in overrides {
         if let Some(value) = flag {
             *field = value.clone();

@@ -1,6 +1,6 @@
 //! `bushbuck sieve`: admins manage users' filter scripts without a ManageSieve client.
 
-use bushbuck_server::sieve::scripts::{ScriptError, ScriptStore};
+use bushbuck_server::sieve::scripts::ScriptError;
 
 use crate::cli::{SieveAction, SieveArgs};
 use crate::settings::{self, CliError};
@@ -16,11 +16,10 @@ pub fn run(args: SieveArgs) -> Result<(), CliError> {
         | SieveAction::Check { location, .. } => location.clone(),
     };
     let config = settings::load(&location)?;
-    let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
+    let scripts = config.open_scripts().map_err(CliError::Failed)?;
     match args.action {
         SieveAction::Put { user, name, file, activate, .. } => {
-            let directory =
-                bushbuck_auth::Directory::open(&config.data).map_err(|e| CliError::Failed(e.to_string()))?;
+            let directory = config.open_directory().map_err(|e| CliError::Failed(e.to_string()))?;
             if !directory.exists(&user).map_err(|e| CliError::Failed(e.to_string()))? {
                 return Err(CliError::NoUser(format!("no such user: {user}")));
             }

@@ -2,11 +2,10 @@
 
 use std::io::BufRead;
 
-use bushbuck_auth::{AuthError, Directory};
+use bushbuck_auth::AuthError;
 use bushbuck_store::StoreError;
 
 use bushbuck_server::accounts::{self, AccountError};
-use bushbuck_server::sieve::scripts::ScriptStore;
 
 use crate::cli::{PasswordArgs, UserAction, UserArgs};
 use crate::settings::{self, CliError};
@@ -17,7 +16,7 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
         UserAction::Add { name, password, partition, no_folders, admin, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
-            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let directory = config.open_directory().map_err(auth_error)?;
             let store = config.open_store().map_err(CliError::Failed)?;
             let folders =
                 if no_folders { Vec::new() } else { accounts::provisioned_folders(&config.default_folders) };
@@ -40,7 +39,7 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
         }
         UserAction::Admin { name, off, location } => {
             let config = settings::load(&location)?;
-            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let directory = config.open_directory().map_err(auth_error)?;
             directory.set_admin(&name, !off).map_err(auth_error)?;
             let now = if off { "no longer an administrator" } else { "an administrator" };
             println!("user {name} is now {now}");
@@ -48,16 +47,18 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
         }
         UserAction::List { location } => {
             let config = settings::load(&location)?;
-            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let directory = config.open_directory().map_err(auth_error)?;
+            let admins = directory.list_admins().map_err(auth_error)?;
             for name in directory.list_users().map_err(auth_error)? {
-                println!("{name}");
+                let mark = if admins.contains(&name) { " (admin)" } else { "" };
+                println!("{name}{mark}");
             }
             Ok(())
         }
         UserAction::Passwd { name, password, location } => {
             let config = settings::load(&location)?;
             let password = read_password(&password)?;
-            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let directory = config.open_directory().map_err(auth_error)?;
             directory.set_password(&name, password.as_bytes()).map_err(auth_error)?;
             println!("password of {name} changed");
             Ok(())
@@ -72,10 +73,9 @@ pub fn run(args: UserArgs) -> Result<(), CliError> {
         }
         UserAction::Del { name, location } => {
             let config = settings::load(&location)?;
-            let directory = Directory::open(&config.data).map_err(auth_error)?;
+            let directory = config.open_directory().map_err(auth_error)?;
             let store = config.open_store().map_err(CliError::Failed)?;
-            let scripts =
-                ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
+            let scripts = config.open_scripts().map_err(CliError::Failed)?;
             match accounts::delete_user(&directory, &*store, &scripts, &name) {
                 Ok(()) => {}
                 Err(e @ AccountError::ScriptsLeft { .. }) => eprintln!("bushbuck: {e}"),

@@ -155,6 +155,17 @@ pub struct Config {
     pub partitions: BTreeMap<String, PathBuf>,
     /// The partition new users are created on.
     pub default_partition: String,
+    /// PostgreSQL database for the state shared by several nodes, as
+    /// `postgres://USER@HOST:PORT/DB` (a password in the URL or PGPASSWORD); unset (the
+    /// default): everything is embedded in the data directory.
+    pub store_url: Option<String>,
+    /// S3-compatible object storage for message contents, as
+    /// `s3://BUCKET?endpoint=http://HOST:PORT&region=R`; unset: files in the data directory.
+    pub blob_url: Option<String>,
+    /// Access key for `blob_url`; unset: the environment's AWS_ACCESS_KEY_ID.
+    pub blob_access_key: Option<String>,
+    /// Secret key for `blob_url`; unset: the environment's AWS_SECRET_ACCESS_KEY.
+    pub blob_secret_key: Option<String>,
 }
 
 impl Default for Config {
@@ -206,6 +217,10 @@ impl Default for Config {
             pop3_login_delay_secs: 0,
             partitions: BTreeMap::new(),
             default_partition: DEFAULT_PARTITION.into(),
+            store_url: None,
+            blob_url: None,
+            blob_access_key: None,
+            blob_secret_key: None,
         }
     }
 }

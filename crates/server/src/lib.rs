@@ -27,6 +27,7 @@ pub mod pop3;
 pub mod quota;
 pub mod quota_roots;
 pub mod sieve;
+mod state;
 mod store_gauges;
 mod stream;
 mod telemetry;

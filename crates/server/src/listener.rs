@@ -3,17 +3,14 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bushbuck_auth::Directory;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::admission::{self, Kind};
 use crate::config::Config;
 use crate::context::ServerContext;
-use crate::duplicates::DuplicateLog;
 use crate::limits::{Counter, Limits};
 use crate::metrics::Protocol;
-use crate::sieve::scripts::ScriptStore;
 use crate::stream::ClientStream;
 
 /// Which protocol a listener speaks, and whether TLS starts at once.
@@ -61,9 +58,9 @@ impl Service {
 /// SIGTERM. Errors say what to fix (a port in use, an unwritable directory).
 pub async fn run(config: Config) -> Result<(), String> {
     let store = config.open_store()?;
-    let directory = Directory::open(&config.data).map_err(|e| e.to_string())?;
-    let duplicates = DuplicateLog::open(&config.data)?;
-    let scripts = ScriptStore::new(&config.data, config.sieve_max_scripts, config.sieve_max_script_size);
+    let directory = config.open_directory().map_err(|e| e.to_string())?;
+    let duplicates = config.open_duplicates()?;
+    let scripts = config.open_scripts()?;
     let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
     let throttle = crate::throttle::Throttle::new(&config)?;
     let limits = Limits {

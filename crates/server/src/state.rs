@@ -1,0 +1,80 @@
+//! Opening the state beside the mailstore (the user directory, the duplicate log, the Sieve
+//! scripts) where the configuration puts it. Everything that opens one of them goes through
+//! these methods, so the choice of backend by `store_url` is made in one place.
+
+use bushbuck_auth::{AuthError, Directory};
+
+use crate::config::Config;
+use crate::duplicates::DuplicateLog;
+use crate::sieve::scripts::ScriptStore;
+
+impl Config {
+    /// Refuses a `store_url`: this build keeps the directory, the duplicate log and the
+    /// Sieve scripts in the data directory only, and nodes that each kept their own would
+    /// silently disagree about users and passwords.
+    fn embedded_state_only(&self) -> Result<(), String> {
+        match &self.store_url {
+            Some(url) => Err(format!(
+                "store_url is set ({url}), but this build keeps the user directory, duplicate log \
+                 and Sieve scripts only in the data directory; remove store_url to run embedded"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the user directory (users, passwords, administrator marks, groups, quota limits).
+    pub fn open_directory(&self) -> bushbuck_auth::Result<Directory> {
+        self.embedded_state_only().map_err(AuthError::Storage)?;
+        Directory::open(&self.data)
+    }
+
+    /// Opens the log of delivered Message-IDs and the Sieve duplicate and vacation memory.
+    pub fn open_duplicates(&self) -> Result<DuplicateLog, String> {
+        self.embedded_state_only()?;
+        DuplicateLog::open(&self.data)
+    }
+
+    /// Opens the users' Sieve scripts, with the configured limits.
+    pub fn open_scripts(&self) -> Result<ScriptStore, String> {
+        self.embedded_state_only()?;
+        Ok(ScriptStore::new(&self.data, self.sieve_max_scripts, self.sieve_max_script_size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_state_opens_in_the_data_directory_and_a_store_url_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config { data: dir.path().to_path_buf(), ..Config::default() };
+        config.open_directory().unwrap().add_user("alice", b"pw").unwrap();
+        assert!(config.open_directory().unwrap().exists("alice").unwrap());
+        config.open_duplicates().unwrap().record("alice", "INBOX", "<a@b>").unwrap();
+        config.open_scripts().unwrap().put("alice", "s", b"keep;").unwrap();
+        assert!(dir.path().join("directory.sqlite3").exists() && dir.path().join("sieve/alice").exists());
+
+        config.store_url = Some("postgres://bushbuck@127.0.0.1:5432/mail".into());
+        let refused = config.open_directory().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("store_url is set") && refused.contains("remove store_url"), "{refused}");
+        assert!(config.open_duplicates().err().is_some_and(|e| e.contains("store_url")));
+        assert!(config.open_scripts().err().is_some_and(|e| e.contains("store_url")));
+    }
+
+    #[test]
+    fn the_store_settings_are_read_from_toml() {
+        let config = Config::from_toml(
+            "store_url = \"postgres://u@db:5432/mail\"\nblob_url = \"s3://mail?endpoint=http://s3:3900&region=garage\"\n\
+             blob_access_key = \"AK\"\nblob_secret_key = \"SK\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.store_url.as_deref(), Some("postgres://u@db:5432/mail"));
+        assert_eq!(config.blob_url.as_deref(), Some("s3://mail?endpoint=http://s3:3900&region=garage"));
+        assert_eq!(
+            (config.blob_access_key.as_deref(), config.blob_secret_key.as_deref()),
+            (Some("AK"), Some("SK"))
+        );
+        assert_eq!(Config::default().store_url, None, "embedded by default");
+    }
+}
