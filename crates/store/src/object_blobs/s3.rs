@@ -187,12 +187,12 @@ impl S3Blobs {
         self.runtime.block_on(request)
     }
 
-    /// The store error for a failed request about `what` (an object key or "listing").
+    /// The store error for a failed request about `what` ("object KEY" or "listing").
     fn failure(&self, what: &str, err: object_store::Error) -> StoreError {
         let endpoint = self.endpoint();
         match err {
             object_store::Error::NotFound { .. } => {
-                StoreError::Io(format!("object {what} is missing from {}", self.describe()))
+                StoreError::Io(format!("{what} not found in {} (does the bucket exist?)", self.describe()))
             }
             object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
                 StoreError::Io(format!(
@@ -249,21 +249,21 @@ impl BlobStore for S3Blobs {
         let key = self.key(sha)?;
         self.wait(self.client.put(&key, data.to_vec().into()))
             .map(drop)
-            .map_err(|e| self.failure(key.as_ref(), e))
+            .map_err(|e| self.failure(&format!("object {key}"), e))
     }
 
     fn get(&self, sha: &str) -> Result<Vec<u8>> {
         let key = self.key(sha)?;
         self.wait(async { self.client.get(&key).await?.bytes().await })
             .map(|bytes| bytes.to_vec())
-            .map_err(|e| self.failure(key.as_ref(), e))
+            .map_err(|e| self.failure(&format!("object {key}"), e))
     }
 
     fn delete(&self, sha: &str) -> Result<()> {
         let key = self.key(sha)?;
         match self.wait(self.client.delete(&key)) {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.failure(key.as_ref(), e)),
+            Err(e) => Err(self.failure(&format!("object {key}"), e)),
         }
     }
 
