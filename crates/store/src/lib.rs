@@ -18,7 +18,7 @@ mod sqlite;
 pub use api::*;
 pub use error::{Result, StoreError};
 pub use names::{canonical_mailbox_name, validate_user_name, MAX_MAILBOX_NAME, MAX_USER_NAME};
-pub use object_blobs::{BlobStore, LocalBlobs};
+pub use object_blobs::{open_blobs, BlobSettings, BlobStore, LocalBlobs, S3Blobs, S3Location};
 pub use partitions::{Partitions, DEFAULT_PARTITION};
 pub use sqlite::{
     link_or_copy, snapshot_database, BackupStats, ReconstructReport, SqliteStore, RECOVERED_MAILBOX,
