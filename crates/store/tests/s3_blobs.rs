@@ -43,6 +43,7 @@ impl Garage {
             out.lines()
                 .find_map(|line| line.strip_prefix(&format!("{name}=")))
                 .unwrap_or_else(|| panic!("{name} missing from tests/services/garage output:\n{out}"))
+                .trim_matches('\'')
                 .to_string()
         };
         Some(Garage {
