@@ -263,6 +263,7 @@ impl Config {
     /// Opens the embedded mail store in the data directory with the configured partitions,
     /// for the tools that work on its files (reconstruct, backup).
     pub fn open_embedded_store(&self) -> Result<SqliteStore, String> {
+        self.embedded_state_only()?;
         let partitions = Partitions::new(&self.data, &self.partitions, &self.default_partition)
             .map_err(|e| format!("invalid partitions in the configuration: {e}"))?;
         let store = SqliteStore::open(&self.data)

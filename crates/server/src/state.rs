@@ -9,17 +9,21 @@ use crate::duplicates::DuplicateLog;
 use crate::sieve::scripts::ScriptStore;
 
 impl Config {
-    /// Refuses a `store_url`: this build keeps the directory, the duplicate log and the
-    /// Sieve scripts in the data directory only, and nodes that each kept their own would
-    /// silently disagree about users and passwords.
-    fn embedded_state_only(&self) -> Result<(), String> {
-        match &self.store_url {
-            Some(url) => Err(format!(
-                "store_url is set ({url}), but this build keeps the user directory, duplicate log \
-                 and Sieve scripts only in the data directory; remove store_url to run embedded"
-            )),
-            None => Ok(()),
-        }
+    /// Refuses `store_url` and `blob_url`: this build has only the embedded store (the index,
+    /// the message files, the directory, the duplicate log and the Sieve scripts in the data
+    /// directory), and a node that silently ran embedded beside others would disagree with
+    /// them about users and mail.
+    pub(crate) fn embedded_state_only(&self) -> Result<(), String> {
+        let (key, url) = match (&self.store_url, &self.blob_url) {
+            (Some(url), _) => ("store_url", url),
+            (None, Some(url)) => ("blob_url", url),
+            (None, None) => return Ok(()),
+        };
+        Err(format!(
+            "{key} is set ({url}), but this build keeps the mail store, the user directory, \
+             duplicate log and Sieve scripts only in the data directory; remove store_url and \
+             blob_url to run embedded"
+        ))
     }
 
     /// Opens the user directory (users, passwords, administrator marks, groups, quota limits).
@@ -60,6 +64,15 @@ mod tests {
         assert!(refused.contains("store_url is set") && refused.contains("remove store_url"), "{refused}");
         assert!(config.open_duplicates().err().is_some_and(|e| e.contains("store_url")));
         assert!(config.open_scripts().err().is_some_and(|e| e.contains("store_url")));
+        assert!(config.open_store().err().is_some_and(|e| e.contains("store_url is set")));
+
+        config.store_url = None;
+        config.blob_url = Some("s3://mail?endpoint=http://127.0.0.1:3900&region=garage".into());
+        assert!(config.open_store().err().is_some_and(|e| e.contains("blob_url is set")));
+        assert!(config
+            .open_embedded_store()
+            .err()
+            .is_some_and(|e| e.contains("remove store_url and blob_url")));
     }
 
     #[test]
