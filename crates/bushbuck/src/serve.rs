@@ -15,19 +15,16 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         (&args.lmtp_socket, &mut config.lmtp_socket),
         (&args.sieve, &mut config.sieve),
         (&args.http, &mut config.http),
+        (&args.smtp_relay, &mut config.smtp_relay),
     ];
-    if let Some(relay) = &args.smtp_relay {
-        config.smtp_relay = relay.clone();
-    }
-    if args.store_url.is_some() {
-        config.store_url = args.store_url.clone();
-    }
-    if args.blob_url.is_some() {
-        config.blob_url = args.blob_url.clone();
-    }
     for (flag, field) in overrides {
         if let Some(value) = flag {
             *field = value.clone();
+        }
+    }
+    for (flag, field) in [(&args.store_url, &mut config.store_url), (&args.blob_url, &mut config.blob_url)] {
+        if flag.is_some() {
+            field.clone_from(flag);
         }
     }
     let filter =

@@ -1,6 +1,7 @@
 //! Opening the state beside the mailstore (the user directory, the duplicate log, the Sieve
 //! scripts) where the configuration puts it. Everything that opens one of them goes through
-//! these methods, so the choice of backend by `store_url` is made in one place.
+//! these methods, so the choice of backend by `store_url` is made in one place; the mail
+//! store's own opening (`Config::open_store`) shares the refusal below.
 
 use bushbuck_auth::{AuthError, Directory};
 
