@@ -238,6 +238,39 @@ pub struct UsageFix {
     pub now: Usage,
 }
 
+/// A mailbox as another store holds it: what [`Store::import_mailbox`] recreates when a store
+/// is copied (`bushbuck store migrate`), so that clients' cached UIDs stay valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxImage {
+    /// Full name.
+    pub name: String,
+    /// SPECIAL-USE attribute, if any.
+    pub special_use: Option<String>,
+    /// UIDVALIDITY in the source store.
+    pub uid_validity: u32,
+    /// UIDNEXT in the source store.
+    pub uid_next: u32,
+    /// HIGHESTMODSEQ in the source store.
+    pub highest_modseq: u64,
+}
+
+/// A message with the identity it has in another store, for [`Store::import_messages`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedMessage<'a> {
+    /// UID in the source mailbox.
+    pub uid: u32,
+    /// MODSEQ in the source mailbox.
+    pub modseq: u64,
+    /// Flags (system flags and keywords).
+    pub flags: Vec<String>,
+    /// INTERNALDATE as (seconds since the epoch, zone offset in minutes).
+    pub internal_date: (i64, i32),
+    /// SAVEDATE, seconds since the epoch.
+    pub save_date: i64,
+    /// The octets.
+    pub data: &'a [u8],
+}
+
 /// The mailstore. Every method is synchronous and may block on disk; async callers run them
 /// on a blocking thread. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
@@ -384,4 +417,18 @@ pub trait Store: Send + Sync {
         uids: &[u32],
         seen: bool,
     ) -> Result<Vec<MessageState>>;
+    /// Creates the mailbox `image.name` with the image's UIDVALIDITY, or finds it when it
+    /// already has that UIDVALIDITY (a copy resumed) or is empty; raises its UIDNEXT and
+    /// HIGHESTMODSEQ to at least the image's. `NotPossible` when it exists with another
+    /// UIDVALIDITY and holds messages.
+    fn import_mailbox(&self, user: &str, image: &MailboxImage) -> Result<MailboxId>;
+    /// Stores messages under the UIDs and MODSEQs they have in the source, skipping UIDs the
+    /// mailbox already holds (a copy resumed); keeps UIDNEXT above every UID and
+    /// HIGHESTMODSEQ at or above every MODSEQ. Returns how many were stored.
+    fn import_messages(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        messages: &[ImportedMessage<'_>],
+    ) -> Result<usize>;
 }

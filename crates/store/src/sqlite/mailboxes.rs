@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::{now, Effects};
-use crate::api::{MailboxId, MailboxInfo, MailboxStatus};
+use crate::api::{MailboxId, MailboxImage, MailboxInfo, MailboxStatus};
 use crate::error::{Result, StoreError};
 use crate::flagset::{DELETED, SEEN};
 use crate::names::{is_inferior, parents};
@@ -183,6 +183,45 @@ pub(crate) fn create(conn: &mut Connection, name: &str, special_use: Option<&str
             insert(&tx, name, special_use, true)?
         }
     };
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Recreates a mailbox of another store under its UIDVALIDITY (see `Store::import_mailbox`).
+pub(crate) fn import(conn: &mut Connection, name: &str, image: &MailboxImage) -> Result<MailboxId> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = match by_name(&tx, name)? {
+        Some(m) if m.selectable => {
+            let holds = tx.prepare_cached("SELECT 1 FROM messages WHERE mailbox = ?1")?.exists([m.id.0])?;
+            if m.uidvalidity != image.uid_validity && holds {
+                return Err(StoreError::NotPossible(format!(
+                    "{name} exists with UIDVALIDITY {} and holds messages, so copying UIDVALIDITY {} \
+                     into it would change its messages' UIDs; delete it from the target or copy elsewhere",
+                    m.uidvalidity, image.uid_validity
+                )));
+            }
+            m.id
+        }
+        Some(placeholder) => {
+            tx.execute("DELETE FROM expunged WHERE mailbox = ?1", [placeholder.id.0])?;
+            placeholder.id
+        }
+        None => {
+            create_parents(&tx, name)?;
+            insert(&tx, name, image.special_use.as_deref(), true)?
+        }
+    };
+    tx.execute(
+        "UPDATE mailboxes SET selectable = 1, uidvalidity = ?2, special_use = COALESCE(special_use, ?3),
+                uidnext = MAX(uidnext, ?4), highestmodseq = MAX(highestmodseq, ?5) WHERE id = ?1",
+        params![id.0, image.uid_validity, image.special_use, image.uid_next, image.highest_modseq as i64],
+    )?;
+    // Mailboxes created later must still get a UIDVALIDITY above every one in use.
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES ('last_uidvalidity', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)",
+        [image.uid_validity],
+    )?;
     tx.commit()?;
     Ok(id)
 }

@@ -35,14 +35,14 @@ impl Prepared {
 /// big MULTIAPPENDs) are split over the machine's cores.
 const PARALLEL_FROM: usize = 8;
 
-/// [`Prepared`] for each message, in order.
-pub(crate) fn prepare(messages: &[NewMessage<'_>]) -> Vec<Prepared> {
-    let one = |m: &NewMessage<'_>| Prepared {
-        sha: content_address(m.data),
-        summary: summarize(m.data),
-        text: pack(&folded_body_text(m.data)),
+/// [`Prepared`] for each message's octets, in order.
+pub(crate) fn prepare(octets: &[&[u8]]) -> Vec<Prepared> {
+    let one = |data: &&[u8]| Prepared {
+        sha: content_address(data),
+        summary: summarize(data),
+        text: pack(&folded_body_text(data)),
     };
-    crate::parallel::map(messages, PARALLEL_FROM, one)
+    crate::parallel::map(octets, PARALLEL_FROM, one)
 }
 
 /// Sorted, deduplicated UIDs folded into inclusive ranges, for `uid BETWEEN` queries.
@@ -283,46 +283,116 @@ pub(crate) fn append(
     let modseq = bump_modseq(&tx, m.id)?;
     let saved = now();
     let mut uids = Vec::with_capacity(messages.len());
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset, save_date,
-                                   modseq, flags, keywords, envelope, bodystructure, body, header, sent_date)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?;
-        let mut insert_text = tx.prepare_cached(INSERT_TEXT)?;
-        for (i, msg) in messages.iter().enumerate() {
-            // Re-check under the write lock: another process may have just removed the file.
-            blobs.ensure(shas[i], msg.data)?;
-            let uid = first + i as u32;
-            let keywords = canonical_keywords(&tx, m.id, &flags[i].keywords)?;
-            let f = Flags { system: flags[i].system, keywords };
-            let (date, offset) = msg.internal_date.unwrap_or((saved, 0));
-            let s = &prepared[i].summary;
-            let header = &msg.data[..s.header_len.min(msg.data.len())];
-            insert.execute(params![
-                m.id.0,
-                uid,
-                shas[i],
-                msg.data.len() as i64,
-                date,
-                offset,
-                saved,
-                modseq as i64,
-                f.system,
-                f.keywords_column(),
-                s.envelope,
-                s.body_structure,
-                s.body,
-                header,
-                s.sent_date,
-            ])?;
-            insert_text.execute(params![shas[i], prepared[i].text])?;
-            uids.push((0, uid));
-        }
+    for (i, msg) in messages.iter().enumerate() {
+        // Re-check under the write lock: another process may have just removed the file.
+        blobs.ensure(shas[i], msg.data)?;
+        let uid = first + i as u32;
+        let identity = Identity {
+            uid,
+            modseq,
+            save_date: saved,
+            internal_date: msg.internal_date.unwrap_or((saved, 0)),
+        };
+        insert_message(&tx, m.id, &identity, &flags[i], msg.data, &prepared[i])?;
+        uids.push((0, uid));
     }
     tx.commit()?;
     fx.notify.push((m.id, modseq));
     Ok(Placed { uid_validity: m.uidvalidity, uids })
+}
+
+/// Where a new message row goes and the dates and MODSEQ it carries.
+struct Identity {
+    uid: u32,
+    modseq: u64,
+    save_date: i64,
+    internal_date: (i64, i32),
+}
+
+/// Inserts one message row and the search text of its content (unless the index has it).
+/// The caller holds the write transaction and has made sure the file exists.
+fn insert_message(
+    tx: &Connection,
+    mailbox: MailboxId,
+    at: &Identity,
+    flags: &Flags,
+    data: &[u8],
+    prepared: &Prepared,
+) -> Result<()> {
+    let keywords = canonical_keywords(tx, mailbox, &flags.keywords)?;
+    let f = Flags { system: flags.system, keywords };
+    let s = &prepared.summary;
+    let header = &data[..s.header_len.min(data.len())];
+    tx.prepare_cached(
+        "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset, save_date,
+                               modseq, flags, keywords, envelope, bodystructure, body, header, sent_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        mailbox.0,
+        at.uid,
+        prepared.sha,
+        data.len() as i64,
+        at.internal_date.0,
+        at.internal_date.1,
+        at.save_date,
+        at.modseq as i64,
+        f.system,
+        f.keywords_column(),
+        s.envelope,
+        s.body_structure,
+        s.body,
+        header,
+        s.sent_date,
+    ])?;
+    tx.prepare_cached(INSERT_TEXT)?.execute(params![prepared.sha, prepared.text])?;
+    Ok(())
+}
+
+/// Stores messages of another store under their own UIDs and MODSEQs (see
+/// `Store::import_messages`); files first, as for APPEND. `prepared` is [`prepare`] of the
+/// messages' octets.
+pub(crate) fn import(
+    conn: &mut Connection,
+    blobs: &BlobDir,
+    mailbox: MailboxId,
+    messages: &[ImportedMessage<'_>],
+    prepared: &[Prepared],
+    fx: &mut Effects,
+) -> Result<usize> {
+    let flags = messages.iter().map(|m| Flags::parse(&m.flags)).collect::<Result<Vec<_>>>()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let m = selectable_by_id(&tx, mailbox)?;
+    let (mut stored, mut top_uid, mut top_modseq) = (0, 0, 0);
+    for (i, msg) in messages.iter().enumerate() {
+        let present = tx
+            .prepare_cached("SELECT 1 FROM messages WHERE mailbox = ?1 AND uid = ?2")?
+            .exists(params![m.id.0, msg.uid])?;
+        if present {
+            continue;
+        }
+        if msg.uid == 0 || msg.uid == u32::MAX {
+            return Err(StoreError::NotPossible(format!("UID {} cannot be stored", msg.uid)));
+        }
+        blobs.ensure(prepared[i].sha(), msg.data)?;
+        let identity = Identity {
+            uid: msg.uid,
+            modseq: msg.modseq.max(1),
+            save_date: msg.save_date,
+            internal_date: msg.internal_date,
+        };
+        insert_message(&tx, m.id, &identity, &flags[i], msg.data, &prepared[i])?;
+        (stored, top_uid, top_modseq) = (stored + 1, top_uid.max(msg.uid), top_modseq.max(identity.modseq));
+    }
+    tx.execute(
+        "UPDATE mailboxes SET uidnext = MAX(uidnext, ?2), highestmodseq = MAX(highestmodseq, ?3) WHERE id = ?1",
+        params![m.id.0, top_uid + 1, top_modseq as i64],
+    )?;
+    tx.commit()?;
+    if stored > 0 {
+        fx.notify.push((m.id, top_modseq.max(m.highestmodseq)));
+    }
+    Ok(stored)
 }
 
 /// Adds the search text of a content address unless it has one.

@@ -517,11 +517,32 @@ impl Store for SqliteStore {
         // Write and fsync the files before taking the user's index lock, so readers do not wait
         // for file I/O; the transaction re-checks them under the lock.
         let handle = self.handle(user)?;
-        let prepared = messages::prepare(messages);
+        let prepared = messages::prepare(&messages.iter().map(|m| m.data).collect::<Vec<_>>());
         for (message, p) in messages.iter().zip(&prepared) {
             handle.blobs.ensure(p.sha(), message.data)?;
         }
         self.with_user(user, |conn, blobs, fx| messages::append(conn, blobs, &name, messages, &prepared, fx))
+    }
+
+    fn import_messages(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        messages: &[ImportedMessage<'_>],
+    ) -> Result<usize> {
+        let handle = self.handle(user)?;
+        let prepared = messages::prepare(&messages.iter().map(|m| m.data).collect::<Vec<_>>());
+        for (message, p) in messages.iter().zip(&prepared) {
+            handle.blobs.ensure(p.sha(), message.data)?;
+        }
+        self.with_user(user, |conn, blobs, fx| {
+            messages::import(conn, blobs, mailbox, messages, &prepared, fx)
+        })
+    }
+
+    fn import_mailbox(&self, user: &str, image: &MailboxImage) -> Result<MailboxId> {
+        let name = canonical_mailbox_name(&image.name)?;
+        self.with_user(user, |conn, _, _| mailboxes::import(conn, &name, image))
     }
 
     fn store_flags(

@@ -534,7 +534,7 @@ fn read_batches(blobs: &BlobDir, items: Vec<Item>) -> impl Iterator<Item = Resul
             files.push((data, item));
         }
         let mut batch = Batch { files, prepared: Vec::new() };
-        batch.prepared = messages::prepare(&batch.messages());
+        batch.prepared = messages::prepare(&batch.messages().iter().map(|m| m.data).collect::<Vec<_>>());
         Some(Ok(batch))
     })
 }
