@@ -1,0 +1,28 @@
+"""Regression tests for the IMAP conformance defects of issue #17, each written from the RFC
+it cites: LIST patterns that are not valid names, EXAMINE's RECENT count, BODY[] sections
+that name no part, NUL octets outside BINARY[], announcing new keywords, CONDSTORE's
+HIGHESTMODSEQ/MODSEQ rules."""
+
+from __future__ import annotations
+
+from e2e_helpers import status_of
+
+# Every ATOM-CHAR that is not a letter, then the list-wildcards: `&'+,-.` is not valid
+# modified UTF-7 (an `&` must start a base64 run closed by `-`).
+ODD_PATTERN = "!#$&'+,-.0123456789:;<=>?@^_`|}%*"
+
+
+def test_list_invalid_utf7_pattern_matches_nothing(server):
+    # RFC 3501 6.3.8: a pattern that matches no name is answered OK with no LIST lines;
+    # only CREATE of such a name may be refused.
+    c = server.raw("alice")
+    for command in ("LIST", "LSUB"):
+        tagged, untagged = c.command(f'{command} "" {ODD_PATTERN}')
+        assert status_of(tagged) == "OK", tagged
+        assert untagged == [], untagged
+    tagged, untagged = c.command(f'LIST "" ({ODD_PATTERN} INBOX)')
+    assert status_of(tagged) == "OK", tagged
+    assert [u for u in untagged if u.startswith(b"* LIST")] == [b'* LIST (\\HasNoChildren) "/" INBOX'], untagged
+    tagged, _ = c.command(f"CREATE {ODD_PATTERN.rstrip('%*')}")
+    assert status_of(tagged) == "NO", tagged
+    c.close()
