@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from e2e_helpers import status_of
 
+MESSAGE = b"From: a@example.org\r\nSubject: plain\r\n\r\nbody\r\n"
+
 # Every ATOM-CHAR that is not a letter, then the list-wildcards: `&'+,-.` is not valid
 # modified UTF-7 (an `&` must start a base64 run closed by `-`).
 ODD_PATTERN = "!#$&'+,-.0123456789:;<=>?@^_`|}%*"
@@ -25,4 +27,24 @@ def test_list_invalid_utf7_pattern_matches_nothing(server):
     assert [u for u in untagged if u.startswith(b"* LIST")] == [b'* LIST (\\HasNoChildren) "/" INBOX'], untagged
     tagged, _ = c.command(f"CREATE {ODD_PATTERN.rstrip('%*')}")
     assert status_of(tagged) == "NO", tagged
+    c.close()
+
+
+def test_examine_reports_recent_count_without_claiming(server):
+    # RFC 3501 6.3.2: EXAMINE answers the same untagged data as SELECT, but does not
+    # claim \Recent: it reports how many messages are recent, and they stay recent.
+    c = server.raw("alice")
+    for i in range(2):
+        c.ok(b"APPEND INBOX {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert b"* STATUS INBOX (RECENT 2)" in c.ok("STATUS INBOX (RECENT)")
+    untagged = c.ok("EXAMINE INBOX")
+    assert b"* 2 RECENT" in untagged, untagged
+    flags = c.ok("FETCH 1:* FLAGS")
+    assert all(b"\\Recent" not in f for f in flags), flags
+    assert b"* STATUS INBOX (RECENT 2)" in c.ok("STATUS INBOX (RECENT)")
+    # SELECT claims them; a later EXAMINE (another session) sees none left.
+    other = server.raw("alice")
+    assert b"* 2 RECENT" in other.ok("SELECT INBOX")
+    assert b"* 0 RECENT" in c.ok("EXAMINE INBOX")
+    other.close()
     c.close()
