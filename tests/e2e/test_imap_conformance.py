@@ -5,7 +5,7 @@ HIGHESTMODSEQ/MODSEQ rules."""
 
 from __future__ import annotations
 
-from e2e_helpers import status_of
+from e2e_helpers import append, body_item, fetch_one, status_of
 
 MESSAGE = b"From: a@example.org\r\nSubject: plain\r\n\r\nbody\r\n"
 
@@ -48,3 +48,30 @@ def test_examine_reports_recent_count_without_claiming(server):
     assert b"* 0 RECENT" in c.ok("EXAMINE INBOX")
     other.close()
     c.close()
+
+
+NESTED = (
+    b"From: a@example.org\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+    b"--B\r\nContent-Type: text/plain\r\n\r\npart one\r\n"
+    b"--B\r\nContent-Type: message/rfc822\r\n\r\n"
+    b"From: b@example.org\r\nSubject: inner\r\n\r\ninner body\r\n"
+    b"--B--\r\n"
+)
+
+
+def test_body_section_below_a_leaf_part_is_empty(alice):
+    # RFC 3501 6.4.5: part 1 of a message that is not multipart is its body, and the numbers
+    # after a message/rfc822 part address the encapsulated message; below a text part of a
+    # multipart there is no part, answered (as Dovecot does) with an empty string.
+    append(alice, NESTED)
+    append(alice, MESSAGE)
+    alice.select("INBOX")
+    entry = fetch_one(alice, 1, "(BODY.PEEK[1] BODY.PEEK[1.1] BODY.PEEK[1.1.1] BODY.PEEK[2.1])")
+    assert body_item(entry, "BODY[1]") == b"part one"
+    assert body_item(entry, "BODY[1.1]") == b""
+    assert body_item(entry, "BODY[1.1.1]") == b""
+    assert body_item(entry, "BODY[2.1]") == b"inner body"
+    entry = fetch_one(alice, 2, "(BODY.PEEK[1] BODY.PEEK[1.1])")
+    assert body_item(entry, "BODY[1]") == b"body\r\n"
+    assert body_item(entry, "BODY[1.1]") == b""
