@@ -227,20 +227,26 @@ pub(crate) fn parse(msg: &[u8]) -> Part {
 
 /// The part addressed by an IMAP section part number (empty = the message itself), as
 /// RFC 3501 6.4.5 and Dovecot number them: a number picks a child of a multipart, number 1
-/// of a non-multipart part is the part itself, and the numbers after a message/rfc822 part
-/// apply to the encapsulated message. So when the whole body of the message is
-/// message/rfc822, `1` is the encapsulated message and `1.1` its first part.
+/// of a message that is not multipart is its body, and the numbers after a message/rfc822
+/// part apply to the encapsulated message. So when the whole body of the message is
+/// message/rfc822, `1` is the encapsulated message and `1.1` its first part. A number
+/// below a part that is neither multipart nor message/rfc822 (`1.1` of a text part 1 of a
+/// multipart) names no part.
 pub(crate) fn find<'p>(root: &'p Part, path: &[u32]) -> Option<&'p Part> {
     let mut part = root;
+    // Whether `part` is a message (the root or an encapsulated one), whose part 1 is its body.
+    let mut is_message = true;
     for (i, &n) in path.iter().enumerate() {
         if i > 0 {
+            is_message = false;
             if let Kind::Message(inner) = &part.kind {
                 part = inner;
+                is_message = true;
             }
         }
         match &part.kind {
             Kind::Multipart(children) => part = children.get((n as usize).checked_sub(1)?)?,
-            _ if n == 1 => {}
+            _ if n == 1 && is_message => {}
             _ => return None,
         }
     }

@@ -24,12 +24,15 @@ impl Session {
             Ok(r) => r,
             Err(o) => return o,
         };
-        let mut patterns = Vec::new();
-        for raw in &cmd.patterns {
-            match self.mailbox_arg(raw) {
-                Ok(p) => patterns.push(fold_pattern(&pattern::combine(&reference, &p))),
-                Err(o) => return o,
-            }
+        // A pattern that is not a valid name matches no mailbox: not an error (RFC 3501 6.3.8).
+        let patterns: Vec<String> = cmd
+            .patterns
+            .iter()
+            .filter_map(|raw| self.mailbox_arg(raw).ok())
+            .map(|p| fold_pattern(&pattern::combine(&reference, &p)))
+            .collect();
+        if patterns.is_empty() {
+            return Outcome::done("LIST");
         }
         if !cmd.extended && patterns.iter().all(|p| p.is_empty()) {
             self.untagged("LIST (\\Noselect) \"/\" \"\"");
@@ -86,10 +89,12 @@ impl Session {
     }
 
     pub(super) fn lsub(&mut self, reference: &[u8], pattern_raw: &[u8]) -> Outcome {
-        let (reference, pat) = match (self.mailbox_arg(reference), self.mailbox_arg(pattern_raw)) {
-            (Ok(r), Ok(p)) => (r, p),
-            (Err(o), _) | (_, Err(o)) => return o,
+        let reference = match self.mailbox_arg(reference) {
+            Ok(r) => r,
+            Err(o) => return o,
         };
+        // A pattern that is not a valid name matches no mailbox: not an error.
+        let Ok(pat) = self.mailbox_arg(pattern_raw) else { return Outcome::done("LSUB") };
         let pat = fold_pattern(&pattern::combine(&reference, &pat));
         if pat.is_empty() {
             self.untagged("LSUB (\\Noselect) \"/\" \"\"");

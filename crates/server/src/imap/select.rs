@@ -82,7 +82,15 @@ impl Session {
         if self.rev2 {
             self.untagged(&format!("LIST () \"/\" {}", response::mailbox(&target.imap_name, true)));
         } else {
-            self.untagged(&format!("{} RECENT", recent.len()));
+            // A session that does not claim \Recent still reports how many messages are
+            // recent: those above the mark no session has claimed yet (RFC 3501 6.3.2).
+            let count = if claims {
+                recent.len()
+            } else {
+                let uids = opened.messages.uids();
+                uids.len() - uids.partition_point(|&u| u <= header.recent_mark)
+            };
+            self.untagged(&format!("{count} RECENT"));
             if let Some(i) = opened.messages.first_unseen() {
                 self.untagged(&format!("OK [UNSEEN {}] First unseen message", i + 1));
             }

