@@ -21,6 +21,11 @@ pub enum AuthError {
     /// The password is not acceptable (empty, or too long).
     #[error("invalid password: {0}")]
     InvalidPassword(String),
+    /// The database holding the directory (PostgreSQL, with `store_url`) is down or
+    /// unreachable: a temporary failure that passes by itself. Protocols answer it as one
+    /// (IMAP `NO [UNAVAILABLE]`, POP3 `-ERR [SYS/TEMP]`, LMTP 451) so clients retry.
+    #[error("user directory unavailable: {0} (the database is down or unreachable; retry later)")]
+    Unavailable(String),
     /// The directory database could not be read or written.
     #[error("user directory failure: {0} (check that the data directory is writable)")]
     Storage(String),

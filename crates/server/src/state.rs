@@ -3,7 +3,7 @@
 //! these methods, so the choice of backend by `store_url` is made in one place; the mail
 //! store's own opening (`Config::open_store`) shares the refusal below.
 
-use bushbuck_auth::{AuthError, Directory};
+use bushbuck_auth::Directory;
 
 use crate::config::Config;
 use crate::duplicates::DuplicateLog;
@@ -28,9 +28,12 @@ impl Config {
     }
 
     /// Opens the user directory (users, passwords, administrator marks, groups, quota limits).
+    /// Embedded in the data directory, or in the PostgreSQL database of `store_url`.
     pub fn open_directory(&self) -> bushbuck_auth::Result<Directory> {
-        self.embedded_state_only().map_err(AuthError::Storage)?;
-        Directory::open(&self.data)
+        match &self.store_url {
+            Some(url) => Directory::connect(url),
+            None => Directory::open(&self.data),
+        }
     }
 
     /// Opens the log of delivered Message-IDs and the Sieve duplicate and vacation memory.
@@ -49,6 +52,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bushbuck_auth::AuthError;
 
     #[test]
     fn embedded_state_opens_in_the_data_directory_and_a_store_url_is_refused_clearly() {
@@ -61,8 +65,6 @@ mod tests {
         assert!(dir.path().join("directory.sqlite3").exists() && dir.path().join("sieve/alice").exists());
 
         config.store_url = Some("postgres://bushbuck@127.0.0.1:5432/mail".into());
-        let refused = config.open_directory().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(refused.contains("store_url is set") && refused.contains("remove store_url"), "{refused}");
         assert!(config.open_duplicates().err().is_some_and(|e| e.contains("store_url")));
         assert!(config.open_scripts().err().is_some_and(|e| e.contains("store_url")));
         assert!(config.open_store().err().is_some_and(|e| e.contains("store_url is set")));
@@ -74,6 +76,22 @@ mod tests {
             .open_embedded_store()
             .err()
             .is_some_and(|e| e.contains("remove store_url and blob_url")));
+    }
+
+    #[test]
+    fn a_store_url_puts_the_directory_on_postgresql() {
+        let Some(url) = bushbuck_testsvc::postgres_url() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config { data: dir.path().to_path_buf(), ..Config::default() };
+        config.open_directory().unwrap().add_user("local", b"pw").unwrap();
+        config.store_url = Some(url);
+        config.open_directory().unwrap().add_user("shared", b"pw").unwrap();
+        let (shared, embedded) = (config.open_directory().unwrap(), Directory::open(dir.path()).unwrap());
+        assert_eq!(shared.list_users().unwrap(), vec!["shared".to_string()]);
+        assert_eq!(embedded.list_users().unwrap(), vec!["local".to_string()]);
+        config.store_url = Some("postgres://bushbuck@127.0.0.1:1/none".into());
+        let down = config.open_directory().err().expect("nothing listens on port 1");
+        assert!(matches!(down, AuthError::Unavailable(_)), "{down:?}");
     }
 
     #[test]
