@@ -198,6 +198,27 @@ impl Database {
         }
     }
 
+    /// Renames the tables and columns an SQLite database was created with before the names
+    /// got their prefix (`tables`: old, new; `columns`: table, old, new, in the renamed
+    /// table), so existing data directories keep their data. PostgreSQL has no such past.
+    pub fn rename_legacy(&self, tables: &[(&str, &str)], columns: &[(&str, &str, &str)]) -> Result<()> {
+        let Engine::Sqlite(_) = self.engine else { return Ok(()) };
+        for (old, new) in tables {
+            if self
+                .has_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", &[(*old).into()])?
+            {
+                self.execute_batch(&format!("ALTER TABLE {old} RENAME TO {new}"))?;
+            }
+        }
+        for (table, old, new) in columns {
+            let has = "SELECT 1 FROM pragma_table_info($1) WHERE name = $2";
+            if self.has_row(has, &[(*table).into(), (*old).into()])? {
+                self.execute_batch(&format!("ALTER TABLE {table} RENAME COLUMN {old} TO {new}"))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether `sql` returns at least one row.
     pub fn has_row(&self, sql: &str, params: &[Value]) -> Result<bool> {
         Ok(!self.query(sql, params)?.is_empty())
@@ -286,7 +307,7 @@ fn postgres_error(e: &postgres::Error) -> AuthError {
     if temporary {
         AuthError::Unavailable(format!("PostgreSQL: {text}"))
     } else {
-        AuthError::Storage(format!("PostgreSQL: {text}"))
+        AuthError::Storage(format!("PostgreSQL: {text} (check store_url and the database's permissions)"))
     }
 }
 

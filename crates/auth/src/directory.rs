@@ -62,9 +62,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS directory_users (
         name TEXT PRIMARY KEY
     )";
 
-/// Renames the tables of directories written before the prefix (embedded only), so an
-/// existing `directory.sqlite3` keeps its users.
-const SQLITE_RENAMES: [(&str, &str); 5] = [
+/// The tables of embedded directories written before the prefix, and their new names.
+const LEGACY_TABLES: [(&str, &str); 5] = [
     ("users", "directory_users"),
     ("quotas", "directory_quotas"),
     ("groups", "directory_groups"),
@@ -83,14 +82,7 @@ impl Directory {
     pub fn open(data_dir: &Path) -> Result<Directory> {
         let file = data_dir.join("directory.sqlite3");
         let db = Database::open_sqlite(&file)?;
-        for (old, new) in SQLITE_RENAMES {
-            if db.has_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", &[old.into()])? {
-                db.execute(&format!("ALTER TABLE {old} RENAME TO {new}"), &[])?;
-            }
-        }
-        if db.has_row("SELECT 1 FROM pragma_table_info('directory_quotas') WHERE name = 'user'", &[])? {
-            db.execute("ALTER TABLE directory_quotas RENAME COLUMN user TO name", &[])?;
-        }
+        db.rename_legacy(&LEGACY_TABLES, &[("directory_quotas", "user", "name")])?;
         db.execute_batch(SCHEMA)?;
         Directory::over(db)
     }

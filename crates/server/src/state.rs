@@ -37,9 +37,12 @@ impl Config {
     }
 
     /// Opens the log of delivered Message-IDs and the Sieve duplicate and vacation memory.
+    /// Embedded in the data directory, or in the PostgreSQL database of `store_url`.
     pub fn open_duplicates(&self) -> Result<DuplicateLog, String> {
-        self.embedded_state_only()?;
-        DuplicateLog::open(&self.data)
+        match &self.store_url {
+            Some(url) => DuplicateLog::connect(url),
+            None => DuplicateLog::open(&self.data),
+        }
     }
 
     /// Opens the users' Sieve scripts, with the configured limits.
@@ -65,7 +68,6 @@ mod tests {
         assert!(dir.path().join("directory.sqlite3").exists() && dir.path().join("sieve/alice").exists());
 
         config.store_url = Some("postgres://bushbuck@127.0.0.1:5432/mail".into());
-        assert!(config.open_duplicates().err().is_some_and(|e| e.contains("store_url")));
         assert!(config.open_scripts().err().is_some_and(|e| e.contains("store_url")));
         assert!(config.open_store().err().is_some_and(|e| e.contains("store_url is set")));
 
@@ -79,16 +81,19 @@ mod tests {
     }
 
     #[test]
-    fn a_store_url_puts_the_directory_on_postgresql() {
+    fn a_store_url_puts_the_directory_and_duplicate_log_on_postgresql() {
         let Some(url) = bushbuck_testsvc::postgres_url() else { return };
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config { data: dir.path().to_path_buf(), ..Config::default() };
         config.open_directory().unwrap().add_user("local", b"pw").unwrap();
         config.store_url = Some(url);
         config.open_directory().unwrap().add_user("shared", b"pw").unwrap();
+        config.open_duplicates().unwrap().record("shared", "INBOX", "<a@b>").unwrap();
         let (shared, embedded) = (config.open_directory().unwrap(), Directory::open(dir.path()).unwrap());
         assert_eq!(shared.list_users().unwrap(), vec!["shared".to_string()]);
         assert_eq!(embedded.list_users().unwrap(), vec!["local".to_string()]);
+        assert!(config.open_duplicates().unwrap().seen("shared", "INBOX", "<a@b>", 60).unwrap());
+        assert!(!DuplicateLog::open(dir.path()).unwrap().seen("shared", "INBOX", "<a@b>", 60).unwrap());
         config.store_url = Some("postgres://bushbuck@127.0.0.1:1/none".into());
         let down = config.open_directory().err().expect("nothing listens on port 1");
         assert!(matches!(down, AuthError::Unavailable(_)), "{down:?}");
