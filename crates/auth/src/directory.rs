@@ -1,10 +1,9 @@
-//! The user directory: a small SQLite database of users and password hashes.
+//! The user directory: users and password hashes, administrator marks, groups and quota
+//! limits, in a [`Database`] (SQLite in the data directory, or PostgreSQL shared by nodes).
 
 use std::path::Path;
-use std::sync::Mutex;
 
-use rusqlite::{params, Connection, OptionalExtension};
-
+use crate::database::{Database, Value};
 use crate::error::{AuthError, Result};
 use crate::names::validate_user_name;
 use crate::password;
@@ -26,61 +25,76 @@ pub struct QuotaLimits {
     pub messages: Option<u64>,
 }
 
-/// An optional limit as SQLite stores it (`NULL`: no limit).
-pub(crate) fn limit_as_sql(v: Option<u64>) -> Option<i64> {
-    v.map(|n| n.min(i64::MAX as u64) as i64)
+/// An optional limit as the database stores it (`NULL`: no limit).
+pub(crate) fn limit_value(v: Option<u64>) -> Value {
+    v.map(|n| n.min(i64::MAX as u64) as i64).into()
 }
 
-/// Limits as SQLite stores them (`NULL`: no limit).
-pub(crate) fn limits_from_sql(storage_kb: Option<i64>, messages: Option<i64>) -> QuotaLimits {
-    QuotaLimits { storage_kb: storage_kb.map(|v| v as u64), messages: messages.map(|v| v as u64) }
+/// Limits from their two columns (`NULL`: no limit).
+pub(crate) fn limits_from_row(storage_kb: &Value, messages: &Value) -> QuotaLimits {
+    let limit = |v: &Value| v.as_int().map(|n| n.max(0) as u64);
+    QuotaLimits { storage_kb: limit(storage_kb), messages: limit(messages) }
 }
 
-/// Users and their Argon2id password hashes, in `directory.sqlite3` of the data directory.
+/// The directory's tables, the same in both engines (prefixed so they cannot clash with the
+/// mailstore's tables in a shared PostgreSQL database).
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS directory_users (
+        name TEXT PRIMARY KEY,
+        password TEXT NOT NULL,
+        created BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS directory_quotas (
+        name TEXT PRIMARY KEY,
+        storage_kb BIGINT,
+        messages BIGINT
+    );
+    CREATE TABLE IF NOT EXISTS directory_groups (
+        name TEXT NOT NULL,
+        member TEXT NOT NULL,
+        PRIMARY KEY (name, member)
+    );
+    CREATE TABLE IF NOT EXISTS directory_quota_roots (
+        root TEXT PRIMARY KEY,
+        storage_kb BIGINT,
+        messages BIGINT
+    );
+    CREATE TABLE IF NOT EXISTS directory_admins (
+        name TEXT PRIMARY KEY
+    )";
+
+/// The tables of embedded directories written before the prefix, and their new names.
+const LEGACY_TABLES: [(&str, &str); 5] = [
+    ("users", "directory_users"),
+    ("quotas", "directory_quotas"),
+    ("groups", "directory_groups"),
+    ("quota_roots", "directory_quota_roots"),
+    ("admins", "directory_admins"),
+];
+
+/// Users and their Argon2id password hashes, administrator marks, groups and quota limits.
 pub struct Directory {
-    conn: Mutex<Connection>,
+    pub(crate) db: Database,
     verified: VerifiedPasswords,
 }
 
 impl Directory {
-    /// Opens (creating if needed) the directory in `data_dir`.
+    /// Opens (creating if needed) the embedded directory, `directory.sqlite3` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Directory> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| AuthError::Storage(format!("cannot create {}: {e}", data_dir.display())))?;
-        let conn = Connection::open(data_dir.join("directory.sqlite3"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS users (
-                name TEXT PRIMARY KEY,
-                password TEXT NOT NULL,
-                created INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS quotas (
-                user TEXT PRIMARY KEY,
-                storage_kb INTEGER,
-                messages INTEGER
-            );
-            CREATE TABLE IF NOT EXISTS groups (
-                name TEXT NOT NULL,
-                member TEXT NOT NULL,
-                PRIMARY KEY (name, member)
-            );
-            CREATE TABLE IF NOT EXISTS quota_roots (
-                root TEXT PRIMARY KEY,
-                storage_kb INTEGER,
-                messages INTEGER
-            );
-            CREATE TABLE IF NOT EXISTS admins (
-                name TEXT PRIMARY KEY
-            );",
-        )?;
-        Ok(Directory { conn: Mutex::new(conn), verified: VerifiedPasswords::new() })
+        let file = data_dir.join("directory.sqlite3");
+        let db = Database::open_sqlite(&file)?;
+        db.rename_legacy(&LEGACY_TABLES, &[("directory_quotas", "user", "name")])?;
+        db.execute_batch(SCHEMA)?;
+        Directory::over(db)
     }
 
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Connects to the directory in the PostgreSQL database at `url`, creating its tables on
+    /// first use.
+    pub fn connect(url: &str) -> Result<Directory> {
+        Directory::over(Database::connect_postgres(url, "directory", SCHEMA)?)
+    }
+
+    fn over(db: Database) -> Result<Directory> {
+        Ok(Directory { db, verified: VerifiedPasswords::new() })
     }
 
     /// Adds a user with a password. Fails if the name is invalid or taken.
@@ -91,9 +105,10 @@ impl Directory {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let inserted = self.conn().execute(
-            "INSERT OR IGNORE INTO users (name, password, created) VALUES (?1, ?2, ?3)",
-            params![name, hash, now],
+        let inserted = self.db.execute(
+            "INSERT INTO directory_users (name, password, created) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO NOTHING",
+            &[name.into(), hash.into(), now.into()],
         )?;
         if inserted == 0 {
             return Err(AuthError::UserExists(name.to_string()));
@@ -104,8 +119,10 @@ impl Directory {
     /// Replaces a user's password.
     pub fn set_password(&self, name: &str, password: &[u8]) -> Result<()> {
         let hash = password::hash(password)?;
-        let changed =
-            self.conn().execute("UPDATE users SET password = ?2 WHERE name = ?1", params![name, hash])?;
+        let changed = self.db.execute(
+            "UPDATE directory_users SET password = $1 WHERE name = $2",
+            &[hash.into(), name.into()],
+        )?;
         if changed == 0 {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
@@ -114,14 +131,15 @@ impl Directory {
 
     /// Removes a user from the directory and their groups (their mail is removed by the store).
     pub fn delete_user(&self, name: &str) -> Result<()> {
-        self.conn().execute("DELETE FROM quotas WHERE user = ?1", params![name])?;
-        self.conn().execute("DELETE FROM groups WHERE member = ?1", params![name])?;
-        self.conn().execute("DELETE FROM admins WHERE name = ?1", params![name])?;
-        self.conn().execute(
-            "DELETE FROM quota_roots WHERE substr(root, 1, length(?1)) = ?1",
-            params![format!("user/{name}/")],
+        for table in ["directory_quotas", "directory_admins"] {
+            self.db.execute(&format!("DELETE FROM {table} WHERE name = $1"), &[name.into()])?;
+        }
+        self.db.execute("DELETE FROM directory_groups WHERE member = $1", &[name.into()])?;
+        self.db.execute(
+            "DELETE FROM directory_quota_roots WHERE substr(root, 1, length($1)) = $1",
+            &[format!("user/{name}/").into()],
         )?;
-        let changed = self.conn().execute("DELETE FROM users WHERE name = ?1", params![name])?;
+        let changed = self.db.execute("DELETE FROM directory_users WHERE name = $1", &[name.into()])?;
         if changed == 0 {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
@@ -133,31 +151,25 @@ impl Directory {
         if !self.exists(name)? {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
-        self.conn().execute(
-            "INSERT OR REPLACE INTO quotas (user, storage_kb, messages) VALUES (?1, ?2, ?3)",
-            params![name, limit_as_sql(limits.storage_kb), limit_as_sql(limits.messages)],
+        self.db.execute(
+            "INSERT INTO directory_quotas (name, storage_kb, messages) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET storage_kb = excluded.storage_kb, messages = excluded.messages",
+            &[name.into(), limit_value(limits.storage_kb), limit_value(limits.messages)],
         )?;
         Ok(())
     }
 
     /// A user's explicit quota limits, or `None` when none were set (defaults apply).
     pub fn quota(&self, name: &str) -> Result<Option<QuotaLimits>> {
-        let row: Option<(Option<i64>, Option<i64>)> = self
-            .conn()
-            .prepare_cached("SELECT storage_kb, messages FROM quotas WHERE user = ?1")?
-            .query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        Ok(row.map(|(s, m)| limits_from_sql(s, m)))
+        let rows = self
+            .db
+            .query("SELECT storage_kb, messages FROM directory_quotas WHERE name = $1", &[name.into()])?;
+        Ok(rows.first().map(|row| limits_from_row(&row[0], &row[1])))
     }
 
     /// True when the user exists.
     pub fn exists(&self, name: &str) -> Result<bool> {
-        self.has_row("SELECT 1 FROM users WHERE name = ?1", name)
-    }
-
-    /// Whether `query`, which selects by one name, finds a row for `name`.
-    fn has_row(&self, query: &str, name: &str) -> Result<bool> {
-        Ok(self.conn().prepare_cached(query)?.query_row(params![name], |_| Ok(())).optional()?.is_some())
+        self.db.has_row("SELECT 1 FROM directory_users WHERE name = $1", &[name.into()])
     }
 
     /// Makes a user an administrator (as if listed in the configuration's `admins`), or
@@ -166,33 +178,33 @@ impl Directory {
         if !self.exists(name)? {
             return Err(AuthError::NoSuchUser(name.to_string()));
         }
-        if admin {
-            self.conn().execute("INSERT OR IGNORE INTO admins (name) VALUES (?1)", params![name])?;
+        let sql = if admin {
+            "INSERT INTO directory_admins (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
         } else {
-            self.conn().execute("DELETE FROM admins WHERE name = ?1", params![name])?;
-        }
+            "DELETE FROM directory_admins WHERE name = $1"
+        };
+        self.db.execute(sql, &[name.into()])?;
         Ok(())
     }
 
     /// Whether the directory marks the user as an administrator ([`Directory::set_admin`]).
     pub fn is_admin(&self, name: &str) -> Result<bool> {
-        self.has_row("SELECT 1 FROM admins WHERE name = ?1", name)
+        self.db.has_row("SELECT 1 FROM directory_admins WHERE name = $1", &[name.into()])
     }
 
     /// The users the directory marks as administrators, sorted.
     pub fn list_admins(&self) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name FROM admins ORDER BY name")?;
-        let names = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
-        Ok(names)
+        self.names("SELECT name FROM directory_admins ORDER BY name", &[])
     }
 
     /// Every user name, sorted.
     pub fn list_users(&self) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name FROM users ORDER BY name")?;
-        let names = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
-        Ok(names)
+        self.names("SELECT name FROM directory_users ORDER BY name", &[])
+    }
+
+    /// The single text column of every row `sql` returns.
+    fn names(&self, sql: &str, params: &[Value]) -> Result<Vec<String>> {
+        self.db.query(sql, params)?.into_iter().map(|row| first(row).into_text()).collect()
     }
 
     /// Adds users to a group (named in ACLs as `group:NAME`), creating it. Every member must
@@ -204,11 +216,10 @@ impl Directory {
                 return Err(AuthError::NoSuchUser(member.clone()));
             }
         }
-        let conn = self.conn();
         for member in members {
-            conn.execute(
-                "INSERT OR IGNORE INTO groups (name, member) VALUES (?1, ?2)",
-                params![group, member],
+            self.db.execute(
+                "INSERT INTO directory_groups (name, member) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[group.into(), member.as_str().into()],
             )?;
         }
         Ok(())
@@ -217,29 +228,28 @@ impl Directory {
     /// Removes members from a group, or the whole group when `members` is empty. Fails when
     /// the group does not exist.
     pub fn remove_group_members(&self, group: &str, members: &[String]) -> Result<()> {
-        let conn = self.conn();
-        let exists =
-            conn.query_row("SELECT 1 FROM groups WHERE name = ?1", params![group], |_| Ok(())).optional()?;
-        if exists.is_none() {
+        if !self.db.has_row("SELECT 1 FROM directory_groups WHERE name = $1", &[group.into()])? {
             return Err(AuthError::NoSuchGroup(group.to_string()));
         }
         if members.is_empty() {
-            conn.execute("DELETE FROM groups WHERE name = ?1", params![group])?;
+            self.db.execute("DELETE FROM directory_groups WHERE name = $1", &[group.into()])?;
         }
         for member in members {
-            conn.execute("DELETE FROM groups WHERE name = ?1 AND member = ?2", params![group, member])?;
+            self.db.execute(
+                "DELETE FROM directory_groups WHERE name = $1 AND member = $2",
+                &[group.into(), member.as_str().into()],
+            )?;
         }
         Ok(())
     }
 
     /// Every group with its members, sorted.
     pub fn list_groups(&self) -> Result<Vec<(String, Vec<String>)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name, member FROM groups ORDER BY name, member")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = self.db.query("SELECT name, member FROM directory_groups ORDER BY name, member", &[])?;
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
         for row in rows {
-            let (name, member) = row?;
+            let [name, member]: [Value; 2] = row.try_into().map_err(|_| columns(2))?;
+            let (name, member) = (name.into_text()?, member.into_text()?);
             match out.last_mut() {
                 Some((last, members)) if *last == name => members.push(member),
                 _ => out.push((name, vec![member])),
@@ -250,10 +260,7 @@ impl Directory {
 
     /// The groups a user belongs to, sorted.
     pub fn groups_of(&self, user: &str) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT name FROM groups WHERE member = ?1 ORDER BY name")?;
-        let names = stmt.query_map(params![user], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        Ok(names)
+        self.names("SELECT name FROM directory_groups WHERE member = $1 ORDER BY name", &[user.into()])
     }
 
     /// Checks a password. Returns the canonical user name when it matches. User names are
@@ -289,101 +296,158 @@ impl Directory {
 
     /// A user's stored password hash.
     fn stored_hash(&self, name: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT password FROM users WHERE name = ?1")?
-            .query_row(params![name], |row| row.get(0))
-            .optional()?)
+        let rows = self.db.query("SELECT password FROM directory_users WHERE name = $1", &[name.into()])?;
+        rows.into_iter().next().map(|row| first(row).into_text()).transpose()
     }
 }
 
+/// The first column of a row.
+pub(crate) fn first(row: Vec<Value>) -> Value {
+    row.into_iter().next().unwrap_or(Value::Null)
+}
+
+/// The error of a row with fewer columns than the query selects (a schema mismatch).
+pub(crate) fn columns(n: usize) -> AuthError {
+    AuthError::Storage(format!("expected {n} columns from the directory database"))
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// One opener per backend (SQLite in `dir`, and PostgreSQL when installed: a fresh
+    /// database); each call opens the same directory again, as another process would.
+    pub(crate) fn backends(dir: &Path) -> Vec<Box<dyn Fn() -> Directory>> {
+        let data = dir.to_path_buf();
+        let mut out: Vec<Box<dyn Fn() -> Directory>> =
+            vec![Box::new(move || Directory::open(&data).unwrap())];
+        if let Some(url) = bushbuck_testsvc::postgres_url() {
+            out.push(Box::new(move || Directory::connect(&url).unwrap()));
+        }
+        out
+    }
 
     #[test]
     fn recent_verifications_skip_hashing_until_the_password_changes() {
         let dir = tempfile::tempdir().unwrap();
-        let d = Directory::open(dir.path()).unwrap();
-        d.add_user("alice", b"pw1").unwrap();
-        assert_eq!(d.verify_recent("alice", b"pw1").unwrap(), None, "not verified yet");
-        assert_eq!(d.verify("alice", b"pw1").unwrap().as_deref(), Some("alice"));
-        assert_eq!(d.verify_recent("ALICE", b"pw1").unwrap().as_deref(), Some("alice"));
-        assert_eq!(d.verify_recent("alice", b"pw2").unwrap(), None);
-        // Another process (the CLI) changing the password: the stored hash differs.
-        Directory::open(dir.path()).unwrap().set_password("alice", b"pw2").unwrap();
-        assert_eq!(d.verify_recent("alice", b"pw1").unwrap(), None);
-        assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
+        for open in backends(dir.path()) {
+            let d = open();
+            d.add_user("alice", b"pw1").unwrap();
+            assert_eq!(d.verify_recent("alice", b"pw1").unwrap(), None, "not verified yet");
+            assert_eq!(d.verify("alice", b"pw1").unwrap().as_deref(), Some("alice"));
+            assert_eq!(d.verify_recent("ALICE", b"pw1").unwrap().as_deref(), Some("alice"));
+            assert_eq!(d.verify_recent("alice", b"pw2").unwrap(), None);
+            // Another process (the CLI) changing the password: the stored hash differs.
+            open().set_password("alice", b"pw2").unwrap();
+            assert_eq!(d.verify_recent("alice", b"pw1").unwrap(), None);
+            assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
+        }
     }
 
     #[test]
     fn admin_marks_are_set_cleared_and_go_with_the_user() {
         let dir = tempfile::tempdir().unwrap();
-        let d = Directory::open(dir.path()).unwrap();
-        d.add_user("postmaster", b"pw").unwrap();
-        assert!(!d.is_admin("postmaster").unwrap());
-        d.set_admin("postmaster", true).unwrap();
-        d.set_admin("postmaster", true).unwrap();
-        assert!(d.is_admin("postmaster").unwrap());
-        assert_eq!(d.list_admins().unwrap(), vec!["postmaster".to_string()]);
-        d.set_admin("postmaster", false).unwrap();
-        assert!(!d.is_admin("postmaster").unwrap());
-        assert!(matches!(d.set_admin("nobody", true), Err(AuthError::NoSuchUser(_))));
-        d.set_admin("postmaster", true).unwrap();
-        d.delete_user("postmaster").unwrap();
-        d.add_user("postmaster", b"pw").unwrap();
-        assert!(!d.is_admin("postmaster").unwrap(), "a re-created user is no admin");
+        for open in backends(dir.path()) {
+            let d = open();
+            d.add_user("postmaster", b"pw").unwrap();
+            assert!(!d.is_admin("postmaster").unwrap());
+            d.set_admin("postmaster", true).unwrap();
+            d.set_admin("postmaster", true).unwrap();
+            assert!(d.is_admin("postmaster").unwrap());
+            assert_eq!(d.list_admins().unwrap(), vec!["postmaster".to_string()]);
+            d.set_admin("postmaster", false).unwrap();
+            assert!(!d.is_admin("postmaster").unwrap());
+            assert!(matches!(d.set_admin("nobody", true), Err(AuthError::NoSuchUser(_))));
+            d.set_admin("postmaster", true).unwrap();
+            d.delete_user("postmaster").unwrap();
+            d.add_user("postmaster", b"pw").unwrap();
+            assert!(!d.is_admin("postmaster").unwrap(), "a re-created user is no admin");
+        }
     }
 
     #[test]
     fn add_verify_passwd_delete() {
         let dir = tempfile::tempdir().unwrap();
-        let d = Directory::open(dir.path()).unwrap();
-        d.add_user("alice", b"pw1").unwrap();
-        assert!(matches!(d.add_user("alice", b"x"), Err(AuthError::UserExists(_))));
-        assert_eq!(d.verify("ALICE", b"pw1").unwrap().as_deref(), Some("alice"));
-        assert_eq!(d.verify("alice", b"nope").unwrap(), None);
-        assert_eq!(d.verify("nobody", b"pw1").unwrap(), None);
-        d.set_password("alice", b"pw2").unwrap();
-        assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
-        assert!(d.verify("alice", b"pw2").unwrap().is_some());
-        assert_eq!(d.list_users().unwrap(), vec!["alice".to_string()]);
-        assert_eq!(d.quota("alice").unwrap(), None);
-        let limits = QuotaLimits { storage_kb: Some(100), messages: None };
-        d.set_quota("alice", limits).unwrap();
-        assert_eq!(d.quota("alice").unwrap(), Some(limits));
-        assert!(d.set_quota("nobody", limits).is_err());
-        d.delete_user("alice").unwrap();
-        assert!(!d.exists("alice").unwrap());
-        assert!(matches!(d.delete_user("alice"), Err(AuthError::NoSuchUser(_))));
+        for open in backends(dir.path()) {
+            let d = open();
+            d.add_user("alice", b"pw1").unwrap();
+            assert!(matches!(d.add_user("alice", b"x"), Err(AuthError::UserExists(_))));
+            assert_eq!(d.verify("ALICE", b"pw1").unwrap().as_deref(), Some("alice"));
+            assert_eq!(d.verify("alice", b"nope").unwrap(), None);
+            assert_eq!(d.verify("nobody", b"pw1").unwrap(), None);
+            d.set_password("alice", b"pw2").unwrap();
+            assert_eq!(d.verify("alice", b"pw1").unwrap(), None);
+            assert!(d.verify("alice", b"pw2").unwrap().is_some());
+            assert_eq!(d.list_users().unwrap(), vec!["alice".to_string()]);
+            assert_eq!(d.quota("alice").unwrap(), None);
+            let limits = QuotaLimits { storage_kb: Some(100), messages: None };
+            d.set_quota("alice", limits).unwrap();
+            assert_eq!(d.quota("alice").unwrap(), Some(limits));
+            assert!(d.set_quota("nobody", limits).is_err());
+            d.delete_user("alice").unwrap();
+            assert!(!d.exists("alice").unwrap());
+            assert!(matches!(d.delete_user("alice"), Err(AuthError::NoSuchUser(_))));
+        }
     }
 
     #[test]
     fn groups() {
         let dir = tempfile::tempdir().unwrap();
+        for open in backends(dir.path()) {
+            let d = open();
+            d.add_user("alice", b"pw").unwrap();
+            d.add_user("bob", b"pw").unwrap();
+            let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            d.add_group_members("helpdesk", &names(&["bob", "alice"])).unwrap();
+            assert!(matches!(
+                d.add_group_members("helpdesk", &names(&["nobody"])),
+                Err(AuthError::NoSuchUser(_))
+            ));
+            assert_eq!(d.list_groups().unwrap(), vec![("helpdesk".to_string(), names(&["alice", "bob"]))]);
+            assert_eq!(d.groups_of("bob").unwrap(), names(&["helpdesk"]));
+            d.remove_group_members("helpdesk", &names(&["bob"])).unwrap();
+            assert!(d.groups_of("bob").unwrap().is_empty());
+            d.remove_group_members("helpdesk", &[]).unwrap();
+            assert!(d.list_groups().unwrap().is_empty());
+            assert!(matches!(d.remove_group_members("helpdesk", &[]), Err(AuthError::NoSuchGroup(_))));
+        }
+    }
+
+    #[test]
+    fn an_embedded_directory_of_the_unprefixed_layout_keeps_its_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = rusqlite::Connection::open(dir.path().join("directory.sqlite3")).unwrap();
+        old.execute_batch(
+            "CREATE TABLE users (name TEXT PRIMARY KEY, password TEXT NOT NULL, created INTEGER NOT NULL);
+             CREATE TABLE quotas (user TEXT PRIMARY KEY, storage_kb INTEGER, messages INTEGER);
+             CREATE TABLE admins (name TEXT PRIMARY KEY);",
+        )
+        .unwrap();
+        let hash = password::hash(b"pw").unwrap();
+        old.execute("INSERT INTO users VALUES ('alice', ?1, 0)", [hash]).unwrap();
+        old.execute_batch(
+            "INSERT INTO quotas VALUES ('alice', 10, NULL); INSERT INTO admins VALUES ('alice')",
+        )
+        .unwrap();
+        drop(old);
         let d = Directory::open(dir.path()).unwrap();
-        d.add_user("alice", b"pw").unwrap();
-        d.add_user("bob", b"pw").unwrap();
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        d.add_group_members("helpdesk", &names(&["bob", "alice"])).unwrap();
-        assert!(matches!(
-            d.add_group_members("helpdesk", &names(&["nobody"])),
-            Err(AuthError::NoSuchUser(_))
-        ));
-        assert_eq!(d.list_groups().unwrap(), vec![("helpdesk".to_string(), names(&["alice", "bob"]))]);
-        assert_eq!(d.groups_of("bob").unwrap(), names(&["helpdesk"]));
-        d.remove_group_members("helpdesk", &names(&["bob"])).unwrap();
-        assert!(d.groups_of("bob").unwrap().is_empty());
-        d.remove_group_members("helpdesk", &[]).unwrap();
-        assert!(d.list_groups().unwrap().is_empty());
-        assert!(matches!(d.remove_group_members("helpdesk", &[]), Err(AuthError::NoSuchGroup(_))));
+        assert_eq!(d.verify("alice", b"pw").unwrap().as_deref(), Some("alice"));
+        assert_eq!(d.quota("alice").unwrap(), Some(QuotaLimits { storage_kb: Some(10), messages: None }));
+        assert!(d.is_admin("alice").unwrap());
+        d.add_group_members("team", &["alice".to_string()]).unwrap();
+        assert!(
+            Directory::open(dir.path()).unwrap().exists("alice").unwrap(),
+            "opens again after the rename"
+        );
     }
 
     #[test]
     fn survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        Directory::open(dir.path()).unwrap().add_user("bob", b"pw").unwrap();
-        let d = Directory::open(dir.path()).unwrap();
-        assert!(d.verify("bob", b"pw").unwrap().is_some());
+        for open in backends(dir.path()) {
+            open().add_user("bob", b"pw").unwrap();
+            let d = open();
+            assert!(d.verify("bob", b"pw").unwrap().is_some());
+        }
     }
 }

@@ -21,14 +21,19 @@ pub enum AuthError {
     /// The password is not acceptable (empty, or too long).
     #[error("invalid password: {0}")]
     InvalidPassword(String),
-    /// The directory database could not be read or written.
-    #[error("user directory failure: {0} (check that the data directory is writable)")]
+    /// The database holding the directory (PostgreSQL, with `store_url`) is down or
+    /// unreachable: a temporary failure that passes by itself. Protocols answer it as one
+    /// (IMAP `NO [UNAVAILABLE]`, POP3 `-ERR [SYS/TEMP]`, LMTP 451) so clients retry.
+    #[error("database unavailable: {0} (it is down or unreachable; retry later)")]
+    Unavailable(String),
+    /// The database could not be read or written; the text says where and what to check.
+    #[error("database failure: {0}")]
     Storage(String),
 }
 
 impl From<rusqlite::Error> for AuthError {
     fn from(e: rusqlite::Error) -> Self {
-        AuthError::Storage(e.to_string())
+        AuthError::Storage(format!("SQLite: {e} (check that the data directory is writable)"))
     }
 }
 

@@ -1,8 +1,11 @@
 //! Users, password hashes and SASL mechanisms for Bushbuck.
 //!
-//! [`Directory`] keeps the users and their Argon2id password hashes in the data directory;
-//! [`sasl`] decodes the client side of the SASL mechanisms the protocols offer.
+//! [`Directory`] keeps the users and their Argon2id password hashes in the data directory
+//! (SQLite) or in a PostgreSQL database shared by several nodes, through [`database`], which
+//! the server's duplicate log and shared Sieve scripts use too; [`sasl`] decodes the client
+//! side of the SASL mechanisms the protocols offer.
 
+pub mod database;
 mod directory;
 mod error;
 mod names;

@@ -103,6 +103,7 @@ pub(crate) fn auth_error(e: AuthError) -> CliError {
         | AuthError::InvalidGroupName(_)
         | AuthError::InvalidPassword(_)
         | AuthError::UserExists(_) => CliError::Config(e.to_string()),
+        AuthError::Unavailable(_) => CliError::TempFail(e.to_string()),
         AuthError::Storage(_) => CliError::Failed(e.to_string()),
     }
 }

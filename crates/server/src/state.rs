@@ -1,19 +1,19 @@
 //! Opening the state beside the mailstore (the user directory, the duplicate log, the Sieve
 //! scripts) where the configuration puts it. Everything that opens one of them goes through
-//! these methods, so the choice of backend by `store_url` is made in one place; the mail
-//! store's own opening (`Config::open_store`) shares the refusal below.
+//! these methods, so the choice of backend by `store_url` is made in one place: the data
+//! directory by default, the PostgreSQL database of `store_url` when set. The mail store's own
+//! opening (`Config::open_store`) still refuses `store_url` and `blob_url` (below).
 
-use bushbuck_auth::{AuthError, Directory};
+use bushbuck_auth::Directory;
 
 use crate::config::Config;
 use crate::duplicates::DuplicateLog;
 use crate::sieve::scripts::ScriptStore;
 
 impl Config {
-    /// Refuses `store_url` and `blob_url`: this build has only the embedded store (the index,
-    /// the message files, the directory, the duplicate log and the Sieve scripts in the data
-    /// directory), and a node that silently ran embedded beside others would disagree with
-    /// them about users and mail.
+    /// Refuses `store_url` and `blob_url` for the mail store: this build has only the embedded
+    /// mail store (the index and the message files in the data directory), and a node that
+    /// silently ran it beside others would disagree with them about mail.
     pub(crate) fn embedded_state_only(&self) -> Result<(), String> {
         let (key, url) = match (&self.store_url, &self.blob_url) {
             (Some(url), _) => ("store_url", url),
@@ -21,34 +21,44 @@ impl Config {
             (None, None) => return Ok(()),
         };
         Err(format!(
-            "{key} is set ({url}), but this build keeps the mail store, the user directory, \
-             duplicate log and Sieve scripts only in the data directory; remove store_url and \
-             blob_url to run embedded"
+            "{key} is set ({url}), but this build keeps the mail store only in the data \
+             directory; remove store_url and blob_url to run embedded"
         ))
     }
 
     /// Opens the user directory (users, passwords, administrator marks, groups, quota limits).
+    /// Embedded in the data directory, or in the PostgreSQL database of `store_url`.
     pub fn open_directory(&self) -> bushbuck_auth::Result<Directory> {
-        self.embedded_state_only().map_err(AuthError::Storage)?;
-        Directory::open(&self.data)
+        match &self.store_url {
+            Some(url) => Directory::connect(url),
+            None => Directory::open(&self.data),
+        }
     }
 
     /// Opens the log of delivered Message-IDs and the Sieve duplicate and vacation memory.
+    /// Embedded in the data directory, or in the PostgreSQL database of `store_url`.
     pub fn open_duplicates(&self) -> Result<DuplicateLog, String> {
-        self.embedded_state_only()?;
-        DuplicateLog::open(&self.data)
+        match &self.store_url {
+            Some(url) => DuplicateLog::connect(url),
+            None => DuplicateLog::open(&self.data),
+        }
     }
 
-    /// Opens the users' Sieve scripts, with the configured limits.
+    /// Opens the users' Sieve scripts, with the configured limits: files in the data
+    /// directory, or tables in the PostgreSQL database of `store_url`.
     pub fn open_scripts(&self) -> Result<ScriptStore, String> {
-        self.embedded_state_only()?;
-        Ok(ScriptStore::new(&self.data, self.sieve_max_scripts, self.sieve_max_script_size))
+        let (max_scripts, max_size) = (self.sieve_max_scripts, self.sieve_max_script_size);
+        match &self.store_url {
+            Some(url) => ScriptStore::connect(url, max_scripts, max_size),
+            None => Ok(ScriptStore::new(&self.data, max_scripts, max_size)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bushbuck_auth::AuthError;
 
     #[test]
     fn embedded_state_opens_in_the_data_directory_and_a_store_url_is_refused_clearly() {
@@ -61,10 +71,6 @@ mod tests {
         assert!(dir.path().join("directory.sqlite3").exists() && dir.path().join("sieve/alice").exists());
 
         config.store_url = Some("postgres://bushbuck@127.0.0.1:5432/mail".into());
-        let refused = config.open_directory().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(refused.contains("store_url is set") && refused.contains("remove store_url"), "{refused}");
-        assert!(config.open_duplicates().err().is_some_and(|e| e.contains("store_url")));
-        assert!(config.open_scripts().err().is_some_and(|e| e.contains("store_url")));
         assert!(config.open_store().err().is_some_and(|e| e.contains("store_url is set")));
 
         config.store_url = None;
@@ -74,6 +80,28 @@ mod tests {
             .open_embedded_store()
             .err()
             .is_some_and(|e| e.contains("remove store_url and blob_url")));
+    }
+
+    #[test]
+    fn a_store_url_puts_the_directory_duplicate_log_and_scripts_on_postgresql() {
+        let Some(url) = bushbuck_testsvc::postgres_url() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config { data: dir.path().to_path_buf(), ..Config::default() };
+        config.open_directory().unwrap().add_user("local", b"pw").unwrap();
+        config.store_url = Some(url);
+        config.open_directory().unwrap().add_user("shared", b"pw").unwrap();
+        config.open_duplicates().unwrap().record("shared", "INBOX", "<a@b>").unwrap();
+        config.open_scripts().unwrap().put("shared", "s", b"keep;").unwrap();
+        let (shared, embedded) = (config.open_directory().unwrap(), Directory::open(dir.path()).unwrap());
+        assert_eq!(shared.list_users().unwrap(), vec!["shared".to_string()]);
+        assert_eq!(embedded.list_users().unwrap(), vec!["local".to_string()]);
+        assert!(config.open_duplicates().unwrap().seen("shared", "INBOX", "<a@b>", 60).unwrap());
+        assert!(!DuplicateLog::open(dir.path()).unwrap().seen("shared", "INBOX", "<a@b>", 60).unwrap());
+        assert_eq!(config.open_scripts().unwrap().get("shared", "s").unwrap(), b"keep;");
+        assert!(!dir.path().join("sieve").exists(), "no script files beside a shared database");
+        config.store_url = Some("postgres://bushbuck@127.0.0.1:1/none".into());
+        let down = config.open_directory().err().expect("nothing listens on port 1");
+        assert!(matches!(down, AuthError::Unavailable(_)), "{down:?}");
     }
 
     #[test]

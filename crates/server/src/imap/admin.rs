@@ -97,6 +97,7 @@ fn refusal(e: AccountError) -> Outcome {
         AccountError::Directory(NoSuchUser(_) | NoSuchGroup(_)) => "NONEXISTENT",
         AccountError::Directory(InvalidName(_) | InvalidGroupName(_) | InvalidPassword(_)) => "CANNOT",
         AccountError::Store { .. } => "CANNOT",
+        AccountError::Directory(Unavailable(_)) => "UNAVAILABLE",
         AccountError::Directory(Storage(_)) | AccountError::ScriptsLeft { .. } => {
             tracing::error!(error = %e, "XADMIN failed");
             "SERVERBUG"

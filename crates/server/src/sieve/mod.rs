@@ -3,5 +3,7 @@
 
 pub mod filter;
 mod redirect_mark;
+mod script_files;
+mod script_table;
 pub mod scripts;
 mod smtp;

@@ -1,8 +1,11 @@
-//! Users' Sieve scripts on disk: `sieve/<user>/<name>.sieve` in the data directory, with the
-//! active script's name in `sieve/<user>/active`. Scripts are checked before they are stored.
+//! Users' Sieve scripts and which one is active: checked before they are stored, counted
+//! against the limits, kept by a [`ScriptStorage`] (files in the data directory, or tables of
+//! the shared PostgreSQL database with `store_url`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::script_files::ScriptFiles;
+use super::script_table::ScriptTable;
 use bushbuck_sieve::{check_includes, parse_script, Limits, Location, Script, ScriptLoader};
 
 /// Why a script operation failed; the text is meant for the user.
@@ -41,13 +44,29 @@ impl std::fmt::Display for ScriptError {
     }
 }
 
-fn io(e: std::io::Error) -> ScriptError {
-    ScriptError::Io(e.to_string())
+/// Where scripts are kept; [`ScriptStore`] does the checking and counting on top.
+pub(crate) trait ScriptStorage: Send + Sync {
+    /// The names of the user's scripts, in any order.
+    fn names(&self, user: &str) -> Result<Vec<String>, ScriptError>;
+    /// A script's source, `None` when there is no such script.
+    fn read(&self, user: &str, name: &str) -> Result<Option<Vec<u8>>, ScriptError>;
+    /// Stores a script (replacing one of the same name); durable when it returns.
+    fn write(&self, user: &str, name: &str, source: &[u8]) -> Result<(), ScriptError>;
+    /// Removes an existing script.
+    fn remove(&self, user: &str, name: &str) -> Result<(), ScriptError>;
+    /// Renames an existing script to a free name.
+    fn rename(&self, user: &str, from: &str, to: &str) -> Result<(), ScriptError>;
+    /// The active script's name, if any.
+    fn active(&self, user: &str) -> Result<Option<String>, ScriptError>;
+    /// Marks `name` active, or none.
+    fn set_active(&self, user: &str, name: Option<&str>) -> Result<(), ScriptError>;
+    /// Removes all of a user's scripts and the active mark.
+    fn remove_user(&self, user: &str) -> Result<(), ScriptError>;
 }
 
 /// The scripts of every user.
 pub struct ScriptStore {
-    root: PathBuf,
+    storage: Box<dyn ScriptStorage>,
     /// Most scripts per user.
     pub max_scripts: usize,
     /// Largest script, in octets.
@@ -75,17 +94,15 @@ pub fn validate_name(name: &str) -> Result<(), ScriptError> {
 }
 
 impl ScriptStore {
-    /// Scripts under `data/sieve`.
+    /// Scripts as files under `data/sieve`.
     pub fn new(data: &Path, max_scripts: usize, max_size: usize) -> ScriptStore {
-        ScriptStore { root: data.join("sieve"), max_scripts, max_size }
+        let storage = Box::new(ScriptFiles::new(data.join("sieve")));
+        ScriptStore { storage, max_scripts, max_size }
     }
 
-    fn dir(&self, user: &str) -> PathBuf {
-        self.root.join(user)
-    }
-
-    fn path(&self, user: &str, name: &str) -> PathBuf {
-        self.dir(user).join(format!("{name}.sieve"))
+    /// Scripts in the PostgreSQL database at `url`, shared by every node using it.
+    pub fn connect(url: &str, max_scripts: usize, max_size: usize) -> Result<ScriptStore, String> {
+        Ok(ScriptStore { storage: Box::new(ScriptTable::connect(url)?), max_scripts, max_size })
     }
 
     /// Parses and validates a script as PUTSCRIPT and CHECKSCRIPT do.
@@ -113,22 +130,9 @@ impl ScriptStore {
     /// The user's scripts, sorted by name.
     pub fn list(&self, user: &str) -> Result<Vec<ScriptInfo>, ScriptError> {
         let active = self.active_name(user)?;
-        let mut out = Vec::new();
-        match std::fs::read_dir(self.dir(user)) {
-            Ok(entries) => {
-                for entry in entries {
-                    let file = entry.map_err(io)?.file_name().to_string_lossy().into_owned();
-                    if let Some(name) = file.strip_suffix(".sieve") {
-                        out.push(ScriptInfo {
-                            name: name.to_string(),
-                            active: active.as_deref() == Some(name),
-                        });
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
-        }
+        let mut out: Vec<ScriptInfo> = (self.storage.names(user)?.into_iter())
+            .map(|name| ScriptInfo { active: active.as_deref() == Some(name.as_str()), name })
+            .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -150,17 +154,13 @@ impl ScriptStore {
     pub fn put(&self, user: &str, name: &str, source: &[u8]) -> Result<(), ScriptError> {
         self.has_space(user, name, source.len())?;
         self.check_upload(user, Some(name), source)?;
-        std::fs::create_dir_all(self.dir(user)).map_err(io)?;
-        write_durably(&self.path(user, name), source)
+        self.storage.write(user, name, source)
     }
 
     /// A script's source.
     pub fn get(&self, user: &str, name: &str) -> Result<Vec<u8>, ScriptError> {
         validate_name(name)?;
-        std::fs::read(self.path(user, name)).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ScriptError::NoSuchScript,
-            _ => io(e),
-        })
+        self.storage.read(user, name)?.ok_or(ScriptError::NoSuchScript)
     }
 
     /// Deletes a script that is not active.
@@ -169,17 +169,17 @@ impl ScriptStore {
         if self.active_name(user)?.as_deref() == Some(name) {
             return Err(ScriptError::Active);
         }
-        std::fs::remove_file(self.path(user, name)).map_err(io)
+        self.storage.remove(user, name)
     }
 
     /// Renames a script (the active mark follows it).
     pub fn rename(&self, user: &str, from: &str, to: &str) -> Result<(), ScriptError> {
         self.get(user, from)?;
         validate_name(to)?;
-        if self.path(user, to).exists() {
+        if self.storage.read(user, to)?.is_some() {
             return Err(ScriptError::AlreadyExists);
         }
-        std::fs::rename(self.path(user, from), self.path(user, to)).map_err(io)?;
+        self.storage.rename(user, from, to)?;
         if self.active_name(user)?.as_deref() == Some(from) {
             self.set_active(user, to)?;
         }
@@ -188,24 +188,16 @@ impl ScriptStore {
 
     /// Makes `name` the active script; an empty name deactivates all.
     pub fn set_active(&self, user: &str, name: &str) -> Result<(), ScriptError> {
-        let marker = self.dir(user).join("active");
         if name.is_empty() {
-            return match std::fs::remove_file(&marker) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
-                _ => Ok(()),
-            };
+            return self.storage.set_active(user, None);
         }
         self.get(user, name)?;
-        write_durably(&marker, name.as_bytes())
+        self.storage.set_active(user, Some(name))
     }
 
     /// The active script's name, if any.
     pub fn active_name(&self, user: &str) -> Result<Option<String>, ScriptError> {
-        match std::fs::read_to_string(self.dir(user).join("active")) {
-            Ok(name) => Ok(Some(name.trim().to_string()).filter(|n| !n.is_empty())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(e)),
-        }
+        self.storage.active(user)
     }
 
     /// The active script, compiled, if the user has one.
@@ -223,10 +215,7 @@ impl ScriptStore {
 
     /// Removes every script of a user.
     pub fn delete_user(&self, user: &str) -> Result<(), ScriptError> {
-        match std::fs::remove_dir_all(self.dir(user)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
-            _ => Ok(()),
-        }
+        self.storage.remove_user(user)
     }
 }
 
@@ -245,16 +234,6 @@ impl ScriptLoader for UserScripts<'_> {
     }
 }
 
-/// Writes a file via a temporary name, fsyncs it and renames it into place.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), ScriptError> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,21 +241,33 @@ mod tests {
     #[test]
     fn put_list_activate_rename_delete() {
         let dir = tempfile::tempdir().unwrap();
-        let s = ScriptStore::new(dir.path(), 2, 1000);
-        s.put("alice", "one", b"keep;").unwrap();
-        assert!(matches!(s.put("alice", "bad", b"keep"), Err(ScriptError::Invalid(m)) if m.contains("line")));
-        s.set_active("alice", "one").unwrap();
-        assert_eq!(s.list("alice").unwrap(), vec![ScriptInfo { name: "one".into(), active: true }]);
-        assert_eq!(s.delete("alice", "one"), Err(ScriptError::Active));
-        s.rename("alice", "one", "two").unwrap();
-        assert_eq!(s.active_name("alice").unwrap().as_deref(), Some("two"));
-        s.put("alice", "three", b"discard;").unwrap();
-        assert_eq!(s.put("alice", "four", b"keep;"), Err(ScriptError::TooManyScripts(2)));
-        assert_eq!(s.has_space("alice", "x", 5000), Err(ScriptError::TooLarge(1000)));
-        s.set_active("alice", "").unwrap();
-        s.delete("alice", "two").unwrap();
-        assert_eq!(s.get("alice", "two"), Err(ScriptError::NoSuchScript));
-        assert!(s.active("alice").unwrap().is_none());
-        assert!(validate_name("../x").is_err());
+        let mut stores = vec![ScriptStore::new(dir.path(), 2, 1000)];
+        stores
+            .extend(bushbuck_testsvc::postgres_url().map(|url| ScriptStore::connect(&url, 2, 1000).unwrap()));
+        for s in stores {
+            s.put("alice", "one", b"keep;").unwrap();
+            assert!(
+                matches!(s.put("alice", "bad", b"keep"), Err(ScriptError::Invalid(m)) if m.contains("line"))
+            );
+            s.set_active("alice", "one").unwrap();
+            assert_eq!(s.list("alice").unwrap(), vec![ScriptInfo { name: "one".into(), active: true }]);
+            assert_eq!(s.delete("alice", "one"), Err(ScriptError::Active));
+            s.rename("alice", "one", "two").unwrap();
+            assert_eq!(s.active_name("alice").unwrap().as_deref(), Some("two"));
+            s.put("alice", "three", b"discard;").unwrap();
+            assert_eq!(s.put("alice", "four", b"keep;"), Err(ScriptError::TooManyScripts(2)));
+            assert_eq!(s.has_space("alice", "x", 5000), Err(ScriptError::TooLarge(1000)));
+            s.set_active("alice", "").unwrap();
+            s.delete("alice", "two").unwrap();
+            assert_eq!(s.get("alice", "two"), Err(ScriptError::NoSuchScript));
+            assert!(s.active("alice").unwrap().is_none());
+            assert!(validate_name("../x").is_err());
+            s.put("alice", "five", b"keep;").unwrap();
+            s.put("bob", "five", b"discard;").unwrap();
+            s.set_active("alice", "five").unwrap();
+            s.delete_user("alice").unwrap();
+            assert!(s.list("alice").unwrap().is_empty() && s.active_name("alice").unwrap().is_none());
+            assert_eq!(s.get("bob", "five").unwrap(), b"discard;", "another user's scripts stay");
+        }
     }
 }
