@@ -16,7 +16,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the server (embedded defaults: data in ./bushbuck-data, IMAP on 127.0.0.1:1143,
+    /// Run the server (embedded defaults: data as --data says, IMAP on 127.0.0.1:1143,
     /// IMAPS on 127.0.0.1:1993).
     Serve(ServeArgs),
     /// Add, list, change and remove users.
@@ -270,7 +270,8 @@ pub struct Location {
     /// TOML configuration file (keys as the long flags of `serve`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Data directory [default: ./bushbuck-data].
+    /// Data directory [default: ./bushbuck-data if it exists, else $XDG_DATA_HOME/bushbuck,
+    /// /var/lib/bushbuck for root, ~/.local/share/bushbuck].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }

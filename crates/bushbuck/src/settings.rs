@@ -6,6 +6,7 @@ use std::fmt;
 use bushbuck_server::Config;
 
 use crate::cli::Location;
+use crate::datadir;
 
 /// A failure of a subcommand, with the exit code it maps to (sysexits).
 #[derive(Debug)]
@@ -51,18 +52,23 @@ impl fmt::Display for CliError {
     }
 }
 
-/// The configuration: defaults, then the file, then `--data`.
+/// The configuration: defaults, then the file, then `--data`, with the data directory
+/// found as [`datadir::resolve`] says and made absolute.
 pub fn load(location: &Location) -> Result<Config, CliError> {
-    let mut config = match &location.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))?;
-            Config::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-        }
-        None => Config::default(),
-    };
-    if let Some(data) = &location.data {
-        config.data = data.clone();
-    }
+    let (mut config, file_sets_data) = load_file(location)?;
+    let from_file = file_sets_data.then(|| config.data.clone());
+    (config.data, _) = datadir::resolve(location.data.as_deref(), from_file.as_deref())?;
     Ok(config)
+}
+
+/// The defaults and the file only, for the commands that never touch the data directory;
+/// also whether the file set `data`.
+pub fn load_file(location: &Location) -> Result<(Config, bool), CliError> {
+    let Some(path) = &location.config else { return Ok((Config::default(), false)) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))?;
+    let config =
+        Config::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
+    let file_sets_data = text.parse::<toml::Table>().is_ok_and(|table| table.contains_key("data"));
+    Ok((config, file_sets_data))
 }
