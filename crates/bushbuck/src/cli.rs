@@ -45,6 +45,27 @@ pub enum Command {
     Admin(crate::admin::AdminArgs),
     /// Probe the server's services like a Nagios plugin (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
     Check(crate::check::CheckArgs),
+    /// Check the configuration: print every key's effective value and source, then what is wrong.
+    Config(ConfigArgs),
+}
+
+/// `bushbuck config ...`
+#[derive(Args)]
+pub struct ConfigArgs {
+    /// The configuration operation.
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+/// Configuration operations.
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (secrets masked) and its problems; exit 0 when
+    /// there are none, 78 when there are.
+    Check {
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
 /// `bushbuck group ...`

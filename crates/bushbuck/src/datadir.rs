@@ -49,6 +49,15 @@ const WORKING_DIR_NAME: &str = "bushbuck-data";
 /// Picks the data directory from the flag, the file's value (if the file set one) and the
 /// defaults, and refuses to make up a new, empty one while a running server uses another.
 pub fn resolve(flag: Option<&Path>, from_file: Option<&Path>) -> Result<(PathBuf, DataSource), CliError> {
+    let (path, source) = find(flag, from_file)?;
+    if !source.is_explicit() && !path.exists() {
+        refuse_beside_a_live_server(&path)?;
+    }
+    Ok((path, source))
+}
+
+/// The data directory the flag, the file's value or the defaults name, made absolute.
+pub fn find(flag: Option<&Path>, from_file: Option<&Path>) -> Result<(PathBuf, DataSource), CliError> {
     let (path, source) = match (flag, from_file) {
         (Some(path), _) => (path.to_path_buf(), DataSource::Flag),
         (None, Some(path)) => (path.to_path_buf(), DataSource::File),
@@ -60,9 +69,6 @@ pub fn resolve(flag: Option<&Path>, from_file: Option<&Path>) -> Result<(PathBuf
     let path = std::path::absolute(&path).map_err(|e| {
         CliError::Config(format!("cannot make the data directory {} absolute: {e}", path.display()))
     })?;
-    if !source.is_explicit() && !path.exists() {
-        refuse_beside_a_live_server(&path)?;
-    }
     Ok((path, source))
 }
 
@@ -88,7 +94,7 @@ pub(crate) fn env_dir(name: &str) -> Option<PathBuf> {
 
 /// Fails when a live server serves a data directory other than `path`, which does not
 /// exist yet: going on would create an empty store that the server never reads.
-fn refuse_beside_a_live_server(path: &Path) -> Result<(), CliError> {
+pub fn refuse_beside_a_live_server(path: &Path) -> Result<(), CliError> {
     let Some(server) = live_servers::list().into_iter().find(|s| s.data != path) else {
         return Ok(());
     };

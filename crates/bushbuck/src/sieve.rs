@@ -17,7 +17,7 @@ pub fn run(args: SieveArgs) -> Result<(), CliError> {
     };
     // Checking a script alone needs only the limits, not the data directory.
     let config = match &args.action {
-        SieveAction::Check { user: None, .. } => settings::load_file(&location)?.0,
+        SieveAction::Check { user: None, .. } => settings::load_file(&location)?.config,
         _ => settings::load(&location)?,
     };
     let scripts = config.open_scripts().map_err(CliError::Failed)?;
