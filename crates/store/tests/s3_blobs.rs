@@ -1,93 +1,34 @@
-//! S3Blobs against a real, private Garage started by `tests/services/garage` on loopback
-//! ports; every test writes under a prefix of its own.
+//! S3Blobs against a real, private Garage started through bushbuck-testsvc on loopback ports;
+//! every test writes under a prefix of its own.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bushbuck_store::{open_blobs, BlobSettings, BlobStore, StoreError};
+use bushbuck_testsvc::S3Target;
 use sha2::{Digest, Sha256};
 
-/// A Garage server in a temporary directory, stopped on drop.
-struct Garage {
-    dir: tempfile::TempDir,
-    url: String,
-    access_key: String,
-    secret_key: String,
+/// A fresh prefix on the shared test Garage, opened the way the server opens it.
+fn fresh_blobs() -> Option<(S3Target, Arc<dyn BlobStore>)> {
+    let target = bushbuck_testsvc::s3()?;
+    let blobs = blobs(&target);
+    Some((target, blobs))
 }
 
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/services/garage")
+/// The objects under `target`, opened the way the server opens them.
+fn blobs(target: &S3Target) -> Arc<dyn BlobStore> {
+    let settings = BlobSettings {
+        url: Some(target.url.clone()),
+        access_key: Some(target.access_key.clone()),
+        secret_key: Some(target.secret_key.clone()),
+    };
+    open_blobs(&settings, Path::new("/nonexistent")).unwrap()
 }
 
-fn garage_installed() -> bool {
-    let on_path =
-        Command::new("sh").args(["-c", "command -v garage"]).output().is_ok_and(|o| o.status.success());
-    let in_cargo =
-        std::env::var_os("HOME").is_some_and(|home| Path::new(&home).join(".cargo/bin/garage").exists());
-    on_path || in_cargo
-}
-
-impl Garage {
-    /// A fresh server, or `None` (with a message) when Garage is not installed outside CI.
-    fn start() -> Option<Garage> {
-        if !garage_installed() {
-            assert!(std::env::var_os("CI").is_none(), "garage is not installed: .ci/run installs it");
-            eprintln!("SKIPPED: garage is not installed (cargo install garage --locked)");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let out = Garage::run_script("start", dir.path());
-        let value = |name: &str| {
-            out.lines()
-                .find_map(|line| line.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("{name} missing from tests/services/garage output:\n{out}"))
-                .trim_matches('\'')
-                .to_string()
-        };
-        Some(Garage {
-            url: value("BUSHBUCK_TEST_S3_URL"),
-            access_key: value("AWS_ACCESS_KEY_ID"),
-            secret_key: value("AWS_SECRET_ACCESS_KEY"),
-            dir,
-        })
-    }
-
-    fn run_script(action: &str, dir: &Path) -> String {
-        let out = Command::new(script()).arg(action).arg(dir).output().expect("run tests/services/garage");
-        assert!(
-            out.status.success(),
-            "tests/services/garage {action} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn stop(&self) {
-        Garage::run_script("stop", self.dir.path());
-    }
-
-    fn start_again(&self) {
-        Garage::run_script("start", self.dir.path());
-    }
-
-    /// The bucket's objects under `prefix`, opened the way the server opens them.
-    fn blobs(&self, prefix: &str) -> Arc<dyn BlobStore> {
-        let (bucket, query) = self.url.split_once('?').unwrap();
-        let settings = BlobSettings {
-            url: Some(format!("{bucket}/{prefix}?{query}")),
-            access_key: Some(self.access_key.clone()),
-            secret_key: Some(self.secret_key.clone()),
-        };
-        open_blobs(&settings, Path::new("/nonexistent")).unwrap()
-    }
-}
-
-impl Drop for Garage {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// The key prefix of `target` (`t..` in `s3://bucket/t..?endpoint=`).
+fn prefix(target: &S3Target) -> &str {
+    target.url.split('?').next().unwrap().rsplit('/').next().unwrap()
 }
 
 fn address(data: &[u8]) -> String {
@@ -100,9 +41,8 @@ fn message(n: usize) -> Vec<u8> {
 
 #[test]
 fn put_get_delete_and_sweep_listing() {
-    let Some(garage) = Garage::start() else { return };
-    let blobs = garage.blobs("basic");
-    let other = garage.blobs("other");
+    let Some((target, blobs)) = fresh_blobs() else { return };
+    let (_, other) = fresh_blobs().unwrap();
     let (a, b) = (message(1), message(2));
     blobs.put(&address(&a), &a).unwrap();
     blobs.put(&address(&a), &a).unwrap();
@@ -122,17 +62,16 @@ fn put_get_delete_and_sweep_listing() {
     blobs.delete(&address(&a)).unwrap();
     assert_eq!(blobs.stored_before(Duration::ZERO).unwrap(), vec![address(&b)]);
     assert_eq!(other.stored_before(Duration::ZERO).unwrap(), vec![address(&b)]);
-    assert!(blobs.describe().contains("basic"));
+    assert!(blobs.describe().contains(prefix(&target)), "{}", blobs.describe());
 }
 
 #[test]
 fn missing_object_is_an_io_error_naming_the_key() {
-    let Some(garage) = Garage::start() else { return };
-    let blobs = garage.blobs("missing");
+    let Some((target, blobs)) = fresh_blobs() else { return };
     let sha = address(b"never stored");
     match blobs.get(&sha) {
         Err(StoreError::Io(text)) => {
-            assert!(text.contains(&format!("missing/{}/{sha}", &sha[..2])), "{text}")
+            assert!(text.contains(&format!("{}/{}/{sha}", prefix(&target), &sha[..2])), "{text}")
         }
         other => panic!("expected Io naming the key, got {other:?}"),
     }
@@ -140,8 +79,7 @@ fn missing_object_is_an_io_error_naming_the_key() {
 
 #[test]
 fn large_object_round_trips() {
-    let Some(garage) = Garage::start() else { return };
-    let blobs = garage.blobs("large");
+    let Some((_, blobs)) = fresh_blobs() else { return };
     let data: Vec<u8> =
         (0..20 * 1024 * 1024).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let sha = address(&data);
@@ -153,8 +91,7 @@ fn large_object_round_trips() {
 
 #[test]
 fn works_from_plain_threads_and_inside_block_in_place() {
-    let Some(garage) = Garage::start() else { return };
-    let blobs = garage.blobs("threads");
+    let Some((_, blobs)) = fresh_blobs() else { return };
     let threads: Vec<_> = (0..4)
         .map(|n| {
             let blobs = blobs.clone();
@@ -186,8 +123,9 @@ fn works_from_plain_threads_and_inside_block_in_place() {
 
 #[test]
 fn outage_is_unavailable_and_the_same_client_recovers() {
-    let Some(garage) = Garage::start() else { return };
-    let blobs = garage.blobs("outage");
+    // A Garage of this test's own: stopping the shared one would fail the other tests.
+    let Some(garage) = bushbuck_testsvc::garage_service() else { return };
+    let blobs = blobs(&garage.fresh_prefix());
     let before = message(1);
     blobs.put(&address(&before), &before).unwrap();
 
@@ -207,7 +145,7 @@ fn outage_is_unavailable_and_the_same_client_recovers() {
     eprintln!("two requests failed as Unavailable in {waited:?}");
     assert!(waited < Duration::from_secs(30), "took {waited:?}");
 
-    garage.start_again();
+    garage.start();
     assert_eq!(blobs.get(&address(&before)).unwrap(), before);
     let after = message(3);
     blobs.put(&address(&after), &after).unwrap();
