@@ -81,6 +81,11 @@ class BushbuckServer:
         # Appended to the serve command line (e.g. ["--smtp-relay", "127.0.0.1:2525"]);
         # may also be set on the object before start().
         self.extra_args: list[str] = list(extra_args or [])
+        # Set before start() to run serve without --data (so that it finds its data
+        # directory itself), in another working directory, or with more environment.
+        self.data_flag = True
+        self.cwd: Path | None = None
+        self.env: dict[str, str] = {}
         self.imap_port = free_port()
         self.imaps_port = free_port()
         # The other services get free ports too, so that no fixed default port is ever
@@ -106,7 +111,7 @@ class BushbuckServer:
         self.logs.append(log)
         cmd = [
             str(binary), "serve",
-            "--data", str(self.data),
+            *(["--data", str(self.data)] if self.data_flag else []),
             "--imap", f"{HOST}:{self.imap_port}",
             "--imaps", f"{HOST}:{self.imaps_port}",
             "--pop3", f"{HOST}:{self.pop3_port}",
@@ -116,11 +121,12 @@ class BushbuckServer:
             "--http", f"{HOST}:{self.http_port}",
             *self.extra_args,
         ]
-        env = dict(os.environ)
+        env = {**os.environ, **self.env}
         env.setdefault("RUST_BACKTRACE", "1")
         env.setdefault("NO_COLOR", "1")
         with open(log, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT, env=env)
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT, env=env,
+                                         cwd=self.cwd)
         # The listeners are bound in order, HTTP last: once it answers, all of them do.
         if not self.wait_ready(self.http_port, fail=self.starts > 1 or attempt >= 4):
             # A port picked as free was taken by someone else meanwhile: pick new ones.

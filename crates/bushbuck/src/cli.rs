@@ -16,7 +16,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the server (embedded defaults: data in ./bushbuck-data, IMAP on 127.0.0.1:1143,
+    /// Run the server (embedded defaults: data as --data says, IMAP on 127.0.0.1:1143,
     /// IMAPS on 127.0.0.1:1993).
     Serve(ServeArgs),
     /// Add, list, change and remove users.
@@ -45,6 +45,27 @@ pub enum Command {
     Admin(crate::admin::AdminArgs),
     /// Probe the server's services like a Nagios plugin (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
     Check(crate::check::CheckArgs),
+    /// Check the configuration: print every key's effective value and source, then what is wrong.
+    Config(ConfigArgs),
+}
+
+/// `bushbuck config ...`
+#[derive(Args)]
+pub struct ConfigArgs {
+    /// The configuration operation.
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+/// Configuration operations.
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (secrets masked) and its problems; exit 0 when
+    /// there are none, 78 when there are.
+    Check {
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
 /// `bushbuck group ...`
@@ -270,7 +291,8 @@ pub struct Location {
     /// TOML configuration file (keys as the long flags of `serve`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Data directory [default: ./bushbuck-data].
+    /// Data directory [default: ./bushbuck-data if it exists, else $XDG_DATA_HOME/bushbuck,
+    /// /var/lib/bushbuck for root, ~/.local/share/bushbuck].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }

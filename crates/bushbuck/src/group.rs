@@ -1,5 +1,7 @@
 //! `bushbuck group`: the groups ACLs grant rights to as `group:NAME`.
 
+use std::path::PathBuf;
+
 use bushbuck_auth::Directory;
 
 use crate::cli::{GroupAction, GroupArgs, Location};
@@ -10,11 +12,12 @@ use crate::user::auth_error;
 pub fn run(args: GroupArgs) -> Result<(), CliError> {
     match args.action {
         GroupAction::Add { name, members, location } => {
-            open(&location)?.add_group_members(&name, &members).map_err(auth_error)?;
-            println!("group {name}: added {}", members.join(" "));
+            let (directory, data) = open(&location)?;
+            directory.add_group_members(&name, &members).map_err(auth_error)?;
+            println!("group {name}: added {} in {}", members.join(" "), data.display());
         }
         GroupAction::Del { name, members, location } => {
-            open(&location)?.remove_group_members(&name, &members).map_err(auth_error)?;
+            open(&location)?.0.remove_group_members(&name, &members).map_err(auth_error)?;
             if members.is_empty() {
                 println!("group {name} deleted");
             } else {
@@ -22,7 +25,7 @@ pub fn run(args: GroupArgs) -> Result<(), CliError> {
             }
         }
         GroupAction::List { location } => {
-            for (name, members) in open(&location)?.list_groups().map_err(auth_error)? {
+            for (name, members) in open(&location)?.0.list_groups().map_err(auth_error)? {
                 println!("{name}: {}", members.join(" "));
             }
         }
@@ -30,7 +33,8 @@ pub fn run(args: GroupArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn open(location: &Location) -> Result<Directory, CliError> {
+/// The directory of users and groups, and the data directory it is in.
+fn open(location: &Location) -> Result<(Directory, PathBuf), CliError> {
     let config = settings::load(location)?;
-    config.open_directory().map_err(auth_error)
+    Ok((config.open_directory().map_err(auth_error)?, config.data))
 }

@@ -5,12 +5,15 @@ mod backup;
 mod ban;
 mod check;
 mod cli;
+mod config_check;
+mod datadir;
 mod deliver;
 mod export;
 mod group;
 mod imap_client;
 mod import;
 mod import_imap;
+mod live_servers;
 mod quota;
 mod reconstruct;
 mod serve;
@@ -36,6 +39,9 @@ fn main() -> std::process::ExitCode {
         cli::Command::Restore(args) => backup::run_restore(args),
         cli::Command::Check(args) => check::run(args),
         cli::Command::Admin(args) => admin::run(args),
+        cli::Command::Config(args) => match args.action {
+            cli::ConfigAction::Check { location } => config_check::run(&location),
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

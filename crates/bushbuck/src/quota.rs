@@ -37,10 +37,11 @@ pub fn run(args: QuotaArgs) -> Result<(), CliError> {
                 .map_err(CliError::Config)?;
             let limit = |v: Option<u64>| v.map_or("unlimited".to_string(), |n| n.to_string());
             println!(
-                "quota of {}: storage {} KiB, messages {}",
+                "quota of {}: storage {} KiB, messages {} in {}",
                 root.name(),
                 limit(storage),
-                limit(messages)
+                limit(messages),
+                config.data.display()
             );
             Ok(())
         }

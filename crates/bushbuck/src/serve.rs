@@ -1,6 +1,7 @@
 //! `bushbuck serve`: logging set-up and the server's run loop.
 
 use crate::cli::ServeArgs;
+use crate::live_servers;
 use crate::settings::{self, CliError};
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -37,6 +38,13 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    tracing::info!(data = %config.data.display(), "data directory");
+    // Held until the server stops: lets other subcommands find this server's data directory.
+    let _registration = live_servers::register(&config.data)
+        .map_err(|e| {
+            tracing::warn!("cannot record this server's data directory for the other subcommands: {e}")
+        })
+        .ok();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

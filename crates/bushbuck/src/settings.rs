@@ -1,11 +1,13 @@
 //! Building the effective configuration from the embedded defaults, a TOML file and flags,
 //! and the error type of the command.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use bushbuck_server::Config;
 
 use crate::cli::Location;
+use crate::datadir;
 
 /// A failure of a subcommand, with the exit code it maps to (sysexits).
 #[derive(Debug)]
@@ -51,18 +53,53 @@ impl fmt::Display for CliError {
     }
 }
 
-/// The configuration: defaults, then the file, then `--data`.
+/// The configuration: defaults, then the file, then `--data`, with the data directory
+/// found as [`datadir::resolve`] says and made absolute.
 pub fn load(location: &Location) -> Result<Config, CliError> {
-    let mut config = match &location.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))?;
-            Config::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-        }
-        None => Config::default(),
-    };
-    if let Some(data) = &location.data {
-        config.data = data.clone();
-    }
+    let FromFile { mut config, keys } = load_file(location)?;
+    let from_file = keys.contains("data").then(|| config.data.clone());
+    (config.data, _) = datadir::resolve(location.data.as_deref(), from_file.as_deref())?;
     Ok(config)
+}
+
+/// The embedded defaults overlaid with the configuration file, and the keys the file set.
+pub struct FromFile {
+    /// The configuration, `data` not resolved yet.
+    pub config: Config,
+    /// The top-level keys the file gave.
+    pub keys: BTreeSet<String>,
+}
+
+/// The defaults and the file only, for the commands that never touch the data directory
+/// (and for `config check`, which reports on it). An unknown key is an error naming the
+/// nearest known one.
+pub fn load_file(location: &Location) -> Result<FromFile, CliError> {
+    let Some(path) = &location.config else {
+        return Ok(FromFile { config: Config::default(), keys: BTreeSet::new() });
+    };
+    let invalid = |e: String| CliError::Config(format!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))?;
+    let table: toml::Table = text.parse().map_err(|e| invalid(format!("invalid configuration: {e}")))?;
+    let known = known_keys();
+    if let Some(unknown) = table.keys().find(|key| !known.contains(*key)) {
+        return Err(invalid(unknown_key(unknown, &known)));
+    }
+    let config = Config::from_toml(&text).map_err(invalid)?;
+    Ok(FromFile { config, keys: table.keys().cloned().collect() })
+}
+
+/// The configuration's keys (the fields of `Config`), sorted.
+pub fn known_keys() -> BTreeSet<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// The error for an unknown key, naming the known key nearest to it.
+fn unknown_key(unknown: &str, known: &BTreeSet<String>) -> String {
+    let nearest = known.iter().min_by_key(|key| strsim::damerau_levenshtein(unknown, key));
+    let hint = nearest.map(|key| format!("; did you mean {key:?}?")).unwrap_or_default();
+    format!("unknown key {unknown:?}{hint} (`bushbuck config check` lists every key)")
 }

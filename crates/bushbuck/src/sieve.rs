@@ -15,7 +15,11 @@ pub fn run(args: SieveArgs) -> Result<(), CliError> {
         | SieveAction::Delete { location, .. }
         | SieveAction::Check { location, .. } => location.clone(),
     };
-    let config = settings::load(&location)?;
+    // Checking a script alone needs only the limits, not the data directory.
+    let config = match &args.action {
+        SieveAction::Check { user: None, .. } => settings::load_file(&location)?.config,
+        _ => settings::load(&location)?,
+    };
     let scripts = config.open_scripts().map_err(CliError::Failed)?;
     match args.action {
         SieveAction::Put { user, name, file, activate, .. } => {
@@ -28,7 +32,8 @@ pub fn run(args: SieveArgs) -> Result<(), CliError> {
             if activate {
                 scripts.set_active(&user, &name).map_err(script_error)?;
             }
-            println!("script {name} of {user} stored{}", if activate { " and active" } else { "" });
+            let active = if activate { " and active" } else { "" };
+            println!("script {name} of {user} stored{active} in {}", config.data.display());
         }
         SieveAction::List { user, .. } => {
             for script in scripts.list(&user).map_err(script_error)? {

@@ -6,12 +6,18 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use ipnet::IpNet;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// An address or CIDR network (`192.0.2.7`, `10.0.0.0/8`, `2001:db8::/32`), or `all`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct Network(Option<IpNet>);
+
+impl Serialize for Network {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 impl Network {
     /// True when `ip` is inside the network (IPv4-mapped IPv6 addresses count as IPv4).
@@ -62,6 +68,12 @@ pub struct Rule {
     network: Network,
 }
 
+impl Serialize for Rule {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl TryFrom<String> for Rule {
     type Error = String;
 
@@ -84,7 +96,7 @@ impl fmt::Display for Rule {
 }
 
 /// The rules of one listener (`[access.imap] rules = [...]` in the configuration).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessRules {
     /// Checked in order; the first rule whose network holds the client decides. When none

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bushbuck_store::{Partitions, SqliteStore, Store, DEFAULT_PARTITION};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::access::{AccessRules, Network};
 
@@ -15,7 +15,7 @@ pub const LISTENERS: [&str; 7] = ["imap", "imaps", "pop3", "pop3s", "lmtp", "sie
 
 /// When plaintext passwords (LOGIN, AUTHENTICATE PLAIN/LOGIN, POP3 USER/PASS) are accepted
 /// on a connection that is not protected by TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum PlaintextPolicy {
     /// Never: clients must use TLS (implicit or STARTTLS) first.
@@ -28,7 +28,7 @@ pub enum PlaintextPolicy {
 }
 
 /// Everything the server reads from its configuration. Field names are the TOML keys.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Data directory: user directory, mailstores, TLS certificate.

@@ -32,7 +32,7 @@ mod store_gauges;
 mod stream;
 mod telemetry;
 pub mod throttle;
-mod tls;
+pub mod tls;
 
 pub use config::{Config, PlaintextPolicy};
 pub use listener::run;
