@@ -9,6 +9,7 @@ from __future__ import annotations
 import imaplib
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -63,6 +64,11 @@ def timed_login(srv, user: str) -> float:
 def test_attack_is_slowed_below_one_guess_per_second_and_others_stay_fast(make_server, tmp_path):
     # Defaults but for room for 150 connections from one address; no ban comes within 15 s.
     srv = configured(make_server, tmp_path, "max_connections_per_ip = 300\n")
+    # Bob's logins without an attack, on the same server in the same run: the baseline the
+    # logins under attack are compared with (the first one hashes the password; the rest
+    # are answered from the recent-verification cache, as under attack).
+    timed_login(srv, "bob")
+    baseline = statistics.median(timed_login(srv, "bob") for _ in range(5))
     seconds = 15.0
     attack = subprocess.Popen(
         [sys.executable, str(BRUTEFORCE), "--port", str(srv.imap_port), "--source", ATTACKER,
@@ -84,10 +90,13 @@ def test_attack_is_slowed_below_one_guess_per_second_and_others_stay_fast(make_s
     finally:
         attack.kill()
         attack.wait()
-    times.sort()
-    p99 = times[int(0.99 * len(times))]
-    assert p99 < 0.3, f"bob's logins under attack took {times}"
-    assert alice_took < 0.3, alice_took
+    # Not a speed measurement (bench/ does those): the throttle's smallest penalty is 250 ms
+    # and the attacked account has failed often enough for seconds of penalty, so a clean
+    # login that the throttle touched would show it well above these margins, while the load
+    # of the attack itself on the shared cores does not.
+    assert statistics.median(times) < baseline + 0.25, f"bob's logins under attack took {times}, without {baseline:.3f}s"
+    assert max(times) < 1.0, f"bob's logins under attack took {times}"
+    assert alice_took < 1.0, f"the attacked account's correct password waited {alice_took:.3f}s"
     assert counts["accepted"] == 0, counts
     assert counts["guesses"] / seconds < 1.0, counts
     assert counts["throttled"] > 0, counts
