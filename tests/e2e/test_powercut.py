@@ -143,11 +143,13 @@ def stored_messages(srv: BushbuckServer, user: str) -> dict[str, bytes]:
         assert typ == "OK", data
         found = {}
         if int(data[0]):
-            typ, data = m.fetch("1:*", "(BODY.PEEK[])")
-            assert typ == "OK", data
+            typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+            assert typ == "OK", f"{user}'s messages cannot all be read after the cut: {data}"
             for item in data:
                 if isinstance(item, tuple):
+                    uid = item[0].split(b"UID ")[1].split()[0].decode() if b"UID " in item[0] else "?"
                     ident = email.message_from_bytes(item[1])["Message-ID"]
+                    assert ident is not None, f"{user}'s UID {uid} lost its content: {item[1][:200]!r}"
                     assert ident not in found, f"{ident} stored twice"
                     found[ident] = item[1]
         return found
