@@ -14,10 +14,7 @@ import email
 import imaplib
 import os
 import random
-import shutil
 import smtplib
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,56 +22,11 @@ from pathlib import Path
 import pytest
 
 from e2e_helpers import HOST, USERS, BushbuckServer, close_quietly, make_message, run_cli
+from powercut.mount import LazyMount, fuse_usable
 
-LAZYFS = Path(__file__).resolve().parents[1] / "powercut" / "lazyfs.py"
 CYCLES = int(os.environ.get("POWERCUT_CYCLES", "10"))
 
-
-def fuse_usable() -> str | None:
-    """Why a FUSE mount cannot be made here, or None when it can."""
-    if not os.path.exists("/dev/fuse"):
-        return "/dev/fuse is missing"
-    if not shutil.which("fusermount3"):
-        return "fusermount3 is missing (Debian's fuse3)"
-    try:
-        import mfusepy  # noqa: F401
-    except (ImportError, OSError) as e:
-        return f"mfusepy cannot load libfuse3: {e}"
-    return None
-
-
 pytestmark = pytest.mark.skipif(fuse_usable() is not None, reason=str(fuse_usable()))
-
-
-class LazyMount:
-    """tests/powercut/lazyfs.py mounted at MOUNT, writing its power-cut image to IMAGE."""
-
-    def __init__(self, base: Path):
-        self.mount, self.image = base / "mnt", base / "image"
-        self.mount.mkdir()
-        self.log = open(base / "lazyfs.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, str(LAZYFS), str(self.mount), str(self.image)],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while not os.path.ismount(self.mount):
-            assert self.proc.poll() is None, (base / "lazyfs.log").read_text()
-            assert time.monotonic() < deadline, "lazyfs did not mount within 10 s"
-            time.sleep(0.05)
-
-    def cut(self) -> None:
-        """Cuts the power: the image holds what was durable at this instant."""
-        with open(self.mount / ".powercut", "w") as f:
-            f.write("now")
-        assert (self.image / ".powercut-done").exists()
-
-    def close(self) -> None:
-        subprocess.run(["fusermount3", "-uz", str(self.mount)], capture_output=True, timeout=20)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.log.close()
 
 
 class Load:

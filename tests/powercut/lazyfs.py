@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A FUSE filesystem that forgets what was not synced, to test durability against power loss.
 
-Usage: lazyfs.py MOUNTPOINT IMAGE_DIR
+Usage: lazyfs.py MOUNTPOINT IMAGE_DIR [CAPACITY_BYTES]
 
 Everything lives in memory. Each file keeps its live octets and the octets as of its last
 fsync; each directory keeps its live entries and its entries as of its last fsync of the
@@ -14,6 +14,10 @@ Writing anything to `/.powercut` cuts the power: the durable state (what a machi
 after a power cut at this instant) is written to IMAGE_DIR as ordinary files, hard links kept,
 and every later operation fails with EIO, as on a dead disk. `/.stats` reads the counts of
 writes and syncs seen so far (one line of JSON), so a test can cut at a point of its choice.
+
+With CAPACITY_BYTES the filesystem holds at most that many octets of file data (all files
+reachable by a name, each counted once): a write or truncate beyond it fails with ENOSPC, as
+on a full disk, and statfs reports the space left.
 
 Needs libfuse3 (Debian's fuse3) and the mfusepy package.
 """
@@ -73,8 +77,9 @@ class LazyFS:
 
     use_ns = True
 
-    def __init__(self, image: str):
+    def __init__(self, image: str, capacity: int | None = None):
         self.image = image
+        self.capacity = capacity
         self.root = Node(stat.S_IFDIR | 0o755)
         self.cut = False
         self.stats = {"writes": 0, "fsyncs": 0, "dirsyncs": 0, "renames": 0, "links": 0}
@@ -101,6 +106,24 @@ class LazyFS:
         if node.is_dir:
             return 2 + sum(1 for child in node.entries.values() if child.is_dir)
         return max(1, self._counts().get(node.ino, 1))
+
+    def used(self) -> int:
+        """Octets of file data held by every file that has a name, each file counted once."""
+        seen: dict[int, int] = {}
+        stack = [self.root]
+        while stack:
+            for child in stack.pop().entries.values():
+                if child.is_dir:
+                    stack.append(child)
+                else:
+                    seen[child.ino] = len(child.data)
+        return sum(seen.values())
+
+    def make_room(self, node: Node, new_length: int) -> None:
+        """Raises ENOSPC when growing `node` to `new_length` octets would exceed the capacity."""
+        growth = new_length - len(node.data)
+        if self.capacity is not None and growth > 0 and self.used() + growth > self.capacity:
+            raise fuse.FuseOSError(errno.ENOSPC)
 
     def _counts(self) -> dict[int, int]:
         counts: dict[int, int] = {}
@@ -260,6 +283,7 @@ class LazyFS:
     def _write(self, path, data, offset, fh):
         self.stats["writes"] += 1
         node = self.lookup(path)
+        self.make_room(node, offset + len(data))
         if offset > len(node.data):
             node.data.extend(b"\0" * (offset - len(node.data)))
         node.data[offset:offset + len(data)] = data
@@ -274,6 +298,7 @@ class LazyFS:
     @failing
     def _truncate(self, path, length, fh):
         node = self.lookup(path)
+        self.make_room(node, length)
         if length < len(node.data):
             del node.data[length:]
         else:
@@ -322,14 +347,19 @@ class LazyFS:
         return 0
 
     def statfs(self, path):
-        return {"f_bsize": 4096, "f_frsize": 4096, "f_blocks": 1 << 22, "f_bfree": 1 << 21,
-                "f_bavail": 1 << 21, "f_files": 1 << 20, "f_ffree": 1 << 19, "f_namemax": 255}
+        blocks, free = 1 << 22, 1 << 21
+        if self.capacity is not None:
+            blocks = self.capacity // 4096
+            free = max(0, self.capacity - self.used()) // 4096
+        return {"f_bsize": 4096, "f_frsize": 4096, "f_blocks": blocks, "f_bfree": free,
+                "f_bavail": free, "f_files": 1 << 20, "f_ffree": 1 << 19, "f_namemax": 255}
 
 
 def main() -> None:
     mountpoint, image = sys.argv[1], sys.argv[2]
+    capacity = int(sys.argv[3]) if len(sys.argv) > 3 else None
     # The root exists on the "disk" from the start.
-    fs = LazyFS(image)
+    fs = LazyFS(image, capacity)
     fuse.FUSE(fs, mountpoint, foreground=True, nothreads=True, attr_timeout=0, entry_timeout=0,
               negative_timeout=0, default_permissions=True)
 

@@ -24,6 +24,10 @@ pub enum StoreError {
     /// The disk or index failed; the text says what, for the log and the admin.
     #[error("storage failure: {0}")]
     Io(String),
+    /// The file system holding the store is full (ENOSPC, SQLITE_FULL): nothing was
+    /// acknowledged; the operation may succeed once space is freed. The text says where.
+    #[error("storage full: {0}")]
+    Full(String),
     /// A storage engine the store depends on (database, object store) cannot be reached
     /// now; nothing was changed and the same operation may succeed later. The text says which.
     #[error("storage temporarily unavailable: {0}")]

@@ -55,6 +55,14 @@ impl From<StoreError> for Outcome {
                 tracing::error!(error = %why, "store failure");
                 Outcome::No("[SERVERBUG] Internal storage error; the server log says more".into())
             }
+            StoreError::Full(why) => {
+                tracing::error!(error = %why, "mail store disk full");
+                Outcome::No(
+                    "[UNAVAILABLE] The server's mail storage is full; nothing was stored. Try again \
+                     later (the administrator must free space)"
+                        .into(),
+                )
+            }
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "storage engine unavailable");
                 Outcome::No("[UNAVAILABLE] Mail storage is temporarily unavailable; try again shortly".into())

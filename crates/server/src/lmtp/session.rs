@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use bushbuck_proto::lmtp::{parse_command, DataReader, DataRefused, LmtpCommand, MAX_LINE};
+use bushbuck_store::StoreError;
 
 use crate::context::ServerContext;
 use crate::delivery::{self, Delivery, Duplicates, Filed, QuotaCheck, Recipient, ResolveError};
@@ -238,6 +239,11 @@ impl LmtpSession {
                     self.ctx.metrics.delivery(true, stored.len());
                     tracing::info!(protocol = "lmtp", user = %r.user, mailbox = %mailbox, size = stored.len(), "delivered");
                     self.reply(250, "2.0.0", &format!("<{}> delivered", r.address));
+                }
+                Err(StoreError::Full(why)) => {
+                    self.ctx.metrics.delivery(false, 0);
+                    tracing::error!(user = %r.user, error = %why, "delivery failed: mail store disk full");
+                    self.reply(452, "4.3.1", &format!("<{}> mail system full; try again later", r.address));
                 }
                 Err(e) => {
                     self.ctx.metrics.delivery(false, 0);

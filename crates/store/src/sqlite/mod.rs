@@ -59,12 +59,18 @@ const INDEX_FILE: &str = "index.sqlite3";
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return StoreError::Full(format!("index: {e}"));
+        }
         StoreError::Io(format!("index: {e}"))
     }
 }
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            return StoreError::Full(format!("file: {e}"));
+        }
         StoreError::Io(format!("file: {e}"))
     }
 }
@@ -321,6 +327,32 @@ impl SqliteStore {
         }
         result
     }
+
+    /// Writes and fsyncs the message files of `datas` before taking the user's index lock (so
+    /// readers do not wait for file I/O), then runs `op` (which re-checks the files under the
+    /// lock and commits the rows) with their [`messages::prepare`]d form. When writing a file
+    /// or the commit fails (a full disk, most often), the files no row names are removed again,
+    /// so a failed operation leaves nothing behind.
+    fn with_files<T>(
+        &self,
+        user: &str,
+        datas: &[&[u8]],
+        op: impl FnOnce(&mut Connection, &BlobDir, &[messages::Prepared], &mut Effects) -> Result<T>,
+    ) -> Result<T> {
+        let handle = self.handle(user)?;
+        let prepared = messages::prepare(datas);
+        let written: Result<()> = datas
+            .iter()
+            .zip(&prepared)
+            .try_for_each(|(data, p)| handle.blobs.ensure(p.sha(), data).map_err(StoreError::from));
+        self.with_user(user, |conn, blobs, fx| {
+            let result = written.and_then(|()| op(conn, blobs, &prepared, fx));
+            if result.is_err() {
+                fx.garbage.extend(prepared.iter().map(|p| p.sha().to_owned()));
+            }
+            result
+        })
+    }
 }
 
 /// Unlinks those of `shas` that no index row refers to any more, and drops their search
@@ -514,14 +546,10 @@ impl Store for SqliteStore {
 
     fn append(&self, user: &str, mailbox: &str, messages: &[NewMessage<'_>]) -> Result<Placed> {
         let name = canonical_mailbox_name(mailbox)?;
-        // Write and fsync the files before taking the user's index lock, so readers do not wait
-        // for file I/O; the transaction re-checks them under the lock.
-        let handle = self.handle(user)?;
-        let prepared = messages::prepare(&messages.iter().map(|m| m.data).collect::<Vec<_>>());
-        for (message, p) in messages.iter().zip(&prepared) {
-            handle.blobs.ensure(p.sha(), message.data)?;
-        }
-        self.with_user(user, |conn, blobs, fx| messages::append(conn, blobs, &name, messages, &prepared, fx))
+        let datas: Vec<&[u8]> = messages.iter().map(|m| m.data).collect();
+        self.with_files(user, &datas, |conn, blobs, prepared, fx| {
+            messages::append(conn, blobs, &name, messages, prepared, fx)
+        })
     }
 
     fn import_messages(
@@ -530,13 +558,9 @@ impl Store for SqliteStore {
         mailbox: MailboxId,
         messages: &[ImportedMessage<'_>],
     ) -> Result<usize> {
-        let handle = self.handle(user)?;
-        let prepared = messages::prepare(&messages.iter().map(|m| m.data).collect::<Vec<_>>());
-        for (message, p) in messages.iter().zip(&prepared) {
-            handle.blobs.ensure(p.sha(), message.data)?;
-        }
-        self.with_user(user, |conn, blobs, fx| {
-            messages::import(conn, blobs, mailbox, messages, &prepared, fx)
+        let datas: Vec<&[u8]> = messages.iter().map(|m| m.data).collect();
+        self.with_files(user, &datas, |conn, blobs, prepared, fx| {
+            messages::import(conn, blobs, mailbox, messages, prepared, fx)
         })
     }
 
