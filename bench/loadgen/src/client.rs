@@ -58,6 +58,13 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A reply whose tagged line is `line` (tag included); its status is the word after the tag.
+    pub(crate) fn tagged(tag: &str, line: &[u8], untagged: Vec<String>, bytes: usize) -> Reply {
+        let text = String::from_utf8_lossy(line).trim_end().to_string();
+        let status =
+            text.get(tag.len() + 1..).unwrap_or("").split(' ').next().unwrap_or("").to_ascii_uppercase();
+        Reply { status, text, untagged, bytes }
+    }
     pub fn ok(&self) -> bool {
         self.status == "OK"
     }
@@ -169,9 +176,7 @@ impl Imap {
             loop {
                 bytes += self.read_response(&mut first).await?;
                 if first.starts_with(tag.as_bytes()) && first.get(tag.len()) == Some(&b' ') {
-                    let text = String::from_utf8_lossy(&first).trim_end().to_string();
-                    let status = text[tag.len() + 1..].split(' ').next().unwrap_or("").to_ascii_uppercase();
-                    return Ok(Reply { status, text, untagged, bytes });
+                    return Ok(Reply::tagged(tag, &first, untagged, bytes));
                 }
                 if keep && first.starts_with(b"*") {
                     untagged.push(String::from_utf8_lossy(&first).trim_end().to_string());
@@ -205,10 +210,11 @@ impl Imap {
         let mut first = Vec::new();
         self.read_response(&mut first).await?;
         if !first.starts_with(b"+") {
-            let text = String::from_utf8_lossy(&first).trim_end().to_string();
             if first.starts_with(tag.as_bytes()) {
-                return Ok(Reply { status: "NO".into(), text, untagged: vec![], bytes: 0 });
+                // Refused before the literal (NO or BAD): the message is not sent.
+                return Ok(Reply::tagged(&tag, &first, vec![], first.len()));
             }
+            let text = String::from_utf8_lossy(&first).trim_end().to_string();
             return Err(err(format!("APPEND: no continuation: {text}")));
         }
         let w = self.io.get_mut();

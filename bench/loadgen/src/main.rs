@@ -4,6 +4,7 @@
 mod bruteforce;
 mod client;
 mod corpus;
+mod refusals;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 
 use client::{Imap, Lmtp};
+use refusals::Refusals;
 
 #[derive(Parser)]
 #[command(about = "Load generator for the Bushbuck benchmarks (loopback targets only)")]
@@ -317,7 +319,7 @@ async fn run_fetch_large(addr: String, user: String, pass: String, mailbox: Stri
 struct MixedStats {
     latencies: Vec<u64>,
     by_command: std::collections::BTreeMap<&'static str, Vec<u64>>,
-    errors: u64,
+    refusals: Refusals,
 }
 
 async fn timed(
@@ -330,11 +332,8 @@ async fn timed(
     let us = t.elapsed().as_micros() as u64;
     stats.latencies.push(us);
     stats.by_command.entry(name).or_default().push(us);
-    if !r.ok() {
-        stats.errors += 1;
-        if stats.errors <= 3 {
-            eprintln!("mixed: {name}: {}", r.text);
-        }
+    if stats.refusals.count(&r) && stats.refusals.total() <= 3 {
+        eprintln!("mixed: {name}: {}", r.text);
     }
     Ok(r)
 }
@@ -433,7 +432,7 @@ async fn run_mixed(
     for t in tasks {
         let s = t.await??;
         all.latencies.extend(s.latencies);
-        all.errors += s.errors;
+        all.refusals.add(s.refusals);
         for (k, v) in s.by_command {
             all.by_command.entry(k).or_default().extend(v);
         }
@@ -441,7 +440,7 @@ async fn run_mixed(
     let secs = t0.elapsed().as_secs_f64();
     all.latencies.sort_unstable();
     let n = all.latencies.len();
-    eprintln!("mixed: {n} commands in {secs:.2}s, {} NO/BAD", all.errors);
+    eprintln!("mixed: {n} commands in {secs:.2}s, {} NO, {} BAD", all.refusals.no, all.refusals.bad);
     for (k, v) in all.by_command.iter_mut() {
         v.sort_unstable();
         eprintln!(
@@ -455,7 +454,7 @@ async fn run_mixed(
         result(&format!("p50_{key}_ms"), percentile(v, 0.5) / 1000.0);
     }
     result("commands", n as f64);
-    result("errors", all.errors as f64);
+    all.refusals.report();
     result("commands_per_s", n as f64 / secs);
     result("p50_ms", percentile(&all.latencies, 0.5) / 1000.0);
     result("p95_ms", percentile(&all.latencies, 0.95) / 1000.0);
