@@ -7,7 +7,7 @@ use crate::database::{Database, Value};
 use crate::error::{AuthError, Result};
 use crate::names::validate_user_name;
 use crate::password;
-use crate::verified::VerifiedPasswords;
+use crate::verified::{VerifiedPasswords, DEFAULT_TTL};
 
 /// A hash of a password nobody has, verified when the user is unknown so that the time a
 /// failed login takes does not tell whether the user exists.
@@ -94,7 +94,14 @@ impl Directory {
     }
 
     fn over(db: Database) -> Result<Directory> {
-        Ok(Directory { db, verified: VerifiedPasswords::new() })
+        Ok(Directory { db, verified: VerifiedPasswords::new(DEFAULT_TTL) })
+    }
+
+    /// Remembers a verified password for `ttl` instead of an hour (`login_cache_seconds`);
+    /// zero turns the cache off, so every login runs Argon2.
+    pub fn with_login_cache(mut self, ttl: std::time::Duration) -> Directory {
+        self.verified = VerifiedPasswords::new(ttl);
+        self
     }
 
     /// Adds a user with a password. Fails if the name is invalid or taken.
@@ -265,8 +272,9 @@ impl Directory {
 
     /// Checks a password. Returns the canonical user name when it matches. User names are
     /// matched case-insensitively (they are stored in lower case). Takes about as long for
-    /// an unknown user as for a wrong password; a password verified within the last hour
-    /// (and not changed since) is recognised without another Argon2 run.
+    /// an unknown user as for a wrong password; a password verified recently (within the
+    /// login cache's time to live, an hour by default) and not changed since is recognised
+    /// without another Argon2 run.
     pub fn verify(&self, name: &str, password: &[u8]) -> Result<Option<String>> {
         let name = name.to_ascii_lowercase();
         Ok(match self.stored_hash(&name)? {

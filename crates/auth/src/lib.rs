@@ -17,3 +17,4 @@ mod verified;
 pub use directory::{Directory, QuotaLimits};
 pub use error::{AuthError, Result};
 pub use names::validate_user_name;
+pub use verified::DEFAULT_TTL as DEFAULT_LOGIN_CACHE;

@@ -115,6 +115,9 @@ pub struct Config {
     /// Password checks from sources with recent failures that may wait or run at once (one
     /// thread, one check per source); more are refused at once, without hashing.
     pub auth_penalty_queue_max: usize,
+    /// Seconds a verified password is remembered (as a keyed SHA-256, never the password), so
+    /// a client that logs in again within them costs no Argon2 run; 0 turns the cache off.
+    pub login_cache_seconds: u64,
     /// Days during which a second delivery of the same Message-ID to the same mailbox is
     /// dropped; 0 turns duplicate suppression off.
     pub duplicate_suppression_days: u32,
@@ -202,6 +205,7 @@ impl Default for Config {
             auth_ban_secs: 600,
             auth_hash_queue_max: 64,
             auth_penalty_queue_max: 4,
+            login_cache_seconds: bushbuck_auth::DEFAULT_LOGIN_CACHE.as_secs(),
             duplicate_suppression_days: 0,
             admins: Vec::new(),
             default_folders: crate::accounts::DEFAULT_FOLDERS.iter().map(|f| f.to_string()).collect(),

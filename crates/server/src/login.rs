@@ -86,6 +86,7 @@ async fn verify(
     }
     let (directory, name, secret) = (ctx.directory.clone(), user.to_string(), password.to_vec());
     if let Ok(Some(name)) = tokio::task::block_in_place(|| directory.verify_recent(&name, &secret)) {
+        ctx.metrics.login_cache_hit();
         return Ok(Ok(Some(name)));
     }
     let Some(place) = ctx.throttle.enter(peer.ip()).await else {

@@ -84,10 +84,12 @@ pub struct Metrics {
     auth: AuthCounters,
 }
 
-/// Counters of failed-login throttling (see the `throttle` module).
+/// Counters of password checks: failed-login throttling (see the `throttle` module) and the
+/// verified-password cache.
 #[derive(Default)]
 struct AuthCounters {
     failures: AtomicU64,
+    cache_hits: AtomicU64,
     bans: AtomicU64,
     banned: AtomicU64,
     throttled: AtomicU64,
@@ -144,6 +146,11 @@ impl Metrics {
     /// Counts a failed password check, whatever the protocol.
     pub fn auth_failure(&self) {
         self.auth.failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a login whose password was recognised by the verified-password cache (no Argon2).
+    pub fn login_cache_hit(&self) {
+        self.auth.cache_hits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a source banned for failing too often.
@@ -215,8 +222,14 @@ impl Metrics {
                 "bushbuck_connections_refused_total{{listener=\"{listener}\",reason=\"{reason}\"}} {n}"
             );
         }
-        let auth: [(&str, &str, &str, &AtomicU64); 4] = [
+        let auth: [(&str, &str, &str, &AtomicU64); 5] = [
             ("bushbuck_auth_failures_total", "counter", "Failed password checks.", &self.auth.failures),
+            (
+                "bushbuck_auth_cache_hits_total",
+                "counter",
+                "Logins whose password the verified-password cache recognised (no Argon2 run).",
+                &self.auth.cache_hits,
+            ),
             ("bushbuck_auth_bans_total", "counter", "Sources banned for failing too often.", &self.auth.bans),
             ("bushbuck_auth_banned", "gauge", "Sources banned now.", &self.auth.banned),
             (

@@ -29,10 +29,11 @@ impl Config {
     /// Opens the user directory (users, passwords, administrator marks, groups, quota limits).
     /// Embedded in the data directory, or in the PostgreSQL database of `store_url`.
     pub fn open_directory(&self) -> bushbuck_auth::Result<Directory> {
-        match &self.store_url {
+        let directory = match &self.store_url {
             Some(url) => Directory::connect(url),
             None => Directory::open(&self.data),
-        }
+        }?;
+        Ok(directory.with_login_cache(std::time::Duration::from_secs(self.login_cache_seconds)))
     }
 
     /// Opens the log of delivered Message-IDs and the Sieve duplicate and vacation memory.
