@@ -223,20 +223,26 @@ impl Imap {
         self.finish(&tag, false).await
     }
 
-    /// Starts IDLE and waits for the continuation.
-    pub async fn idle(&mut self) -> io::Result<()> {
+    /// Starts IDLE and waits for the continuation; returns the tag for [`Imap::idle_done`].
+    pub async fn idle(&mut self) -> io::Result<String> {
         let tag = self.next_tag();
         self.io.get_mut().write_all(format!("{tag} IDLE\r\n").as_bytes()).await?;
         let mut first = Vec::new();
         loop {
             self.read_response(&mut first).await?;
             if first.starts_with(b"+") {
-                return Ok(());
+                return Ok(tag);
             }
             if first.starts_with(tag.as_bytes()) {
                 return Err(err(format!("IDLE: {}", String::from_utf8_lossy(&first))));
             }
         }
+    }
+
+    /// Ends the IDLE started with `tag` (sends DONE) and reads its tagged reply.
+    pub async fn idle_done(&mut self, tag: &str) -> io::Result<Reply> {
+        self.io.get_mut().write_all(b"DONE\r\n").await?;
+        self.finish(tag, false).await
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {

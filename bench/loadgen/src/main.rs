@@ -5,6 +5,7 @@ mod bruteforce;
 mod client;
 mod corpus;
 mod refusals;
+mod stress;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -95,6 +96,28 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         size: u64,
         #[arg(long, default_value_t = 3)]
+        seed: u64,
+    },
+    /// Stress: clients run short sessions of every command kind as several users (see the
+    /// `stress` module); commands/s and NO/BAD answers.
+    Stress {
+        #[arg(long)]
+        addr: String,
+        /// Users, comma-separated (same password).
+        #[arg(long, value_delimiter = ',')]
+        users: Vec<String>,
+        #[arg(long)]
+        pass: String,
+        #[arg(long, default_value_t = 20)]
+        clients: u64,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Mailbox of each user (created and filled to --size first).
+        #[arg(long, default_value = "stress")]
+        mailbox: String,
+        #[arg(long, default_value_t = 100)]
+        size: u64,
+        #[arg(long, default_value_t = 5)]
         seed: u64,
     },
     /// Opens N IDLE sessions, then reports the server's memory per connection.
@@ -315,27 +338,71 @@ async fn run_fetch_large(addr: String, user: String, pass: String, mailbox: Stri
     Ok(())
 }
 
+/// Latencies (µs) of a workload's commands, all and by command, and its NO/BAD answers.
 #[derive(Default)]
-struct MixedStats {
+pub(crate) struct MixedStats {
     latencies: Vec<u64>,
     by_command: std::collections::BTreeMap<&'static str, Vec<u64>>,
     refusals: Refusals,
 }
 
-async fn timed(
+impl MixedStats {
+    /// Records one command that took `took` and was answered `reply`.
+    pub(crate) fn record(&mut self, name: &'static str, took: Duration, reply: &client::Reply) {
+        let us = took.as_micros() as u64;
+        self.latencies.push(us);
+        self.by_command.entry(name).or_default().push(us);
+        if self.refusals.count(reply) && self.refusals.total() <= 3 {
+            eprintln!("{name}: {}", reply.text);
+        }
+    }
+
+    /// Adds another client's figures.
+    pub(crate) fn merge(&mut self, other: MixedStats) {
+        self.latencies.extend(other.latencies);
+        self.refusals.add(other.refusals);
+        for (k, v) in other.by_command {
+            self.by_command.entry(k).or_default().extend(v);
+        }
+    }
+}
+
+/// Runs one command, recording its latency and answer.
+pub(crate) async fn timed(
     stats: &mut MixedStats,
     name: &'static str,
     fut: impl std::future::Future<Output = std::io::Result<client::Reply>>,
 ) -> std::io::Result<client::Reply> {
     let t = Instant::now();
     let r = fut.await?;
-    let us = t.elapsed().as_micros() as u64;
-    stats.latencies.push(us);
-    stats.by_command.entry(name).or_default().push(us);
-    if stats.refusals.count(&r) && stats.refusals.total() <= 3 {
-        eprintln!("mixed: {name}: {}", r.text);
-    }
+    stats.record(name, t.elapsed(), &r);
     Ok(r)
+}
+
+/// Prints a workload's RESULT lines: commands, NO/BAD, commands/s, latency percentiles (all
+/// and p50 by command); `label` prefixes the human-readable lines on stderr.
+pub(crate) fn report_commands(label: &str, mut all: MixedStats, secs: f64) {
+    all.latencies.sort_unstable();
+    let n = all.latencies.len();
+    eprintln!("{label}: {n} commands in {secs:.2}s, {} NO, {} BAD", all.refusals.no, all.refusals.bad);
+    for (k, v) in all.by_command.iter_mut() {
+        v.sort_unstable();
+        eprintln!(
+            "{label}: {k:14} n={:6} p50={:8.2}ms p95={:8.2}ms p99={:8.2}ms",
+            v.len(),
+            percentile(v, 0.5) / 1000.0,
+            percentile(v, 0.95) / 1000.0,
+            percentile(v, 0.99) / 1000.0
+        );
+        let key = k.to_ascii_lowercase().replace(' ', "_");
+        result(&format!("p50_{key}_ms"), percentile(v, 0.5) / 1000.0);
+    }
+    result("commands", n as f64);
+    all.refusals.report();
+    result("commands_per_s", n as f64 / secs);
+    result("p50_ms", percentile(&all.latencies, 0.5) / 1000.0);
+    result("p95_ms", percentile(&all.latencies, 0.95) / 1000.0);
+    result("p99_ms", percentile(&all.latencies, 0.99) / 1000.0);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -430,35 +497,9 @@ async fn run_mixed(
     }
     let mut all = MixedStats::default();
     for t in tasks {
-        let s = t.await??;
-        all.latencies.extend(s.latencies);
-        all.refusals.add(s.refusals);
-        for (k, v) in s.by_command {
-            all.by_command.entry(k).or_default().extend(v);
-        }
+        all.merge(t.await??);
     }
-    let secs = t0.elapsed().as_secs_f64();
-    all.latencies.sort_unstable();
-    let n = all.latencies.len();
-    eprintln!("mixed: {n} commands in {secs:.2}s, {} NO, {} BAD", all.refusals.no, all.refusals.bad);
-    for (k, v) in all.by_command.iter_mut() {
-        v.sort_unstable();
-        eprintln!(
-            "mixed: {k:14} n={:6} p50={:8.2}ms p95={:8.2}ms p99={:8.2}ms",
-            v.len(),
-            percentile(v, 0.5) / 1000.0,
-            percentile(v, 0.95) / 1000.0,
-            percentile(v, 0.99) / 1000.0
-        );
-        let key = k.to_ascii_lowercase().replace(' ', "_");
-        result(&format!("p50_{key}_ms"), percentile(v, 0.5) / 1000.0);
-    }
-    result("commands", n as f64);
-    all.refusals.report();
-    result("commands_per_s", n as f64 / secs);
-    result("p50_ms", percentile(&all.latencies, 0.5) / 1000.0);
-    result("p95_ms", percentile(&all.latencies, 0.95) / 1000.0);
-    result("p99_ms", percentile(&all.latencies, 0.99) / 1000.0);
+    report_commands("mixed", all, t0.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -616,6 +657,9 @@ async fn main() {
         Cmd::FetchLarge { addr, user, pass, mailbox } => run_fetch_large(addr, user, pass, mailbox).await,
         Cmd::Mixed { addr, user, pass, clients, seconds, mailbox, size, seed } => {
             run_mixed(addr, user, pass, clients, seconds, mailbox, size, seed).await
+        }
+        Cmd::Stress { addr, users, pass, clients, seconds, mailbox, size, seed } => {
+            stress::run(stress::Settings { addr, users, pass, clients, seconds, mailbox, size, seed }).await
         }
         Cmd::Idle { addr, user, pass, connections, pid, mailbox, parallel, max_seconds } => {
             run_idle(addr, user, pass, connections, pid, mailbox, parallel, max_seconds).await
