@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use bushbuck_auth::Directory;
-use bushbuck_store::{validate_user_name, SqliteStore, Store, StoreError, SHARED_OWNER};
+use bushbuck_store::{validate_user_name, ReconstructReport, SqliteStore, Store, StoreError, SHARED_OWNER};
 use clap::Args;
 
 use crate::cli::Location;
@@ -35,6 +35,10 @@ pub struct ReconstructArgs {
     /// Go on even when another process (a running server) has an index open.
     #[arg(long)]
     pub force: bool,
+    /// Only report what would be repaired (every row of every index is read); change
+    /// nothing. Exits 65 when damage was found, 0 when none.
+    #[arg(long)]
+    pub check: bool,
     #[command(flatten)]
     pub location: Location,
 }
@@ -67,7 +71,8 @@ pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
             )));
         }
     }
-    if !args.force {
+    // A check only reads, so a running server is no obstacle.
+    if !args.force && !args.check {
         for user in &users {
             let dir = store.user_dir(user).map_err(|e| CliError::Failed(e.to_string()))?;
             let index = dir.join("index.sqlite3");
@@ -79,6 +84,9 @@ pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
             }
         }
     }
+    if args.check {
+        return check(&store, &users);
+    }
     let mut failed = Vec::new();
     for user in &users {
         match store.reconstruct(user) {
@@ -87,12 +95,7 @@ pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
                 if let Some(aside) = &report.moved_aside {
                     println!("  damaged index kept as {}", aside.display());
                 }
-                for (mailbox, uid) in &report.missing {
-                    println!("  dropped {mailbox} UID {uid}: its message file is missing");
-                }
-                for sha in &report.damaged {
-                    println!("  file {sha} has a different size than the index recorded");
-                }
+                print_details(&report);
             }
             Err(e) => {
                 eprintln!("bushbuck reconstruct: user {user}: {e}");
@@ -105,6 +108,52 @@ pub fn run(args: ReconstructArgs) -> Result<(), CliError> {
         Ok(())
     } else {
         Err(CliError::Failed(format!("could not reconstruct {}; see the messages above", failed.join(", "))))
+    }
+}
+
+/// The per-message lines of a report.
+fn print_details(report: &ReconstructReport) {
+    let (dropped, repaired) =
+        if report.check_only { ("would drop", "damaged") } else { ("dropped", "repaired") };
+    for (mailbox, uid) in &report.missing {
+        println!("  {dropped} {mailbox} UID {uid}: its message file is missing");
+    }
+    for sha in &report.damaged {
+        println!("  file {sha} has a different size than the index recorded");
+    }
+    for row in &report.repaired {
+        if row.uid == 0 {
+            println!("  {repaired} {}: keyword spellings ({})", row.mailbox, row.columns.join(", "));
+        } else {
+            println!(
+                "  {repaired} {} UID {}: {} did not decode",
+                row.mailbox,
+                row.uid,
+                row.columns.join(", ")
+            );
+        }
+    }
+}
+
+/// `reconstruct --check`: reports every user's damage, changes nothing.
+fn check(store: &SqliteStore, users: &[String]) -> Result<(), CliError> {
+    let mut damaged = Vec::new();
+    for user in users {
+        let report =
+            store.check_index(user).map_err(|e| CliError::Failed(format!("checking {user}: {e}")))?;
+        println!("{report}");
+        print_details(&report);
+        if report.found_damage() {
+            damaged.push(user.clone());
+        }
+    }
+    if damaged.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::DataErr(format!(
+            "damage found for {}; run `bushbuck reconstruct` without --check (server stopped) to repair it",
+            damaged.join(", ")
+        )))
     }
 }
 

@@ -28,6 +28,11 @@ pub enum StoreError {
     /// acknowledged; the operation may succeed once space is freed. The text says where.
     #[error("storage full: {0}")]
     Full(String),
+    /// Stored data does not decode or does not match what the index recorded (a damaged
+    /// index row, a truncated or altered message file); the text says which. Other messages
+    /// are not affected; `bushbuck reconstruct` repairs what can be repaired.
+    #[error("damaged data: {0}")]
+    Damaged(String),
     /// A storage engine the store depends on (database, object store) cannot be reached
     /// now; nothing was changed and the same operation may succeed later. The text says which.
     #[error("storage temporarily unavailable: {0}")]

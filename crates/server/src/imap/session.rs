@@ -63,6 +63,10 @@ impl From<StoreError> for Outcome {
                         .into(),
                 )
             }
+            StoreError::Damaged(why) => {
+                tracing::error!(error = %why, "damaged stored data");
+                Outcome::No(format!("[CORRUPTION] {why}; an administrator can run bushbuck reconstruct"))
+            }
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "storage engine unavailable");
                 Outcome::No("[UNAVAILABLE] Mail storage is temporarily unavailable; try again shortly".into())

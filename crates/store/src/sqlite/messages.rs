@@ -1,8 +1,9 @@
 //! Message rows: APPEND, SELECT, changes, FETCH metadata, COPY/MOVE, EXPUNGE, \Recent.
 
-use rusqlite::types::ValueRef;
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
+use super::damage::is_imap_list;
 use super::flags::canonical_keywords;
 use super::mailboxes::{allocate_uids, bump_modseq, selectable_by_id, selectable_by_name};
 use super::search_text::pack;
@@ -231,9 +232,9 @@ pub(crate) fn fetch_meta(
                 internal_date_offset: r.get(5)?,
                 save_date: r.get(6)?,
                 size: r.get::<_, i64>(7)? as u64,
-                envelope: r.get(8)?,
-                body_structure: r.get(9)?,
-                body: r.get(10)?,
+                envelope: cached_list(r, 8, parts.structure)?,
+                body_structure: cached_list(r, 9, parts.structure)?,
+                body: cached_list(r, 10, parts.structure)?,
                 email_id: blob.as_deref().map(email_id).unwrap_or_default(),
                 header: r.get(12)?,
             })
@@ -243,6 +244,16 @@ pub(crate) fn fetch_meta(
         }
     }
     Ok(out)
+}
+
+/// A cached ENVELOPE/BODYSTRUCTURE/BODY column (when `read`, else the empty placeholder);
+/// a value not shaped like an IMAP list is an error, so the row is repaired, not sent.
+fn cached_list(r: &Row<'_>, i: usize, read: bool) -> rusqlite::Result<String> {
+    let value: String = r.get(i)?;
+    if read && !is_imap_list(&value) {
+        return Err(rusqlite::Error::FromSqlConversionFailure(i, Type::Text, "not an IMAP list".into()));
+    }
+    Ok(value)
 }
 
 /// EMAILID of a message: `M` and the first 24 hex digits of its content hash.

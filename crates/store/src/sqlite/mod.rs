@@ -25,6 +25,7 @@
 
 mod acl;
 mod backup;
+mod damage;
 mod flags;
 mod grants;
 mod mailboxes;
@@ -36,6 +37,7 @@ mod search_text;
 mod usage;
 
 pub use backup::{link_or_copy, snapshot_database, BackupStats};
+pub use damage::DamagedRow;
 pub use reconstruct::{ReconstructReport, RECOVERED_MAILBOX};
 
 use std::collections::HashMap;
@@ -59,10 +61,19 @@ const INDEX_FILE: &str = "index.sqlite3";
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::Error as E;
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
             return StoreError::Full(format!("index: {e}"));
         }
-        StoreError::Io(format!("index: {e}"))
+        match e {
+            // A stored value of the wrong type or encoding: a damaged row, which
+            // `SqliteStore::read` and `with_user` repair (see `damage`).
+            E::FromSqlConversionFailure(..)
+            | E::InvalidColumnType(..)
+            | E::IntegralValueOutOfRange(..)
+            | E::Utf8Error(..) => StoreError::Damaged(format!("index row: {e}")),
+            e => StoreError::Io(format!("index: {e}")),
+        }
     }
 }
 
@@ -282,29 +293,86 @@ impl SqliteStore {
     }
 
     /// Runs a read-only `op` on the user's reading connection (see [`UserHandle::reader`]).
-    fn read<T>(&self, user: &str, op: impl FnOnce(&mut Connection, &BlobDir) -> Result<T>) -> Result<T> {
+    /// A row that does not decode is repaired (see [`SqliteStore::repair_damaged_rows`]) and
+    /// `op` runs again, so one damaged row never fails a whole mailbox.
+    fn read<T>(&self, user: &str, mut op: impl FnMut(&mut Connection, &BlobDir) -> Result<T>) -> Result<T> {
+        match self.read_once(user, &mut op) {
+            Err(StoreError::Damaged(why)) if self.repaired_after(user, &why) => self.read_once(user, &mut op),
+            other => other,
+        }
+    }
+
+    fn read_once<T>(
+        &self,
+        user: &str,
+        op: &mut impl FnMut(&mut Connection, &BlobDir) -> Result<T>,
+    ) -> Result<T> {
         let handle = self.handle(user)?;
         let mut conn = handle.lock_reader();
         if handle.retired.load(Ordering::Acquire) {
             drop(conn);
-            return self.read(user, op);
+            return self.read_once(user, op);
         }
         op(&mut conn, &handle.blobs)
     }
 
+    /// After `why` (a damaged row) failed an operation: repairs the user's damaged rows and
+    /// says whether any was found, so the operation is worth running again.
+    fn repaired_after(&self, user: &str, why: &str) -> bool {
+        match self.repair_damaged_rows(user) {
+            Ok(rows) if !rows.is_empty() => true,
+            Ok(_) => {
+                tracing::error!(user, error = why, "undecodable value but no damaged row found");
+                false
+            }
+            Err(e) => {
+                tracing::error!(user, error = %e, "could not repair damaged index rows");
+                false
+            }
+        }
+    }
+
+    /// Reads every message and keyword row of `user`'s index and repairs those whose values do
+    /// not decode: cached data recomputed from the message file, flags and keywords that do
+    /// not decode reset (see `damage`). Each row is logged; returns them.
+    pub fn repair_damaged_rows(&self, user: &str) -> Result<Vec<DamagedRow>> {
+        let handle = self.handle(user)?;
+        let mut conn = handle.lock();
+        let repaired = damage::repair(&mut conn, &handle.blobs, user)?;
+        drop(conn);
+        if !repaired.is_empty() {
+            handle.sync_wal()?;
+        }
+        Ok(repaired)
+    }
+
     /// Runs `op` on the user's connection, then removes files left unreferenced and notifies
     /// watchers of the mailboxes it changed.
+    /// A row that does not decode is repaired and `op` runs again, as for [`Self::read`].
     fn with_user<T>(
         &self,
         user: &str,
-        op: impl FnOnce(&mut Connection, &BlobDir, &mut Effects) -> Result<T>,
+        mut op: impl FnMut(&mut Connection, &BlobDir, &mut Effects) -> Result<T>,
+    ) -> Result<T> {
+        match self.with_user_once(user, &mut op) {
+            Err(StoreError::Damaged(why)) if self.repaired_after(user, &why) => {
+                self.with_user_once(user, &mut op)
+            }
+            other => other,
+        }
+    }
+
+    fn with_user_once<T>(
+        &self,
+        user: &str,
+        op: &mut impl FnMut(&mut Connection, &BlobDir, &mut Effects) -> Result<T>,
     ) -> Result<T> {
         let handle = self.handle(user)?;
         let mut conn = handle.lock();
         if handle.retired.load(Ordering::Acquire) {
             // The store moved to another partition while this waited: start again there.
             drop(conn);
-            return self.with_user(user, op);
+            return self.with_user_once(user, op);
         }
         let mut effects = Effects::default();
         let changes = conn.total_changes();

@@ -2,7 +2,9 @@
 //!
 //! Every content-addressed file under `users/<user>/blobs` is a message. Two cases:
 //!
-//! - The index opens and passes `PRAGMA quick_check`: it is repaired in place. Messages it
+//! - The index opens and passes `PRAGMA integrity_check`: it is repaired in place. First every
+//!   value of every row is read and rows that do not decode are repaired from their files
+//!   (see `damage`). Messages it
 //!   knows keep mailbox, UID, flags, dates and MODSEQ, and get their search text recomputed
 //!   from their files; rows whose file is missing are removed (recorded as expunged, so
 //!   sessions and QRESYNC clients see them go); files no row refers to are appended to the
@@ -31,6 +33,7 @@ use std::time::UNIX_EPOCH;
 
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 
+use super::damage::DamagedRow;
 use super::mailboxes::{self, bump_modseq};
 use super::messages;
 use super::{now, schema, usage, Effects, SqliteStore, INDEX_FILE};
@@ -72,6 +75,23 @@ pub struct ReconstructReport {
     pub damaged: Vec<String>,
     /// Mailboxes whose usage counters were wrong and have been recounted.
     pub usage_fixed: Vec<UsageFix>,
+    /// Rows whose values did not decode, repaired from their message files.
+    pub repaired: Vec<DamagedRow>,
+    /// True for [`SqliteStore::check_index`]: what was found, nothing changed (`rebuilt`
+    /// then means the index would be rebuilt, `recovered` the files that would be added).
+    pub check_only: bool,
+}
+
+impl ReconstructReport {
+    /// Whether anything was (or, for a check, would be) repaired.
+    pub fn found_damage(&self) -> bool {
+        self.rebuilt
+            || self.recovered > 0
+            || !self.missing.is_empty()
+            || !self.damaged.is_empty()
+            || !self.usage_fixed.is_empty()
+            || !self.repaired.is_empty()
+    }
 }
 
 impl std::fmt::Display for ReconstructReport {
@@ -81,7 +101,12 @@ impl std::fmt::Display for ReconstructReport {
         } else {
             write!(f, "user {}: ", self.user)?;
         }
-        if self.rebuilt {
+        if self.check_only {
+            write!(f, "index {}", if self.rebuilt { "damaged, would be rebuilt" } else { "read" })?;
+            if self.rebuilt {
+                return Ok(());
+            }
+        } else if self.rebuilt {
             write!(f, "index rebuilt")?;
             if self.salvaged > 0 {
                 write!(f, " ({} messages salvaged from the damaged index)", self.salvaged)?;
@@ -92,7 +117,12 @@ impl std::fmt::Display for ReconstructReport {
         write!(f, ", {} messages", self.messages)?;
         if self.recovered > 0 {
             let into = self.recovered_into.as_deref().unwrap_or("INBOX");
-            write!(f, ", {} unindexed files added to {into}", self.recovered)?;
+            let added = if self.check_only { "would be added" } else { "added" };
+            write!(f, ", {} unindexed files {added} to {into}", self.recovered)?;
+        }
+        if !self.repaired.is_empty() {
+            let done = if self.check_only { "undecodable" } else { "repaired" };
+            write!(f, ", {} rows {done}", self.repaired.len())?;
         }
         if !self.missing.is_empty() {
             let s = if self.missing.len() == 1 { "" } else { "s" };
@@ -103,6 +133,9 @@ impl std::fmt::Display for ReconstructReport {
         }
         if !self.usage_fixed.is_empty() {
             write!(f, ", usage of {} mailboxes recounted", self.usage_fixed.len())?;
+        }
+        if self.check_only {
+            write!(f, "; nothing changed")?;
         }
         Ok(())
     }
@@ -152,6 +185,7 @@ impl SqliteStore {
             if user != crate::api::SHARED_OWNER {
                 mailboxes::ensure_inbox(&mut conn)?;
             }
+            report.repaired = super::damage::repair(&mut conn, &blobs, user)?;
             repair_in_place(&mut conn, &blobs, &files, &mut report)?;
             report.usage_fixed = usage::fix(&mut conn)?;
         } else {
@@ -173,14 +207,43 @@ impl SqliteStore {
     }
 }
 
-/// Whether the index opens, is a Bushbuck index (schema present) and passes quick_check.
+impl SqliteStore {
+    /// What [`SqliteStore::reconstruct`] would do for `user`, changing nothing: whether the
+    /// index would be rebuilt, rows that do not decode (every value of every row is read),
+    /// rows whose file is missing or has another size, files no row refers to.
+    pub fn check_index(&self, user: &str) -> Result<ReconstructReport> {
+        let dir = self.user_dir(user)?;
+        if !dir.is_dir() {
+            return Err(StoreError::NoSuchUser);
+        }
+        let index = dir.join(INDEX_FILE);
+        let files = blob_files(&dir.join("blobs"))?;
+        let mut report = ReconstructReport { user: user.to_string(), check_only: true, ..Default::default() };
+        if !(index.is_file() && index_is_healthy(&index)?) {
+            report.rebuilt = true;
+            return Ok(report);
+        }
+        let conn = Connection::open_with_flags(&index, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        report.repaired = super::damage::find(&conn)?;
+        if report.repaired.is_empty() {
+            let survey = survey(&conn, &files, &mut report)?;
+            report.recovered = files.keys().filter(|sha| !survey.referenced.contains(*sha)).count() as u64;
+            report.recovered_into = Some(RECOVERED_MAILBOX.to_string());
+        }
+        report.messages = count_messages(&conn)?;
+        Ok(report)
+    }
+}
+
+/// Whether the index opens, is a Bushbuck index (schema present) and passes integrity_check
+/// (which, unlike quick_check, also checks that the indexes match the tables).
 /// An index newer than this program is an error, never "damaged".
 fn index_is_healthy(index: &Path) -> Result<bool> {
     let conn = match Connection::open_with_flags(index, OpenFlags::SQLITE_OPEN_READ_WRITE) {
         Ok(c) => c,
         Err(_) => return Ok(false),
     };
-    let check = conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0));
+    let check = conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0));
     if !matches!(check.as_deref(), Ok("ok")) {
         return Ok(false);
     }
@@ -306,6 +369,53 @@ fn blob_files(dir: &Path) -> Result<BTreeMap<String, FileInfo>> {
     Ok(out)
 }
 
+/// The message rows of a readable index held against the files.
+struct Survey {
+    /// Content addresses rows refer to whose file exists.
+    referenced: BTreeSet<String>,
+    /// Rows whose file is missing: mailbox id -> UIDs.
+    gone: BTreeMap<i64, Vec<u32>>,
+}
+
+/// Reads every message row: rows whose file is missing go to `report.missing` (and the
+/// survey's `gone`), files of another size than recorded to `report.damaged`.
+fn survey(
+    conn: &Connection,
+    files: &BTreeMap<String, FileInfo>,
+    report: &mut ReconstructReport,
+) -> Result<Survey> {
+    let mut out = Survey { referenced: BTreeSet::new(), gone: BTreeMap::new() };
+    let mut stmt = conn.prepare(
+        "SELECT m.mailbox, mb.name, m.uid, m.blob, m.size
+         FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox ORDER BY mb.name, m.uid",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (mailbox, name, uid, blob, size) = row?;
+        match files.get(&blob) {
+            None => {
+                report.missing.push((name, uid));
+                out.gone.entry(mailbox).or_default().push(uid);
+            }
+            Some(info) => {
+                if info.size != size as u64 && !report.damaged.contains(&blob) {
+                    report.damaged.push(blob.clone());
+                }
+                out.referenced.insert(blob);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Repair of a readable index: drops rows without files, adds unreferenced files.
 fn repair_in_place(
     conn: &mut Connection,
@@ -313,32 +423,9 @@ fn repair_in_place(
     files: &BTreeMap<String, FileInfo>,
     report: &mut ReconstructReport,
 ) -> Result<()> {
-    let mut referenced = BTreeSet::new();
-    {
+    let referenced = {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rows: Vec<(i64, String, u32, String, i64)> = {
-            let mut stmt = tx.prepare(
-                "SELECT m.mailbox, mb.name, m.uid, m.blob, m.size
-                 FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox ORDER BY mb.name, m.uid",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let mut gone: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-        for (mailbox, name, uid, blob, size) in rows {
-            match files.get(&blob) {
-                None => {
-                    report.missing.push((name, uid));
-                    gone.entry(mailbox).or_default().push(uid);
-                }
-                Some(info) => {
-                    if info.size != size as u64 && !report.damaged.contains(&blob) {
-                        report.damaged.push(blob.clone());
-                    }
-                    referenced.insert(blob);
-                }
-            }
-        }
+        let Survey { referenced, gone } = survey(&tx, files, report)?;
         for (mailbox, uids) in gone {
             let modseq = bump_modseq(&tx, crate::api::MailboxId(mailbox))? as i64;
             for uid in uids {
@@ -350,7 +437,8 @@ fn repair_in_place(
             }
         }
         tx.commit()?;
-    }
+        referenced
+    };
     rebuild_search_texts(conn, blobs, &referenced)?;
     let orphans: Vec<(&String, &FileInfo)> =
         files.iter().filter(|(sha, _)| !referenced.contains(*sha)).collect();
