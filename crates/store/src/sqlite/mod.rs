@@ -405,7 +405,7 @@ impl SqliteStore {
         &self,
         user: &str,
         datas: &[&[u8]],
-        op: impl FnOnce(&mut Connection, &BlobDir, &[messages::Prepared], &mut Effects) -> Result<T>,
+        mut op: impl FnMut(&mut Connection, &BlobDir, &[messages::Prepared], &mut Effects) -> Result<T>,
     ) -> Result<T> {
         let handle = self.handle(user)?;
         let prepared = messages::prepare(datas);
@@ -413,8 +413,11 @@ impl SqliteStore {
             .iter()
             .zip(&prepared)
             .try_for_each(|(data, p)| handle.blobs.ensure(p.sha(), data).map_err(StoreError::from));
+        // `with_user` may run the closure twice (after repairing a damaged row); the write
+        // failure, if any, is reported by the first run.
+        let mut written = Some(written);
         self.with_user(user, |conn, blobs, fx| {
-            let result = written.and_then(|()| op(conn, blobs, &prepared, fx));
+            let result = written.take().unwrap_or(Ok(())).and_then(|()| op(conn, blobs, &prepared, fx));
             if result.is_err() {
                 fx.garbage.extend(prepared.iter().map(|p| p.sha().to_owned()));
             }
