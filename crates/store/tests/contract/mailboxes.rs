@@ -1,11 +1,11 @@
 //! Users, mailbox hierarchy, names, subscriptions.
 
-mod common;
+use bushbuck_store::{MetaParts, Store, StoreError};
 
-use bushbuck_store::{MetaParts, SqliteStore, Store, StoreError};
-use common::*;
+use crate::common::{message, new, strings};
+use crate::{with_flags, Backend};
 
-fn names(store: &SqliteStore) -> Vec<(String, bool)> {
+fn names(store: &dyn Store) -> Vec<(String, bool)> {
     store.list_mailboxes("alice").unwrap().into_iter().map(|m| (m.name, m.selectable)).collect()
 }
 
@@ -13,9 +13,8 @@ fn owned(v: &[(&str, bool)]) -> Vec<(String, bool)> {
     v.iter().map(|(n, s)| (n.to_string(), *s)).collect()
 }
 
-#[test]
-fn users() {
-    let (_dir, store) = store();
+fn users(b: &dyn Backend) {
+    let store = b.store();
     assert!(matches!(store.create_user("alice"), Err(StoreError::UserExists)));
     store.create_user("bob@example.org").unwrap();
     assert_eq!(store.list_users().unwrap(), vec!["alice", "bob@example.org"]);
@@ -31,14 +30,13 @@ fn users() {
     assert_eq!(store.status("bob@example.org", "INBOX").unwrap().messages, 0);
 }
 
-#[test]
-fn hierarchy_and_inbox_case() {
-    let (_dir, store) = store();
+fn hierarchy_and_inbox_case(b: &dyn Backend) {
+    let store = b.store();
     let id = store.create_mailbox("alice", "Archive/2024/Q1", None).unwrap();
     store.create_mailbox("alice", "Sent", Some("\\Sent")).unwrap();
     store.create_mailbox("alice", "inbox/Sub", None).unwrap();
     assert_eq!(
-        names(&store),
+        names(store),
         owned(&[
             ("Archive", true),
             ("Archive/2024", true),
@@ -56,9 +54,8 @@ fn hierarchy_and_inbox_case() {
     assert_eq!(store.select("alice", "iNbOx").unwrap().uid_next, 1);
 }
 
-#[test]
-fn invalid_names_refused() {
-    let (_dir, store) = store();
+fn invalid_names_refused(b: &dyn Backend) {
+    let store = b.store();
     for bad in ["../x", "a//b", "/abs", "a/", "a\0b", "a/../b", ".", "x*", "y%", "tab\t"] {
         assert!(
             matches!(store.create_mailbox("alice", bad, None), Err(StoreError::InvalidName(_))),
@@ -70,12 +67,11 @@ fn invalid_names_refused() {
         store.create_mailbox("alice", &"a".repeat(1025), None),
         Err(StoreError::InvalidName(_))
     ));
-    assert_eq!(names(&store), owned(&[("INBOX", true)]));
+    assert_eq!(names(store), owned(&[("INBOX", true)]));
 }
 
-#[test]
-fn uidvalidity_is_new_after_recreate() {
-    let (_dir, store) = store();
+fn uidvalidity_is_new_after_recreate(b: &dyn Backend) {
+    let store = b.store();
     store.create_mailbox("alice", "A", None).unwrap();
     store.create_mailbox("alice", "B", None).unwrap();
     let a = store.status("alice", "A").unwrap().uid_validity;
@@ -87,36 +83,34 @@ fn uidvalidity_is_new_after_recreate() {
     assert!(matches!(store.status("alice", "Nope"), Err(StoreError::NoSuchMailbox)));
 }
 
-#[test]
-fn delete_with_children_leaves_placeholder() {
-    let (_dir, store) = store();
+fn delete_with_children_leaves_placeholder(b: &dyn Backend) {
+    let store = b.store();
     store.create_mailbox("alice", "P/C", None).unwrap();
     let old = store.select("alice", "P").unwrap().id;
     store.append("alice", "P", &[new(&message(1))]).unwrap();
     store.delete_mailbox("alice", "P").unwrap();
-    assert_eq!(names(&store), owned(&[("INBOX", true), ("P", false), ("P/C", true)]));
+    assert_eq!(names(store), owned(&[("INBOX", true), ("P", false), ("P/C", true)]));
     assert!(matches!(store.select("alice", "P"), Err(StoreError::NoSuchMailbox)));
     assert!(matches!(store.fetch_meta("alice", old, &[1], MetaParts::FACTS), Err(StoreError::NoSuchMailbox)));
-    assert_eq!(blob_files(&store, "alice"), 0);
+    assert_eq!(b.stored_contents("alice"), 0);
     // A placeholder with children cannot be deleted.
     assert!(matches!(store.delete_mailbox("alice", "P"), Err(StoreError::NotPossible(_))));
     // Deleting the last child removes the placeholder too.
     store.delete_mailbox("alice", "P/C").unwrap();
-    assert_eq!(names(&store), owned(&[("INBOX", true)]));
+    assert_eq!(names(store), owned(&[("INBOX", true)]));
     // Creating over a placeholder turns it into a mailbox.
     store.create_mailbox("alice", "Q/C", None).unwrap();
     store.delete_mailbox("alice", "Q").unwrap();
     store.create_mailbox("alice", "Q", None).unwrap();
-    assert_eq!(names(&store), owned(&[("INBOX", true), ("Q", true), ("Q/C", true)]));
+    assert_eq!(names(store), owned(&[("INBOX", true), ("Q", true), ("Q/C", true)]));
     assert!(
         matches!(store.delete_mailbox("alice", "inbox"), Err(StoreError::NotPossible(m)) if m == "INBOX cannot be deleted")
     );
     assert!(matches!(store.delete_mailbox("alice", "Nope"), Err(StoreError::NoSuchMailbox)));
 }
 
-#[test]
-fn rename_with_children() {
-    let (_dir, store) = store();
+fn rename_with_children(b: &dyn Backend) {
+    let store = b.store();
     store.create_mailbox("alice", "A/B/C", None).unwrap();
     store.create_mailbox("alice", "AB", None).unwrap();
     let id = store.select("alice", "A/B").unwrap().id;
@@ -124,7 +118,7 @@ fn rename_with_children() {
     let validity = store.status("alice", "A/B").unwrap().uid_validity;
     store.rename_mailbox("alice", "A", "X/Y").unwrap();
     assert_eq!(
-        names(&store),
+        names(store),
         owned(&[
             ("AB", true),
             ("INBOX", true),
@@ -141,9 +135,8 @@ fn rename_with_children() {
     assert!(matches!(store.rename_mailbox("alice", "Nope", "Z"), Err(StoreError::NoSuchMailbox)));
 }
 
-#[test]
-fn rename_inbox_moves_messages() {
-    let (_dir, store) = store();
+fn rename_inbox_moves_messages(b: &dyn Backend) {
+    let store = b.store();
     store.create_mailbox("alice", "INBOX/Kept", None).unwrap();
     store
         .append("alice", "INBOX", &[with_flags(&message(1), &["\\Seen", "Work"]), new(&message(2))])
@@ -160,16 +153,15 @@ fn rename_inbox_moves_messages() {
     assert_eq!((now.id, now.uid_validity, now.uid_next), (inbox.id, inbox.uid_validity, 3));
     let changes = store.changes("alice", inbox.id, inbox.highest_modseq, 2).unwrap();
     assert_eq!(changes.expunged, vec![1, 2]);
-    assert!(names(&store).contains(&("INBOX/Kept".to_string(), true)));
+    assert!(names(store).contains(&("INBOX/Kept".to_string(), true)));
     assert_eq!(store.read_message("alice", old.id, 2).unwrap(), message(2));
     // New mail gets fresh UIDs in INBOX.
     let placed = store.append("alice", "INBOX", &[new(&message(3))]).unwrap();
     assert_eq!(placed.uids, vec![(0, 3)]);
 }
 
-#[test]
-fn subscriptions_are_independent() {
-    let (_dir, store) = store();
+fn subscriptions_are_independent(b: &dyn Backend) {
+    let store = b.store();
     store.set_subscribed("alice", "Ghost", true).unwrap();
     store.set_subscribed("alice", "inbox", true).unwrap();
     store.set_subscribed("alice", "Ghost", true).unwrap();
@@ -178,3 +170,14 @@ fn subscriptions_are_independent() {
     assert_eq!(store.subscriptions("alice").unwrap(), strings(&["INBOX"]));
     assert!(store.set_subscribed("alice", "a//b", true).is_err());
 }
+
+contract_tests!(
+    users,
+    hierarchy_and_inbox_case,
+    invalid_names_refused,
+    uidvalidity_is_new_after_recreate,
+    delete_with_children_leaves_placeholder,
+    rename_with_children,
+    rename_inbox_moves_messages,
+    subscriptions_are_independent,
+);

@@ -1,63 +1,10 @@
-//! Per-mailbox usage counters: equal to a recount after every kind of write, and repaired by
-//! `fix_usage` when damaged.
+//! The usage counters in the embedded index: right after reconstruct, repaired by
+//! `fix_usage` when damaged, backfilled in an index written before they existed.
 
-mod common;
+use bushbuck_store::{SqliteStore, Store, Usage, UsageFix};
 
-use bushbuck_store::{FlagChange, SqliteStore, Store, Usage, UsageFix};
-use common::*;
-
-/// Asserts that every mailbox's counters equal what STATUS counts from the messages, and that
-/// the total is their sum.
-fn assert_counters_match(store: &SqliteStore) {
-    let listed = store.mailbox_usage("alice").unwrap();
-    let mut total = Usage::default();
-    for m in &listed {
-        let recount = match store.status("alice", &m.name) {
-            Ok(s) => Usage { bytes: s.size, messages: u64::from(s.messages) },
-            Err(_) => Usage::default(), // a \Noselect placeholder holds nothing
-        };
-        assert_eq!(m.usage, recount, "counters of {}", m.name);
-        total.bytes += recount.bytes;
-        total.messages += recount.messages;
-    }
-    assert_eq!(store.usage("alice").unwrap(), (total.bytes, total.messages));
-    assert!(store.fix_usage("alice").unwrap().is_empty(), "nothing to fix after triggers");
-}
-
-#[test]
-fn counters_follow_every_write() {
-    let (_dir, store) = store();
-    let (a, b, c) = (message(1), message(2), vec![b'x'; 5000]);
-    store.append("alice", "INBOX", &[new(&a), new(&b), new(&c)]).unwrap();
-    assert_counters_match(&store);
-
-    store.create_mailbox("alice", "Work/Old", None).unwrap();
-    let inbox = store.select("alice", "INBOX").unwrap().id;
-    store.copy("alice", inbox, &[1, 2], "Work/Old").unwrap();
-    assert_counters_match(&store);
-
-    store.move_messages("alice", inbox, &[3], "Work").unwrap();
-    assert_counters_match(&store);
-
-    store.store_flags("alice", inbox, &[1], FlagChange::Add, &strings(&["\\Deleted"]), None).unwrap();
-    store.expunge("alice", inbox, None).unwrap();
-    assert_counters_match(&store);
-
-    store.delete_mailbox("alice", "Work").unwrap(); // has a child: becomes a placeholder
-    assert_counters_match(&store);
-
-    store.rename_mailbox("alice", "INBOX", "Saved").unwrap();
-    assert_counters_match(&store);
-    assert_eq!(
-        store.mailbox_usage("alice").unwrap().iter().find(|m| m.name == "INBOX").unwrap().usage.messages,
-        0
-    );
-
-    store.rename_mailbox("alice", "Work/Old", "Archive").unwrap();
-    store.delete_mailbox("alice", "Archive").unwrap();
-    assert_counters_match(&store);
-    assert_eq!(store.usage("alice").unwrap(), (b.len() as u64, 1));
-}
+use crate::common::{assert_counters_match, message, new};
+use crate::store;
 
 #[test]
 fn reconstruct_keeps_counters_right() {

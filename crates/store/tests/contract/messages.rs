@@ -1,15 +1,12 @@
 //! Messages: append, read, flags and MODSEQ, expunge, changes, \Recent, copy/move.
 
-mod common;
+use bushbuck_store::{FlagChange, MessageState, MetaParts, StoreError};
 
-use std::sync::Arc;
+use crate::common::{message, new, strings};
+use crate::{with_flags, Backend};
 
-use bushbuck_store::{FlagChange, MetaParts, SqliteStore, Store, StoreError};
-use common::*;
-
-#[test]
-fn append_and_read_back_exactly() {
-    let (_dir, store) = store();
+fn append_and_read_back_exactly(b: &dyn Backend) {
+    let store = b.store();
     let binary: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
     let mut odd = b"Subject: bare LF\n\nline\nno final newline".to_vec();
     odd.push(0);
@@ -52,9 +49,8 @@ fn append_and_read_back_exactly() {
     assert_eq!(store.status("alice", "INBOX").unwrap().messages, 3);
 }
 
-#[test]
-fn flags_modseq_and_unchangedsince() {
-    let (_dir, store) = store();
+fn flags_modseq_and_unchangedsince(b: &dyn Backend) {
+    let store = b.store();
     store.append("alice", "INBOX", &[new(&message(1)), new(&message(2)), new(&message(3))]).unwrap();
     let id = store.select("alice", "INBOX").unwrap().id;
     let up = store
@@ -64,10 +60,7 @@ fn flags_modseq_and_unchangedsince() {
     assert!(up.updated.iter().all(|m| m.modseq == 3 && m.flags == strings(&["\\Seen", "Work"])));
     // Keywords compare case-insensitively and keep the first spelling.
     let up = store.store_flags("alice", id, &[2, 3], FlagChange::Add, &strings(&["WORK"]), None).unwrap();
-    assert_eq!(
-        up.updated[0],
-        bushbuck_store::MessageState { uid: 2, flags: strings(&["\\Seen", "Work"]), modseq: 3 }
-    );
+    assert_eq!(up.updated[0], MessageState { uid: 2, flags: strings(&["\\Seen", "Work"]), modseq: 3 });
     assert_eq!(up.updated[1].flags, strings(&["Work"]));
     assert_eq!(up.updated[1].modseq, 4);
     // UNCHANGEDSINCE: message 3 (modseq 4) is refused, 1 and 2 (modseq 3) are changed.
@@ -90,9 +83,8 @@ fn flags_modseq_and_unchangedsince() {
     assert_eq!(changes.highest_modseq, 5);
 }
 
-#[test]
-fn expunge_and_changes() {
-    let (_dir, store) = store();
+fn expunge_and_changes(b: &dyn Backend) {
+    let store = b.store();
     let msgs: Vec<Vec<u8>> = (1..=4).map(message).collect();
     store.append("alice", "INBOX", &msgs.iter().map(|m| new(m)).collect::<Vec<_>>()).unwrap();
     let snap = store.select("alice", "INBOX").unwrap();
@@ -111,12 +103,11 @@ fn expunge_and_changes() {
     assert_eq!(store.expunged_since("alice", snap.id, after_first).unwrap(), vec![1, 3]);
     assert_eq!(store.expunged_since("alice", snap.id, 0).unwrap(), vec![1, 2, 3]);
     assert_eq!(store.fetch_meta("alice", snap.id, &[1, 2, 3, 4, 5], MetaParts::FACTS).unwrap().len(), 2);
-    assert_eq!(blob_files(&store, "alice"), 2);
+    assert_eq!(b.stored_contents("alice"), 2);
 }
 
-#[test]
-fn recent_is_claimed_once() {
-    let (_dir, store) = store();
+fn recent_is_claimed_once(b: &dyn Backend) {
+    let store = b.store();
     store.append("alice", "INBOX", &[new(&message(1)), new(&message(2))]).unwrap();
     let id = store.select("alice", "INBOX").unwrap().id;
     assert_eq!(store.status("alice", "INBOX").unwrap().recent, 2);
@@ -126,22 +117,15 @@ fn recent_is_claimed_once() {
     assert_eq!(store.status("alice", "INBOX").unwrap().recent, 0);
     store.append("alice", "INBOX", &[new(&message(3))]).unwrap();
     assert_eq!(store.status("alice", "INBOX").unwrap().recent, 1);
-    let store = Arc::new(store);
-    let claims: Vec<Vec<u32>> = (0..4)
-        .map(|_| {
-            let store = store.clone();
-            std::thread::spawn(move || store.claim_recent("alice", id).unwrap())
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|h| h.join().unwrap())
-        .collect();
+    let claims: Vec<Vec<u32>> = std::thread::scope(|s| {
+        let sessions: Vec<_> = (0..4).map(|_| s.spawn(|| store.claim_recent("alice", id).unwrap())).collect();
+        sessions.into_iter().map(|h| h.join().unwrap()).collect()
+    });
     assert_eq!(claims.concat(), vec![3]);
 }
 
-#[test]
-fn copy_and_move_share_one_file() {
-    let (_dir, store) = store();
+fn copy_and_move_share_one_file(b: &dyn Backend) {
+    let store = b.store();
     store.create_mailbox("alice", "Archive", None).unwrap();
     store.create_mailbox("alice", "Trash", None).unwrap();
     store
@@ -151,7 +135,7 @@ fn copy_and_move_share_one_file() {
     let placed = store.copy("alice", inbox.id, &[2, 1, 7], "Archive").unwrap();
     assert_eq!(placed.uids, vec![(1, 1), (2, 2)]);
     assert_eq!(placed.uid_validity, store.status("alice", "Archive").unwrap().uid_validity);
-    assert_eq!(blob_files(&store, "alice"), 2);
+    assert_eq!(b.stored_contents("alice"), 2);
     let archive = store.select("alice", "Archive").unwrap();
     assert_eq!(archive.messages[0].flags, strings(&["\\Seen", "Work"]));
     let a = store.fetch_meta("alice", archive.id, &[1], MetaParts::WITH_STRUCTURE).unwrap();
@@ -164,48 +148,46 @@ fn copy_and_move_share_one_file() {
     assert_eq!(store.status("alice", "INBOX").unwrap().messages, 0);
     assert_eq!(store.status("alice", "Trash").unwrap().messages, 2);
     assert_eq!(store.changes("alice", inbox.id, inbox.highest_modseq, 2).unwrap().expunged, vec![1, 2]);
-    assert_eq!(blob_files(&store, "alice"), 2);
+    assert_eq!(b.stored_contents("alice"), 2);
     assert!(matches!(store.copy("alice", archive.id, &[1], "Nope"), Err(StoreError::NoSuchMailbox)));
 
     // Files go only when the last reference goes.
     store.delete_mailbox("alice", "Trash").unwrap();
-    assert_eq!(blob_files(&store, "alice"), 2);
+    assert_eq!(b.stored_contents("alice"), 2);
     store.store_flags("alice", archive.id, &[1], FlagChange::Add, &strings(&["\\Deleted"]), None).unwrap();
     store.expunge("alice", archive.id, None).unwrap();
-    assert_eq!(blob_files(&store, "alice"), 1);
+    assert_eq!(b.stored_contents("alice"), 1);
     assert_eq!(store.read_message("alice", archive.id, 2).unwrap(), message(2));
 }
 
-#[test]
-fn concurrent_appends_get_distinct_uids() {
-    let (_dir, store) = store();
-    let store = Arc::new(store);
-    let handles: Vec<_> = (0..8)
-        .map(|t| {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                (0..10)
-                    .flat_map(|i| {
-                        let data = message(t * 100 + i);
-                        store.append("alice", "INBOX", &[new(&data)]).unwrap().uids
-                    })
-                    .map(|(_, uid)| uid)
-                    .collect::<Vec<_>>()
+fn concurrent_appends_get_distinct_uids(b: &dyn Backend) {
+    let store = b.store();
+    let mut uids: Vec<u32> = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..8)
+            .map(|t| {
+                s.spawn(move || {
+                    (0..10)
+                        .flat_map(|i| {
+                            let data = message(t * 100 + i);
+                            store.append("alice", "INBOX", &[new(&data)]).unwrap().uids
+                        })
+                        .map(|(_, uid)| uid)
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .collect();
-    let mut uids: Vec<u32> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+            .collect();
+        writers.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
     uids.sort();
     assert_eq!(uids, (1..=80).collect::<Vec<_>>());
     assert_eq!(store.status("alice", "INBOX").unwrap().highest_modseq, 81);
 }
 
-#[test]
-fn second_store_on_same_directory_sees_changes() {
-    let (dir, store) = store();
+fn second_store_on_same_location_sees_changes(b: &dyn Backend) {
+    let store = b.store();
     store.append("alice", "INBOX", &[new(&message(1))]).unwrap();
-    // Another process (the CLI) opening the same files, while the first is still open.
-    let other = SqliteStore::open(dir.path()).unwrap();
+    // Another process (the CLI) or node opening the same store, while the first is still open.
+    let other = b.open_again();
     let id = other.select("alice", "INBOX").unwrap().id;
     assert_eq!(other.read_message("alice", id, 1).unwrap(), message(1));
     other.append("alice", "INBOX", &[new(&message(2))]).unwrap();
@@ -213,9 +195,8 @@ fn second_store_on_same_directory_sees_changes() {
     assert_eq!(store.read_message("alice", id, 2).unwrap(), message(2));
 }
 
-#[test]
-fn watch_sees_changes() {
-    let (_dir, store) = store();
+fn watch_sees_changes(b: &dyn Backend) {
+    let store = b.store();
     let id = store.select("alice", "INBOX").unwrap().id;
     let mut rx = store.watch("alice", id);
     assert_eq!(*rx.borrow_and_update(), 1);
@@ -226,16 +207,27 @@ fn watch_sees_changes() {
     assert!(!rx.has_changed().unwrap());
 }
 
-#[test]
-fn linking_blobs_across_users() {
-    let (_dir, store) = store();
+fn content_shared_across_users(b: &dyn Backend) {
+    let store = b.store();
     store.create_user("bob").unwrap();
     let data = message(1);
     store.append("alice", "INBOX", &[new(&data)]).unwrap();
-    assert!(store.link_blob_from("alice", "bob", &data).unwrap());
-    assert!(!store.link_blob_from("alice", "bob", b"unknown").unwrap());
+    assert!(store.share_content("alice", "bob", &data).unwrap());
+    assert!(!store.share_content("alice", "bob", b"unknown").unwrap());
     store.append("bob", "INBOX", &[new(&data)]).unwrap();
     let id = store.select("bob", "INBOX").unwrap().id;
     assert_eq!(store.read_message("bob", id, 1).unwrap(), data);
-    assert_eq!(blob_files(&store, "bob"), 1);
+    assert_eq!(b.stored_contents("bob"), 1);
 }
+
+contract_tests!(
+    append_and_read_back_exactly,
+    flags_modseq_and_unchangedsince,
+    expunge_and_changes,
+    recent_is_claimed_once,
+    copy_and_move_share_one_file,
+    concurrent_appends_get_distinct_uids,
+    second_store_on_same_location_sees_changes,
+    watch_sees_changes,
+    content_shared_across_users,
+);

@@ -1,17 +1,16 @@
 //! ACLs, the grants index, the shared store and per-user \Seen.
 
-mod common;
+use bushbuck_store::{StoreError, OWNER_RIGHTS, SHARED_OWNER};
 
-use bushbuck_store::{SqliteStore, Store, StoreError, OWNER_RIGHTS, SHARED_OWNER};
-use common::*;
+use crate::common::{message, new, strings};
+use crate::Backend;
 
 fn acl(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(i, r)| (i.to_string(), r.to_string())).collect()
 }
 
-#[test]
-fn new_mailboxes_get_owner_rights_or_their_parents_acl() {
-    let (_dir, store) = store();
+fn new_mailboxes_get_owner_rights_or_their_parents_acl(b: &dyn Backend) {
+    let store = b.store();
     assert_eq!(store.get_acl("alice", "INBOX").unwrap(), acl(&[("alice", OWNER_RIGHTS)]));
     store.create_mailbox("alice", "Projects", None).unwrap();
     store.set_acl("alice", "Projects", "bob", Some("lr")).unwrap();
@@ -24,39 +23,33 @@ fn new_mailboxes_get_owner_rights_or_their_parents_acl() {
     assert!(matches!(store.get_acl("alice", "Nope"), Err(StoreError::NoSuchMailbox)));
 }
 
-#[test]
-fn grants_index_finds_owners_and_forgets_them() {
-    let (dir, store) = store();
+fn grants_index_finds_owners_and_forgets_them(b: &dyn Backend) {
+    let store = b.store();
     store.create_mailbox("alice", "Share", None).unwrap();
     store.set_acl("alice", "Share", "bob", Some("lr")).unwrap();
     store.create_mailbox(SHARED_OWNER, "news", None).unwrap();
     store.set_acl(SHARED_OWNER, "news", "anyone", Some("lr")).unwrap();
-    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(store.grantors(&ids(&["bob", "anyone"])).unwrap(), ids(&[SHARED_OWNER, "alice"]));
+    assert_eq!(store.grantors(&strings(&["bob", "anyone"])).unwrap(), strings(&[SHARED_OWNER, "alice"]));
     store.set_acl("alice", "Share", "bob", None).unwrap();
-    assert_eq!(store.grantors(&ids(&["bob"])).unwrap(), Vec::<String>::new());
-    // A lost index is rebuilt from the stores.
+    assert_eq!(store.grantors(&strings(&["bob"])).unwrap(), Vec::<String>::new());
+    // Another instance sees the grants of the first.
     store.set_acl("alice", "Share", "carol", Some("l")).unwrap();
-    drop(store);
-    std::fs::remove_file(dir.path().join("grants.sqlite3")).unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.grantors(&ids(&["carol", "anyone"])).unwrap(), ids(&[SHARED_OWNER, "alice"]));
+    let other = b.open_again();
+    assert_eq!(other.grantors(&strings(&["carol", "anyone"])).unwrap(), strings(&[SHARED_OWNER, "alice"]));
 }
 
-#[test]
-fn shared_store_lives_apart_and_is_no_user() {
-    let (dir, store) = store();
+fn shared_store_is_no_user(b: &dyn Backend) {
+    let store = b.store();
     assert!(store.list_mailboxes(SHARED_OWNER).unwrap().is_empty(), "the shared store has no INBOX");
     store.create_mailbox(SHARED_OWNER, "news", None).unwrap();
     store.append(SHARED_OWNER, "news", &[new(&message(1))]).unwrap();
-    assert!(dir.path().join("shared/index.sqlite3").is_file());
+    assert_eq!(store.status(SHARED_OWNER, "news").unwrap().messages, 1);
     assert!(!store.list_users().unwrap().contains(&SHARED_OWNER.to_string()));
     assert!(store.create_user(SHARED_OWNER).is_err());
 }
 
-#[test]
-fn seen_is_per_viewer_and_bumps_modseq() {
-    let (_dir, store) = store();
+fn seen_is_per_viewer_and_bumps_modseq(b: &dyn Backend) {
+    let store = b.store();
     store.create_mailbox(SHARED_OWNER, "board", None).unwrap();
     store.append(SHARED_OWNER, "board", &[new(&message(1)), new(&message(2))]).unwrap();
     let snap = store.select(SHARED_OWNER, "board").unwrap();
@@ -72,3 +65,10 @@ fn seen_is_per_viewer_and_bumps_modseq() {
     let changes = store.changes(SHARED_OWNER, snap.id, states[0].modseq, 2).unwrap();
     assert_eq!(changes.changed.iter().map(|s| s.uid).collect::<Vec<_>>(), vec![1]);
 }
+
+contract_tests!(
+    new_mailboxes_get_owner_rights_or_their_parents_acl,
+    grants_index_finds_owners_and_forgets_them,
+    shared_store_is_no_user,
+    seen_is_per_viewer_and_bumps_modseq,
+);

@@ -1,10 +1,10 @@
 //! Copying a mailbox into another store keeps its UIDVALIDITY, UIDs, MODSEQs, flags and dates,
 //! resumes without duplicates, and refuses to renumber a mailbox that holds other messages.
 
-mod common;
-
 use bushbuck_store::{FlagChange, ImportedMessage, MailboxImage, MetaParts, Store, StoreError};
-use common::{message, new, store, strings, with_flags};
+
+use crate::common::{message, new, strings};
+use crate::{with_flags, Backend};
 
 /// The image of `name` in `store`, as `bushbuck store migrate` reads it.
 fn image_of(store: &dyn Store, user: &str, name: &str) -> MailboxImage {
@@ -43,10 +43,9 @@ fn copy_mailbox(from: &dyn Store, to: &dyn Store, user: &str, name: &str) -> usi
     to.import_messages(user, target, &batch).unwrap()
 }
 
-#[test]
-fn a_copied_mailbox_keeps_identity_and_messages() {
-    let (_a, source) = store();
-    let (_b, target) = store();
+fn a_copied_mailbox_keeps_identity_and_messages(b: &dyn Backend) {
+    let (source, copy) = (b.store(), b.another());
+    let target = copy.store();
     source.create_mailbox("alice", "Archive/2024", Some("\\Archive")).unwrap();
     let (m1, m2, m3) = (message(1), message(2), message(3));
     source
@@ -57,7 +56,7 @@ fn a_copied_mailbox_keeps_identity_and_messages() {
     source.expunge("alice", id, None).unwrap();
     source.store_flags("alice", id, &[3], FlagChange::Add, &strings(&["\\Flagged"]), None).unwrap();
 
-    assert_eq!(copy_mailbox(&source, &target, "alice", "Archive/2024"), 2);
+    assert_eq!(copy_mailbox(source, target, "alice", "Archive/2024"), 2);
 
     let (s, t) =
         (source.select("alice", "Archive/2024").unwrap(), target.select("alice", "Archive/2024").unwrap());
@@ -68,7 +67,7 @@ fn a_copied_mailbox_keeps_identity_and_messages() {
     assert_eq!(t.messages, s.messages, "UIDs, flags and MODSEQs");
     assert_eq!(t.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 3]);
     let meta = |st: &dyn Store, id| st.fetch_meta("alice", id, &[1, 3], MetaParts::WITH_STRUCTURE).unwrap();
-    let (sm, tm) = (meta(&source, s.id), meta(&target, t.id));
+    let (sm, tm) = (meta(source, s.id), meta(target, t.id));
     for (a, b) in sm.iter().zip(&tm) {
         assert_eq!(
             (a.internal_date, a.internal_date_offset, a.save_date),
@@ -87,29 +86,27 @@ fn a_copied_mailbox_keeps_identity_and_messages() {
     assert!(target.status("alice", "Archive/2024").unwrap().highest_modseq > s.highest_modseq);
 }
 
-#[test]
-fn a_resumed_copy_stores_only_what_is_missing() {
-    let (_a, source) = store();
-    let (_b, target) = store();
+fn a_resumed_copy_stores_only_what_is_missing(b: &dyn Backend) {
+    let (source, copy) = (b.store(), b.another());
+    let target = copy.store();
     let (m1, m2) = (message(1), message(2));
     source.append("alice", "INBOX", &[new(&m1), new(&m2)]).unwrap();
-    assert_eq!(copy_mailbox(&source, &target, "alice", "INBOX"), 2);
-    assert_eq!(copy_mailbox(&source, &target, "alice", "INBOX"), 0);
+    assert_eq!(copy_mailbox(source, target, "alice", "INBOX"), 2);
+    assert_eq!(copy_mailbox(source, target, "alice", "INBOX"), 0);
     source.append("alice", "INBOX", &[new(&message(3))]).unwrap();
-    assert_eq!(copy_mailbox(&source, &target, "alice", "INBOX"), 1);
+    assert_eq!(copy_mailbox(source, target, "alice", "INBOX"), 1);
     assert_eq!(
         target.select("alice", "INBOX").unwrap().messages,
         source.select("alice", "INBOX").unwrap().messages
     );
 }
 
-#[test]
-fn a_mailbox_holding_other_messages_is_not_renumbered() {
-    let (_a, source) = store();
-    let (_b, target) = store();
+fn a_mailbox_holding_other_messages_is_not_renumbered(b: &dyn Backend) {
+    let (source, copy) = (b.store(), b.another());
+    let target = copy.store();
     source.append("alice", "INBOX", &[new(&message(1))]).unwrap();
     target.append("alice", "INBOX", &[new(&message(9))]).unwrap();
-    let mut image = image_of(&source, "alice", "INBOX");
+    let mut image = image_of(source, "alice", "INBOX");
     image.uid_validity = target.status("alice", "INBOX").unwrap().uid_validity + 1;
     match target.import_mailbox("alice", &image) {
         Err(StoreError::NotPossible(text)) => assert!(text.contains("UIDVALIDITY"), "{text}"),
@@ -117,9 +114,8 @@ fn a_mailbox_holding_other_messages_is_not_renumbered() {
     }
 }
 
-#[test]
-fn mailboxes_created_after_an_import_get_a_larger_uidvalidity() {
-    let (_b, target) = store();
+fn mailboxes_created_after_an_import_get_a_larger_uidvalidity(b: &dyn Backend) {
+    let target = b.store();
     let far = u32::MAX - 10;
     let image = MailboxImage {
         name: "Old".into(),
@@ -132,3 +128,10 @@ fn mailboxes_created_after_an_import_get_a_larger_uidvalidity() {
     target.create_mailbox("alice", "New", None).unwrap();
     assert!(target.status("alice", "New").unwrap().uid_validity > far);
 }
+
+contract_tests!(
+    a_copied_mailbox_keeps_identity_and_messages,
+    a_resumed_copy_stores_only_what_is_missing,
+    a_mailbox_holding_other_messages_is_not_renumbered,
+    mailboxes_created_after_an_import_get_a_larger_uidvalidity,
+);
