@@ -119,7 +119,10 @@ fn print_details(report: &ReconstructReport) {
         println!("  {dropped} {mailbox} UID {uid}: its message file is missing");
     }
     for sha in &report.damaged {
-        println!("  file {sha} has a different size than the index recorded");
+        println!("  file {sha} has a different size than the index recorded; restore it from a backup");
+    }
+    for sha in &report.altered {
+        println!("  file {sha} does not match its content hash (altered); restore it from a backup");
     }
     for row in &report.repaired {
         if row.uid == 0 {

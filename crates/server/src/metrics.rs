@@ -82,6 +82,7 @@ pub struct Metrics {
     delivered_bytes: AtomicU64,
     refusals: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     auth: AuthCounters,
+    damaged_messages: AtomicU64,
 }
 
 /// Counters of password checks: failed-login throttling (see the `throttle` module) and the
@@ -168,6 +169,11 @@ impl Metrics {
         self.auth.throttled.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a message whose file was found truncated or altered when a client asked for it.
+    pub fn damaged_message(&self) {
+        self.damaged_messages.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -222,7 +228,7 @@ impl Metrics {
                 "bushbuck_connections_refused_total{{listener=\"{listener}\",reason=\"{reason}\"}} {n}"
             );
         }
-        let auth: [(&str, &str, &str, &AtomicU64); 5] = [
+        let counters: [(&str, &str, &str, &AtomicU64); 6] = [
             ("bushbuck_auth_failures_total", "counter", "Failed password checks.", &self.auth.failures),
             (
                 "bushbuck_auth_cache_hits_total",
@@ -238,8 +244,14 @@ impl Metrics {
                 "Login attempts and connections delayed or refused by throttling.",
                 &self.auth.throttled,
             ),
+            (
+                "bushbuck_damaged_messages_total",
+                "counter",
+                "Message files found truncated or altered when read (answered as damaged).",
+                &self.damaged_messages,
+            ),
         ];
-        for (name, kind, help, value) in auth {
+        for (name, kind, help, value) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", get(value));
         }
         out

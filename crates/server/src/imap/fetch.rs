@@ -3,7 +3,7 @@
 use bushbuck_mime::{BinaryError, SectionPart};
 use bushbuck_proto::imap::command::{FetchAttribute, Section, SectionText, SequenceSet};
 use bushbuck_proto::imap::response;
-use bushbuck_store::{FlagChange, MessageMeta, MetaParts};
+use bushbuck_store::{FlagChange, MessageMeta, MetaParts, StoreError};
 
 use super::message_table::Entry;
 use super::seen::overlay;
@@ -116,6 +116,7 @@ impl Session {
             }
         }
         let mut failed = false;
+        let mut corrupt = false;
         let mut vanished = false;
         for chunk in uids.chunks(BATCH) {
             let metas: Vec<(u32, Option<MessageMeta>)> = if need.meta {
@@ -138,6 +139,13 @@ impl Session {
                 let body = if need.full {
                     match self.blocking(|s| s.read_message(&user, id, uid)) {
                         Ok(b) => Some(b),
+                        Err(StoreError::Damaged(why)) => {
+                            // Logged by the store; the other messages are still served.
+                            tracing::error!(uid, error = %why, "damaged message not served");
+                            self.ctx.metrics.damaged_message();
+                            corrupt = true;
+                            continue;
+                        }
                         Err(e) => {
                             let gone = self.blocking(|s| s.fetch_meta(&user, id, &[uid], MetaParts::FACTS));
                             if gone.is_ok_and(|m| m.is_empty()) {
@@ -164,6 +172,11 @@ impl Session {
                     Err(outcome) => return outcome,
                 }
             }
+        }
+        if corrupt {
+            return Outcome::No(
+                "[CORRUPTION] Some messages are damaged and were not sent; the server log says which".into(),
+            );
         }
         if failed {
             return Outcome::No(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bushbuck_auth::sasl;
 use bushbuck_proto::pop3::{dot_stuff, parse_command, Pop3Command, MAX_LINE};
-use bushbuck_store::FlagChange;
+use bushbuck_store::{FlagChange, StoreError};
 
 use super::maildrop::Maildrop;
 use crate::admission::PreLogin;
@@ -430,6 +430,14 @@ fn retrieve(ctx: &ServerContext, t: &mut Transaction, n: u32, lines: Option<u32>
     let store = ctx.store.clone();
     let data = match tokio::task::block_in_place(|| store.read_message(&t.user, t.maildrop.mailbox, uid)) {
         Ok(d) => d,
+        Err(StoreError::Damaged(why)) => {
+            tracing::error!(user = %t.user, uid, error = %why, "damaged message not served");
+            ctx.metrics.damaged_message();
+            out.extend(
+                b"-ERR Message is damaged (its file was truncated or altered); tell the administrator\r\n",
+            );
+            return;
+        }
         Err(e) => {
             tracing::error!(user = %t.user, uid, error = %e, "cannot read message");
             out.extend(b"-ERR [SYS/TEMP] Message cannot be read now\r\n");

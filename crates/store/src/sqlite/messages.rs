@@ -261,11 +261,11 @@ fn email_id(blob: &str) -> String {
     format!("M{}", &blob[..blob.len().min(24)])
 }
 
-/// Content address of one message's file.
-pub(crate) fn blob_of(conn: &Connection, mailbox: MailboxId, uid: u32) -> Result<String> {
+/// Content address of one message's file and the size the index recorded.
+pub(crate) fn blob_of(conn: &Connection, mailbox: MailboxId, uid: u32) -> Result<(String, u64)> {
     let m = selectable_by_id(conn, mailbox)?;
-    conn.prepare_cached("SELECT blob FROM messages WHERE mailbox = ?1 AND uid = ?2")?
-        .query_row(params![m.id.0, uid], |r| r.get(0))
+    conn.prepare_cached("SELECT blob, size FROM messages WHERE mailbox = ?1 AND uid = ?2")?
+        .query_row(params![m.id.0, uid], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
         .optional()?
         .ok_or_else(|| StoreError::NotPossible(format!("no message with UID {uid}")))
 }

@@ -559,13 +559,29 @@ impl Store for SqliteStore {
     }
 
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>> {
-        let (sha, blobs) =
+        let ((sha, size), blobs) =
             self.read(user, |conn, blobs| Ok((messages::blob_of(conn, mailbox, uid)?, blobs.clone())))?;
         // Read outside the lock; a concurrent expunge may have removed the file meanwhile.
-        blobs.read(&sha).map_err(|e| match e.kind() {
+        let data = blobs.read(&sha).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => StoreError::NotPossible("the message has been expunged".into()),
             _ => e.into(),
-        })
+        })?;
+        if data.len() as u64 != size {
+            tracing::error!(
+                user,
+                mailbox = mailbox.0,
+                uid,
+                file = sha,
+                octets = data.len(),
+                recorded = size,
+                "message file truncated or altered: its size differs from the index"
+            );
+            return Err(StoreError::Damaged(format!(
+                "message UID {uid} is damaged: its file has {} octets, {size} were stored",
+                data.len()
+            )));
+        }
+        Ok(data)
     }
 
     fn search_texts(&self, user: &str, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<(u32, String)>> {

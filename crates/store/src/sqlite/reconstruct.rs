@@ -73,6 +73,9 @@ pub struct ReconstructReport {
     pub missing: Vec<(String, u32)>,
     /// Files whose size differs from what the index recorded (kept; check them).
     pub damaged: Vec<String>,
+    /// Files whose content no longer hashes to their name (altered after they were
+    /// written; kept, restore them from a backup).
+    pub altered: Vec<String>,
     /// Mailboxes whose usage counters were wrong and have been recounted.
     pub usage_fixed: Vec<UsageFix>,
     /// Rows whose values did not decode, repaired from their message files.
@@ -89,6 +92,7 @@ impl ReconstructReport {
             || self.recovered > 0
             || !self.missing.is_empty()
             || !self.damaged.is_empty()
+            || !self.altered.is_empty()
             || !self.usage_fixed.is_empty()
             || !self.repaired.is_empty()
     }
@@ -130,6 +134,9 @@ impl std::fmt::Display for ReconstructReport {
         }
         if !self.damaged.is_empty() {
             write!(f, ", {} files with a wrong size", self.damaged.len())?;
+        }
+        if !self.altered.is_empty() {
+            write!(f, ", {} files whose content does not match their hash", self.altered.len())?;
         }
         if !self.usage_fixed.is_empty() {
             write!(f, ", usage of {} mailboxes recounted", self.usage_fixed.len())?;
@@ -217,7 +224,8 @@ impl SqliteStore {
             return Err(StoreError::NoSuchUser);
         }
         let index = dir.join(INDEX_FILE);
-        let files = blob_files(&dir.join("blobs"))?;
+        let blobs = BlobDir::new(dir.join("blobs"));
+        let files = blob_files(blobs.dir())?;
         let mut report = ReconstructReport { user: user.to_string(), check_only: true, ..Default::default() };
         if !(index.is_file() && index_is_healthy(&index)?) {
             report.rebuilt = true;
@@ -227,6 +235,11 @@ impl SqliteStore {
         report.repaired = super::damage::find(&conn)?;
         if report.repaired.is_empty() {
             let survey = survey(&conn, &files, &mut report)?;
+            for sha in &survey.referenced {
+                if crate::blobs::content_address(&blobs.read(sha)?) != *sha {
+                    report.altered.push(sha.clone());
+                }
+            }
             report.recovered = files.keys().filter(|sha| !survey.referenced.contains(*sha)).count() as u64;
             report.recovered_into = Some(RECOVERED_MAILBOX.to_string());
         }
@@ -439,7 +452,7 @@ fn repair_in_place(
         tx.commit()?;
         referenced
     };
-    rebuild_search_texts(conn, blobs, &referenced)?;
+    report.altered = rebuild_search_texts(conn, blobs, &referenced)?;
     let orphans: Vec<(&String, &FileInfo)> =
         files.iter().filter(|(sha, _)| !referenced.contains(*sha)).collect();
     if !orphans.is_empty() {
@@ -460,14 +473,24 @@ fn repair_in_place(
 }
 
 /// Recomputes the search text of every file in `referenced` from its octets, and drops the
-/// text of content no message refers to, in batches of transactions.
-fn rebuild_search_texts(conn: &mut Connection, blobs: &BlobDir, referenced: &BTreeSet<String>) -> Result<()> {
+/// text of content no message refers to, in batches of transactions. Returns the files whose
+/// octets no longer hash to their name (logged).
+fn rebuild_search_texts(
+    conn: &mut Connection,
+    blobs: &BlobDir,
+    referenced: &BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let mut altered = Vec::new();
     conn.execute("DELETE FROM search_text WHERE blob NOT IN (SELECT blob FROM messages)", [])?;
     let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
     let mut bytes = 0;
     let mut shas = referenced.iter().peekable();
     while let Some(sha) = shas.next() {
         let data = blobs.read(sha)?;
+        if crate::blobs::content_address(&data) != *sha {
+            tracing::error!(file = sha, "message file altered: its content does not match its hash");
+            altered.push(sha.clone());
+        }
         // Compressed here, outside the write transaction.
         let text = super::search_text::pack(&bushbuck_mime::folded_body_text(&data));
         bytes += text.len();
@@ -480,7 +503,7 @@ fn rebuild_search_texts(conn: &mut Connection, blobs: &BlobDir, referenced: &BTr
             bytes = 0;
         }
     }
-    Ok(())
+    Ok(altered)
 }
 
 /// A file to append: its address, flags and internal date.
