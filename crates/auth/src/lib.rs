@@ -12,9 +12,11 @@ mod names;
 mod password;
 mod quota_roots;
 pub mod sasl;
+mod transfer;
 mod verified;
 
 pub use directory::{Directory, QuotaLimits};
 pub use error::{AuthError, Result};
 pub use names::validate_user_name;
+pub use transfer::UserRecord;
 pub use verified::DEFAULT_TTL as DEFAULT_LOGIN_CACHE;

@@ -41,6 +41,8 @@ pub enum Command {
     Backup(crate::backup::BackupArgs),
     /// Restore a backup into a new, empty data directory.
     Restore(crate::backup::RestoreArgs),
+    /// Copy the whole store into another one (a data directory or PostgreSQL) and verify it.
+    Store(crate::store_migrate::StoreArgs),
     /// Administer a running server over IMAP: mailboxes, ACLs, quotas and users (like cyradm).
     Admin(crate::admin::AdminArgs),
     /// Probe the server's services like a Nagios plugin (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).

@@ -67,7 +67,7 @@ fn print_effective(
 }
 
 /// A URL with the password of its user info (`scheme://user:PASSWORD@host`) masked.
-fn mask_password(url: &str) -> String {
+pub(crate) fn mask_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
     let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
     match userinfo.split_once(':') {

@@ -19,6 +19,7 @@ mod reconstruct;
 mod serve;
 mod settings;
 mod sieve;
+mod store_migrate;
 mod tls_client;
 mod user;
 
@@ -37,6 +38,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Export(args) => export::run(args),
         cli::Command::Backup(args) => backup::run_backup(args),
         cli::Command::Restore(args) => backup::run_restore(args),
+        cli::Command::Store(args) => store_migrate::run(args),
         cli::Command::Check(args) => check::run(args),
         cli::Command::Admin(args) => admin::run(args),
         cli::Command::Config(args) => match args.action {

@@ -267,6 +267,9 @@ pub struct ImportedMessage<'a> {
     pub internal_date: (i64, i32),
     /// SAVEDATE, seconds since the epoch.
     pub save_date: i64,
+    /// Users other than the owner who have seen the message (their own \Seen in another
+    /// user's or a shared mailbox, see [`Store::seen_uids`]); stored without a new MODSEQ.
+    pub seen_by: Vec<String>,
     /// The octets.
     pub data: &'a [u8],
 }
@@ -422,9 +425,10 @@ pub trait Store: Send + Sync {
     /// HIGHESTMODSEQ to at least the image's. `NotPossible` when it exists with another
     /// UIDVALIDITY and holds messages.
     fn import_mailbox(&self, user: &str, image: &MailboxImage) -> Result<MailboxId>;
-    /// Stores messages under the UIDs and MODSEQs they have in the source, skipping UIDs the
-    /// mailbox already holds (a copy resumed); keeps UIDNEXT above every UID and
-    /// HIGHESTMODSEQ at or above every MODSEQ. Returns how many were stored.
+    /// Stores messages under the UIDs and MODSEQs they have in the source, with the viewers
+    /// who have seen them, skipping UIDs the mailbox already holds (a copy resumed); keeps
+    /// UIDNEXT above every UID and HIGHESTMODSEQ at or above every MODSEQ. Returns how many
+    /// were stored.
     fn import_messages(
         &self,
         user: &str,

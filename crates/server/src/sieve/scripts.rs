@@ -157,6 +157,15 @@ impl ScriptStore {
         self.storage.write(user, name, source)
     }
 
+    /// Stores (replacing) a script copied from another store (`bushbuck store migrate`):
+    /// name, size, count and syntax are checked, but not its includes, which may name scripts
+    /// copied after it.
+    pub fn import(&self, user: &str, name: &str, source: &[u8]) -> Result<(), ScriptError> {
+        self.has_space(user, name, source.len())?;
+        self.check(source)?;
+        self.storage.write(user, name, source)
+    }
+
     /// A script's source.
     pub fn get(&self, user: &str, name: &str) -> Result<Vec<u8>, ScriptError> {
         validate_name(name)?;
@@ -269,5 +278,17 @@ mod tests {
             assert!(s.list("alice").unwrap().is_empty() && s.active_name("alice").unwrap().is_none());
             assert_eq!(s.get("bob", "five").unwrap(), b"discard;", "another user's scripts stay");
         }
+    }
+    #[test]
+    fn imported_scripts_may_include_scripts_copied_later_but_must_compile() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ScriptStore::new(dir.path(), 2, 1000);
+        let main = b"require \"include\"; include :personal \"lib\";";
+        assert!(matches!(s.put("alice", "main", main), Err(ScriptError::Invalid(_))), "put checks includes");
+        s.import("alice", "main", main).unwrap();
+        s.import("alice", "lib", b"keep;").unwrap();
+        assert_eq!(s.get("alice", "main").unwrap(), main);
+        assert!(matches!(s.import("alice", "bad", b"keep"), Err(ScriptError::Invalid(_))));
+        assert_eq!(s.import("alice", "third", b"keep;"), Err(ScriptError::TooManyScripts(2)));
     }
 }

@@ -393,6 +393,11 @@ pub(crate) fn import(
             internal_date: msg.internal_date,
         };
         insert_message(&tx, m.id, &identity, &flags[i], msg.data, &prepared[i])?;
+        let mut seen =
+            tx.prepare_cached("INSERT OR IGNORE INTO seen (mailbox, viewer, uid) VALUES (?1, ?2, ?3)")?;
+        for viewer in &msg.seen_by {
+            seen.execute(params![m.id.0, viewer, msg.uid])?;
+        }
         (stored, top_uid, top_modseq) = (stored + 1, top_uid.max(msg.uid), top_modseq.max(identity.modseq));
     }
     tx.execute(

@@ -37,6 +37,11 @@ fn copy_mailbox(from: &dyn Store, to: &dyn Store, user: &str, name: &str) -> usi
             flags: m.flags.clone(),
             internal_date: (m.internal_date, m.internal_date_offset),
             save_date: m.save_date,
+            seen_by: ["bob", "carol"]
+                .into_iter()
+                .filter(|viewer| from.seen_uids(user, snapshot.id, viewer).unwrap().contains(&m.uid))
+                .map(str::to_string)
+                .collect(),
             data,
         })
         .collect();
@@ -55,6 +60,8 @@ fn a_copied_mailbox_keeps_identity_and_messages(b: &dyn Backend) {
     source.store_flags("alice", id, &[2], FlagChange::Add, &strings(&["\\Deleted"]), None).unwrap();
     source.expunge("alice", id, None).unwrap();
     source.store_flags("alice", id, &[3], FlagChange::Add, &strings(&["\\Flagged"]), None).unwrap();
+    source.set_seen("alice", id, "bob", &[1, 3], true).unwrap();
+    source.set_seen("alice", id, "carol", &[3], true).unwrap();
 
     assert_eq!(copy_mailbox(source, target, "alice", "Archive/2024"), 2);
 
@@ -66,6 +73,8 @@ fn a_copied_mailbox_keeps_identity_and_messages(b: &dyn Backend) {
     );
     assert_eq!(t.messages, s.messages, "UIDs, flags and MODSEQs");
     assert_eq!(t.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 3]);
+    assert_eq!(target.seen_uids("alice", t.id, "bob").unwrap(), vec![1, 3], "viewers' own \\Seen");
+    assert_eq!(target.seen_uids("alice", t.id, "carol").unwrap(), vec![3]);
     let meta = |st: &dyn Store, id| st.fetch_meta("alice", id, &[1, 3], MetaParts::WITH_STRUCTURE).unwrap();
     let (sm, tm) = (meta(source, s.id), meta(target, t.id));
     for (a, b) in sm.iter().zip(&tm) {
