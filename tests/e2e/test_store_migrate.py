@@ -8,8 +8,10 @@ user alone."""
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
 
-from e2e_helpers import BushbuckServer, USERS, close_quietly, imap_ok, run_cli
+from e2e_helpers import BushbuckServer, USERS, bushbuck_bin, close_quietly, imap_ok, run_cli
 from ops_helpers import append, message, read_store
 
 SCRIPT = b'require "fileinto";\nif header :contains "subject" "report" { fileinto "Archive"; }\n'
@@ -118,3 +120,42 @@ def test_migrate_one_user(make_server, tmp_path):
     missing = run_cli("store", "migrate", "--to", str(tmp_path / "x"), "--user", "nobody", data=source.data,
                       check=False)
     assert missing.returncode == 67 and "no user nobody" in missing.stderr, missing
+
+
+def test_a_migration_killed_with_sigkill_continues_when_run_again(make_server, tmp_path):
+    source = make_server(start=False)
+    mbox = tmp_path / "many.mbox"
+    with open(mbox, "w") as f:
+        for n in range(3000):
+            f.write(f"From sender{n}@example.org Mon Mar  4 10:00:00 2024\nSubject: bulk {n}\n\n{'line ' * 40}{n}\n\n")
+    source.cli("import", "mbox", "bob", str(mbox), "--folder", "Bulk")
+    source.start()
+    build_site(source, tmp_path)
+    before = {user: read_store(source, user, dates=True) for user in USERS}
+    source.stop()
+
+    target_dir = tmp_path / "copy"
+    cmd = [str(bushbuck_bin()), "store", "migrate", "--to", str(target_dir), "--data", str(source.data)]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in first.stdout:
+        lines.append(line)
+        if line.startswith("user alice:"):
+            first.kill()  # while bob's 3000 messages are being copied
+            break
+    first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL, f"the first run ended by itself first: {lines}"
+
+    out = run_cli("store", "migrate", "--to", str(target_dir), data=source.data).stdout
+    assert "user alice: already copied" in out, out
+    bob = re.search(r"user bob: \d+ mailboxes, (\d+) messages copied, (\d+) already there", out)
+    assert bob and int(bob.group(1)) + int(bob.group(2)) == 3001, out
+    assert "verified: 3 users and the shared mailboxes match" in out, out
+
+    target = BushbuckServer(target_dir, tmp_path)
+    target.start()
+    try:
+        for user in USERS:
+            assert read_store(target, user, dates=True) == before[user], f"{user}'s messages"
+    finally:
+        target.stop()
