@@ -75,3 +75,47 @@ def test_body_section_below_a_leaf_part_is_empty(alice):
     entry = fetch_one(alice, 2, "(BODY.PEEK[1] BODY.PEEK[1.1])")
     assert body_item(entry, "BODY[1]") == b"body\r\n"
     assert body_item(entry, "BODY[1.1]") == b""
+
+
+def _flags_announced_before_fetch(untagged: list[bytes], keyword: bytes) -> None:
+    """RFC 3501 7.2.6: a keyword shows in FETCH only after FLAGS (and PERMANENTFLAGS)
+    listed it."""
+    first_fetch = next((i for i, u in enumerate(untagged) if b" FETCH " in u and keyword in u), len(untagged))
+    flags = [i for i, u in enumerate(untagged) if u.startswith(b"* FLAGS (") and keyword in u]
+    permanent = [i for i, u in enumerate(untagged) if b"[PERMANENTFLAGS (" in u and keyword in u]
+    assert flags and flags[0] < first_fetch, untagged
+    assert permanent and permanent[0] < first_fetch, untagged
+
+
+def test_new_keyword_is_announced_to_every_session(server):
+    # RFC 3501 7.2.6: the FLAGS response lists the flags applicable to the mailbox; a client
+    # must be told of a new keyword before a FETCH shows it, in this and in other sessions.
+    a, b = server.raw("alice"), server.raw("alice")
+    a.ok(b"APPEND INBOX {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    for c in (a, b):
+        untagged = c.ok("SELECT INBOX")
+        assert not any(b"$hello" in u for u in untagged), untagged
+    untagged = a.ok("STORE 1 +FLAGS ($hello)")
+    _flags_announced_before_fetch(untagged, b"$hello")
+    untagged = b.ok("NOOP")
+    _flags_announced_before_fetch(untagged, b"$hello")
+    # Told once: the next change with the same keyword needs no new FLAGS.
+    untagged = a.ok("STORE 1 -FLAGS ($hello)")
+    untagged += a.ok("STORE 1 +FLAGS ($HELLO)")
+    assert not any(u.startswith(b"* FLAGS") for u in untagged), untagged
+
+    # APPEND with a keyword the mailbox has not had, from the session itself and another.
+    msg = MESSAGE.replace(b"plain", b"second")
+    untagged = a.ok(b"APPEND INBOX ($appended) {%d+}\r\n" % len(msg) + msg)
+    untagged += a.ok("FETCH 2 FLAGS")
+    _flags_announced_before_fetch(untagged, b"$appended")
+    untagged = b.ok("NOOP") + b.ok("FETCH 2 FLAGS")
+    _flags_announced_before_fetch(untagged, b"$appended")
+    assert any(b"FETCH" in u and b"$appended" in u for u in untagged), untagged
+    # A session selecting now gets every keyword in its first FLAGS.
+    c = server.raw("alice")
+    flags = [u for u in c.ok("EXAMINE INBOX") if u.startswith(b"* FLAGS")]
+    assert len(flags) == 1 and b"$hello" in flags[0] and b"$appended" in flags[0], flags
+    for x in (a, b, c):
+        x.close()
+

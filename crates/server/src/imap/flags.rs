@@ -169,6 +169,8 @@ impl Session {
             },
             Err(e) => return e.into(),
         };
+        // A keyword new to this session is announced before the FETCH answers show it.
+        self.announce_new_keywords(update.updated.iter().flat_map(|s| &s.flags));
         let (condstore, rev2) = (self.condstore, self.rev2);
         let view = self.selected.as_mut().expect("selected");
         let mut lines = Vec::new();

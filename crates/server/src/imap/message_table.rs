@@ -109,6 +109,11 @@ impl MessageTable {
         (0..self.len()).find(|i| !self.entry(*i).has("\\Seen"))
     }
 
+    /// The distinct flag lists messages have (perhaps a few no longer used).
+    pub fn distinct_flag_lists(&self) -> &[Vec<String>] {
+        &self.flag_lists
+    }
+
     /// Approximate heap size in bytes, for the cache's budget.
     pub fn heap_bytes(&self) -> usize {
         let lists: usize =

@@ -11,6 +11,7 @@ mod fetch;
 mod flags;
 mod idle;
 mod list;
+mod mailbox_flags;
 pub(crate) mod mailbox_name;
 mod mailboxes;
 mod message_table;

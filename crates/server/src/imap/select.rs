@@ -7,37 +7,12 @@ use bushbuck_proto::imap::command::SequenceSet;
 use bushbuck_proto::imap::response;
 use bushbuck_store::{MailboxHeader, StoreError};
 
+use super::mailbox_flags::learn_keywords;
 use super::message_table::MessageTable;
 use super::selected::SelectedMailbox;
 use super::sequence::uids_from_uid_set;
 use super::session::{Outcome, Session};
 use crate::acl::Rights;
-
-/// The system flags every mailbox supports.
-const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
-
-/// PERMANENTFLAGS for these rights: \Seen with `s`, \Deleted with `t`, the other flags and
-/// new keywords with `w` (RFC 4314 section 4).
-fn permanent_flags(rights: Rights, keywords: &str) -> String {
-    let mut flags = Vec::new();
-    if rights.contains(Rights::WRITE) {
-        flags.extend(["\\Answered", "\\Flagged"]);
-    }
-    if rights.contains(Rights::DELETE_MESSAGES) {
-        flags.push("\\Deleted");
-    }
-    if rights.contains(Rights::SEEN) {
-        flags.push("\\Seen");
-    }
-    if rights.contains(Rights::WRITE) {
-        flags.push("\\Draft");
-        if !keywords.is_empty() {
-            flags.push(keywords);
-        }
-        flags.push("\\*");
-    }
-    flags.join(" ")
-}
 
 impl Session {
     pub(super) fn select(&mut self, raw: &[u8], condstore: bool, read_only: bool) -> Outcome {
@@ -69,15 +44,11 @@ impl Session {
             Ok(t) => t,
             Err(e) => return e.into(),
         };
-        let keywords = header.keywords.join(" ");
-        let sep = if keywords.is_empty() { "" } else { " " };
-        self.untagged(&format!("FLAGS ({SYSTEM_FLAGS}{sep}{keywords})"));
-        if read_only {
-            self.untagged("OK [PERMANENTFLAGS ()] Read-only mailbox");
-        } else {
-            let permitted = permanent_flags(target.rights, &keywords);
-            self.untagged(&format!("OK [PERMANENTFLAGS ({permitted})] Flags permitted"));
-        }
+        // Every keyword a message shows must be in FLAGS, also one registered after the
+        // header was read.
+        let mut keywords = header.keywords.clone();
+        learn_keywords(&mut keywords, opened.messages.distinct_flag_lists().iter().flatten());
+        self.announce_flags(target.rights, read_only, &keywords);
         self.untagged(&format!("{} EXISTS", opened.messages.len()));
         if self.rev2 {
             self.untagged(&format!("LIST () \"/\" {}", response::mailbox(&target.imap_name, true)));
@@ -115,6 +86,7 @@ impl Session {
             uid_next: opened.uid_next,
             pending_expunges: Vec::new(),
             saved_search: Vec::new(),
+            keywords,
         });
         let mode = if read_only { "[READ-ONLY]" } else { "[READ-WRITE]" };
         Outcome::Ok(format!("{mode} {} completed", if read_only { "EXAMINE" } else { "SELECT" }))

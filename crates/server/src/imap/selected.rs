@@ -37,6 +37,8 @@ pub struct SelectedMailbox {
     pub pending_expunges: Vec<u32>,
     /// The result saved by SEARCH RETURN (SAVE), as UIDs.
     pub saved_search: Vec<u32>,
+    /// The keywords announced in the last FLAGS response.
+    pub keywords: Vec<String>,
 }
 
 /// Untagged responses that an update produced, in order.
@@ -176,6 +178,7 @@ mod tests {
             uid_next: uids.last().map_or(1, |u| u + 1),
             pending_expunges: vec![],
             saved_search: vec![],
+            keywords: vec![],
         }
     }
 

@@ -11,6 +11,7 @@ use bushbuck_proto::imap::parser::parse_command;
 use bushbuck_store::StoreError;
 
 use super::connection::{Connection, Incoming};
+use super::mailbox_flags::learn_keywords;
 use super::selected::SelectedMailbox;
 use crate::admission::PreLogin;
 use crate::context::ServerContext;
@@ -516,6 +517,8 @@ impl Session {
             return;
         };
         let changed = changes.highest_modseq > view.highest_modseq;
+        let states = changes.changed.iter().chain(&changes.new_messages);
+        let new_keywords = learn_keywords(&mut view.keywords, states.flat_map(|s| &s.flags));
         let update = view.apply(changes, &recent, expunge_ok);
         // A view that caught up exactly shares its table with the other sessions there.
         if changed && view.viewer.is_none() && view.is_exact() {
@@ -527,6 +530,7 @@ impl Session {
                 view.messages.clone(),
             );
         }
+        let announce = new_keywords.then(|| (view.rights, view.read_only, view.keywords.clone()));
         let mut lines = Vec::new();
         for (seq, _) in &update.expunged {
             lines.push(format!("{seq} EXPUNGE"));
@@ -545,6 +549,10 @@ impl Session {
             }
             line.push(')');
             lines.push(line);
+        }
+        // A keyword new to this session is announced before any FETCH shows it.
+        if let Some((rights, read_only, keywords)) = announce {
+            self.announce_flags(rights, read_only, &keywords);
         }
         for line in lines {
             self.untagged(&line);
