@@ -119,3 +119,31 @@ def test_new_keyword_is_announced_to_every_session(server):
     for x in (a, b, c):
         x.close()
 
+
+BINARY_PART = b"hello\0world\r\n"
+WITH_NUL = (
+    b"From: a@example.org\r\nSubject: binary\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+    b"--B\r\nContent-Type: text/plain\r\n\r\nplain part\r\n"
+    b"--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    + BINARY_PART
+    + b"\r\n--B--\r\n"
+)
+
+
+def test_nul_in_a_part_is_base64_in_body_and_raw_in_binary(server):
+    # RFC 3516 4.2/4.3: binary content may be APPENDed as literal8, but BODY[] data is a
+    # string that never contains NUL: the part is sent content-transfer-encoded (base64);
+    # only BINARY[] (a literal8) carries the raw octets.
+    c = server.raw("alice")
+    c.ok(b"APPEND INBOX ~{%d+}\r\n" % len(WITH_NUL) + WITH_NUL)
+    c.ok("SELECT INBOX")
+    for item, expected in (("BODY.PEEK[2]", b"BODY[2] {22}\r\naGVsbG8Ad29ybGQNCg==\r\n"),
+                           ("BODY.PEEK[1]", b"BODY[1] {10}\r\nplain part")):
+        (line,) = c.ok(f"FETCH 1 ({item})")
+        assert expected in line, line
+        assert b"\0" not in line, line
+    (line,) = c.ok("FETCH 1 (BINARY.PEEK[2])")
+    assert b"BINARY[2] ~{%d}\r\n" % len(BINARY_PART) + BINARY_PART in line, line
+    c.close()
+

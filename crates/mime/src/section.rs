@@ -1,5 +1,8 @@
 //! BODY[section] and BINARY[part] extraction.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
 use crate::decode;
 use crate::header;
 use crate::structure::{self, Kind, Part};
@@ -58,6 +61,22 @@ fn message_of(part: &Part, top: bool) -> Option<&Part> {
     }
 }
 
+/// The body of `part` as BODY[] data: a leaf whose content holds NUL octets (binary content
+/// APPENDed as literal8) is sent base64-encoded in lines of 76 characters, since BODY[] data
+/// never carries NUL; the raw octets go only through BINARY[] (RFC 3516 4.2, 4.3).
+fn leaf_content(part: &Part, body: &[u8]) -> Vec<u8> {
+    if !matches!(part.kind, Kind::Leaf) || !body.contains(&0) {
+        return body.to_vec();
+    }
+    let text = STANDARD.encode(body);
+    let mut out = Vec::with_capacity(text.len() + text.len() / 38 + 2);
+    for line in text.as_bytes().chunks(76) {
+        out.extend_from_slice(line);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
 /// BODY[part.kind] octets; `part` empty = whole message. None when the part does not exist.
 /// HEADER, TEXT and HEADER.FIELDS of a non-message part give an empty string.
 pub fn section(message: &[u8], part: &[u32], kind: SectionPart<'_>) -> Option<Vec<u8>> {
@@ -66,11 +85,11 @@ pub fn section(message: &[u8], part: &[u32], kind: SectionPart<'_>) -> Option<Ve
     let top = part.is_empty();
     let data = match kind {
         SectionPart::Full if top => message.to_vec(),
-        SectionPart::Full => p.body(message).to_vec(),
+        SectionPart::Full => leaf_content(p, p.body(message)),
         SectionPart::Mime if top => return None,
         SectionPart::Mime => p.header(message).to_vec(),
         SectionPart::Header => message_of(p, top).map(|m| m.header(message).to_vec()).unwrap_or_default(),
-        SectionPart::Text => message_of(p, top).map(|m| m.body(message).to_vec()).unwrap_or_default(),
+        SectionPart::Text => message_of(p, top).map(|m| leaf_content(m, m.body(message))).unwrap_or_default(),
         SectionPart::HeaderFields(names) => {
             message_of(p, top).map(|m| filter_fields(m.header(message), names, true)).unwrap_or_default()
         }

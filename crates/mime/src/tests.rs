@@ -473,3 +473,18 @@ fn header_prefilter_never_hides_a_match() {
     assert!(header_may_contain(b"Subject: Quarterly report\r\n\r\n", "QUARTERLY"));
     assert!(!header_may_contain(b"Subject: quar\r\n terly\r\n\r\n", "quarterly"));
 }
+
+#[test]
+fn a_part_holding_nul_is_base64_in_body_and_raw_in_binary() {
+    let msg =
+        b"From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n\
+--X\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+--X\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\nhel\0lo\r\n\
+--X--\r\n";
+    assert_eq!(section(msg, &[1], SectionPart::Full).unwrap(), b"hello");
+    assert_eq!(section(msg, &[2], SectionPart::Full).unwrap(), b"aGVsAGxv\r\n");
+    assert_eq!(binary(msg, &[2]).unwrap(), b"hel\0lo");
+    let single = b"Subject: x\r\nContent-Transfer-Encoding: binary\r\n\r\n\0\0\0";
+    assert_eq!(section(single, &[], SectionPart::Text).unwrap(), b"AAAA\r\n");
+    assert_eq!(section(single, &[1], SectionPart::Full).unwrap(), b"AAAA\r\n");
+}
