@@ -147,3 +147,33 @@ def test_nul_in_a_part_is_base64_in_body_and_raw_in_binary(server):
     assert b"BINARY[2] ~{%d}\r\n" % len(BINARY_PART) + BINARY_PART in line, line
     c.close()
 
+
+ADDRESSED = (
+    b"From: <user-from (comment)@ (comment) domain.org>\r\n"
+    b'To: "Some Name" (office)\r\n <user-to@example.org>\r\n'
+    b"Cc: team: first@example.net,\r\n second (the 2nd) @ example.net;\r\n"
+    b"Subject: addresses\r\n\r\nbody\r\n"
+)
+
+
+def test_search_address_keys_compare_parsed_addresses(alice):
+    # RFC 3501 6.4.4: FROM/TO/CC/BCC match a string "in the envelope structure's" field:
+    # the address as parsed, without comments and folding whitespace, as well as the text.
+    append(alice, ADDRESSED)
+    append(alice, MESSAGE)
+    alice.select("INBOX")
+    cases = {
+        "FROM user-from@domain.org": b"1",
+        "FROM user-from": b"1",
+        "FROM nobody@domain.org": b"",
+        'TO "Some Name <user-to@example.org>"': b"1",
+        "TO user-to@example.org": b"1",
+        "CC second@example.net": b"1",
+        "CC first@example.net": b"1",
+        "BCC first@example.net": b"",
+        "FROM a@example.org": b"2",
+    }
+    for criteria, expected in cases.items():
+        typ, data = alice.search(None, criteria)
+        assert typ == "OK" and data == [expected], (criteria, data)
+

@@ -129,6 +129,26 @@ fn header_matches(c: &Candidate, field: &str, needle: &[u8]) -> bool {
     values.iter().any(|v| bushbuck_mime::contains_folded(v, &needle))
 }
 
+/// FROM, TO, CC and BCC: the header text holds the needle, or one of its addresses as
+/// parsed (`name <local@domain>`, without comments, quoting or folding) does,
+/// so `<user (comment)@ (comment) domain.org>` matches `user@domain.org` as in Dovecot.
+fn address_matches(c: &Candidate, field: &str, needle: &[u8]) -> bool {
+    if header_matches(c, field, needle) {
+        return true;
+    }
+    let needle = String::from_utf8_lossy(needle);
+    let lossy = |b: &Option<Vec<u8>>| String::from_utf8_lossy(b.as_deref().unwrap_or_default()).into_owned();
+    bushbuck_mime::header_values(c.header, field).iter().any(|value| {
+        bushbuck_mime::parse_address_list(value.as_bytes()).iter().any(|a| {
+            let spec = format!("{}@{}", lossy(&a.mailbox), lossy(&a.domain));
+            let name = lossy(&a.name);
+            a.domain.is_some()
+                && (bushbuck_mime::contains_folded(&spec, &needle)
+                    || bushbuck_mime::contains_folded(&format!("{name} <{spec}>"), &needle))
+        })
+    })
+}
+
 /// The Date: header's day in its own zone; a message without a usable Date: counts as sent
 /// at the epoch, as Dovecot has it.
 fn sent_date(c: &Candidate) -> Option<NaiveDate> {
@@ -164,10 +184,10 @@ fn matches(key: &SearchKey, c: &Candidate, cx: &Context) -> bool {
         Recent => c.recent,
         New => c.recent && !has_flag(c, "\\Seen"),
         Old => !c.recent,
-        Bcc(s) => header_matches(c, "Bcc", s),
-        Cc(s) => header_matches(c, "Cc", s),
-        From(s) => header_matches(c, "From", s),
-        To(s) => header_matches(c, "To", s),
+        Bcc(s) => address_matches(c, "Bcc", s),
+        Cc(s) => address_matches(c, "Cc", s),
+        From(s) => address_matches(c, "From", s),
+        To(s) => address_matches(c, "To", s),
         Subject(s) => header_matches(c, "Subject", s),
         Header(field, s) => header_matches(c, field, s),
         // BODY and TEXT needles are already folded (`fold_body_needles`).
