@@ -5,6 +5,7 @@
 
 mod api;
 mod blobs;
+mod clock;
 mod error;
 mod flagset;
 mod hex;
@@ -13,7 +14,10 @@ mod notify;
 mod object_blobs;
 mod parallel;
 mod partitions;
+mod prepared;
+mod search_text;
 mod sqlite;
+mod uid_ranges;
 
 pub use api::*;
 pub use error::{Result, StoreError};

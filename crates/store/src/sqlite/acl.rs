@@ -4,12 +4,12 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::mailboxes::{bump_modseq, selectable_by_id};
-use super::messages::uid_ranges;
 use super::Effects;
 use crate::api::{MailboxId, MessageState, OWNER_RIGHTS, SHARED_OWNER};
 use crate::error::{Result, StoreError};
 use crate::flagset::Flags;
 use crate::names::parents;
+use crate::uid_ranges::uid_ranges;
 
 /// Records whose store this index is (new mailboxes give that user [`OWNER_RIGHTS`]) and,
 /// for an index older than ACLs (`found_version` below `V_ACL`), gives the owner those

@@ -3,11 +3,11 @@
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::mailboxes::{bump_modseq, selectable_by_id};
-use super::messages::uid_ranges;
 use super::Effects;
 use crate::api::{FlagChange, FlagUpdate, MailboxId, MessageState};
 use crate::error::Result;
 use crate::flagset::Flags;
+use crate::uid_ranges::uid_ranges;
 
 /// Maps keywords to the spelling first seen in the mailbox, registering new ones.
 pub(crate) fn canonical_keywords(

@@ -6,60 +6,13 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use super::damage::is_imap_list;
 use super::flags::canonical_keywords;
 use super::mailboxes::{allocate_uids, bump_modseq, selectable_by_id, selectable_by_name};
-use super::search_text::pack;
 use super::{now, Effects};
 use crate::api::*;
-use crate::blobs::{content_address, BlobDir};
+use crate::blobs::BlobDir;
 use crate::error::{Result, StoreError};
 use crate::flagset::{Flags, DELETED};
-use bushbuck_mime::{folded_body_text, summarize, MessageSummary};
-
-/// What the index keeps about a message's content, computed from its octets before the
-/// write transaction (and outside the user's connection lock): parsing and decoding are
-/// the costly part of an append.
-pub(crate) struct Prepared {
-    /// Content address of the octets.
-    sha: String,
-    summary: MessageSummary,
-    /// The search text ([`folded_body_text`]), compressed for storage.
-    text: Vec<u8>,
-}
-
-impl Prepared {
-    /// Content address of the octets.
-    pub(crate) fn sha(&self) -> &str {
-        &self.sha
-    }
-}
-
-/// Messages below this many are prepared on the calling thread; larger batches (reconstruct,
-/// big MULTIAPPENDs) are split over the machine's cores.
-const PARALLEL_FROM: usize = 8;
-
-/// [`Prepared`] for each message's octets, in order.
-pub(crate) fn prepare(octets: &[&[u8]]) -> Vec<Prepared> {
-    let one = |data: &&[u8]| Prepared {
-        sha: content_address(data),
-        summary: summarize(data),
-        text: pack(&folded_body_text(data)),
-    };
-    crate::parallel::map(octets, PARALLEL_FROM, one)
-}
-
-/// Sorted, deduplicated UIDs folded into inclusive ranges, for `uid BETWEEN` queries.
-pub(crate) fn uid_ranges(uids: &[u32]) -> Vec<(u32, u32)> {
-    let mut sorted = uids.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for uid in sorted {
-        match out.last_mut() {
-            Some((_, hi)) if *hi + 1 == uid => *hi = uid,
-            _ => out.push((uid, uid)),
-        }
-    }
-    out
-}
+use crate::prepared::{email_id, Prepared};
+use crate::uid_ranges::uid_ranges;
 
 /// A message's state from `uid, modseq, flags, keywords` columns.
 fn state_from_row(r: &Row<'_>) -> rusqlite::Result<MessageState> {
@@ -256,11 +209,6 @@ fn cached_list(r: &Row<'_>, i: usize, read: bool) -> rusqlite::Result<String> {
     Ok(value)
 }
 
-/// EMAILID of a message: `M` and the first 24 hex digits of its content hash.
-fn email_id(blob: &str) -> String {
-    format!("M{}", &blob[..blob.len().min(24)])
-}
-
 /// Content address of one message's file and the size the index recorded.
 pub(crate) fn blob_of(conn: &Connection, mailbox: MailboxId, uid: u32) -> Result<(String, u64)> {
     let m = selectable_by_id(conn, mailbox)?;
@@ -282,7 +230,7 @@ pub(crate) fn append(
 ) -> Result<Placed> {
     debug_assert_eq!(messages.len(), prepared.len());
     let flags = messages.iter().map(|m| Flags::parse(&m.flags)).collect::<Result<Vec<_>>>()?;
-    let shas: Vec<&str> = prepared.iter().map(|p| p.sha.as_str()).collect();
+    let shas: Vec<&str> = prepared.iter().map(|p| p.sha()).collect();
     // The callers have the files on disk already (APPEND writes them before taking the
     // index lock, reconstruct reads them): only the re-check inside the transaction is needed.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -332,7 +280,7 @@ fn insert_message(
 ) -> Result<()> {
     let keywords = canonical_keywords(tx, mailbox, &flags.keywords)?;
     let f = Flags { system: flags.system, keywords };
-    let s = &prepared.summary;
+    let s = prepared.summary();
     let header = &data[..s.header_len.min(data.len())];
     tx.prepare_cached(
         "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset, save_date,
@@ -342,7 +290,7 @@ fn insert_message(
     .execute(params![
         mailbox.0,
         at.uid,
-        prepared.sha,
+        prepared.sha(),
         data.len() as i64,
         at.internal_date.0,
         at.internal_date.1,
@@ -356,7 +304,7 @@ fn insert_message(
         header,
         s.sent_date,
     ])?;
-    tx.prepare_cached(INSERT_TEXT)?.execute(params![prepared.sha, prepared.text])?;
+    tx.prepare_cached(INSERT_TEXT)?.execute(params![prepared.sha(), prepared.text()])?;
     Ok(())
 }
 
@@ -449,8 +397,8 @@ pub(crate) fn search_texts(
     Ok(out)
 }
 
-/// Stores search texts ([`pack`]ed) computed by a reader for content that had none or an unreadable one
-/// (which is replaced), in one transaction. Content no message refers to any more (expunged
+/// Stores search texts ([`crate::search_text::pack`]ed) computed by a reader for content that
+/// had none or an unreadable one (which is replaced), in one transaction. Content no message refers to any more (expunged
 /// meanwhile) gets no row, so a row never outlives its file. Returns how many rows were
 /// written.
 pub(crate) fn backfill_search_texts(conn: &mut Connection, texts: &[(String, Vec<u8>)]) -> Result<usize> {
@@ -472,7 +420,8 @@ pub(crate) fn backfill_search_texts(conn: &mut Connection, texts: &[(String, Vec
     Ok(added)
 }
 
-/// Sets the search text ([`pack`]ed) of content addresses, replacing what was there
+/// Sets the search text ([`crate::search_text::pack`]ed) of content addresses, replacing what
+/// was there
 /// (reconstruct).
 pub(crate) fn replace_search_texts(conn: &Connection, texts: &[(String, Vec<u8>)]) -> Result<()> {
     let mut insert =
@@ -596,14 +545,4 @@ pub(crate) fn expunge(
     fx.notify.push((m.id, modseq));
     fx.garbage.extend(doomed.into_iter().map(|d| d.1));
     Ok(uids)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ranges() {
-        assert_eq!(super::uid_ranges(&[5, 1, 2, 3, 3, 9, 10]), vec![(1, 3), (5, 5), (9, 10)]);
-        assert_eq!(super::uid_ranges(&[u32::MAX, u32::MAX - 1]), vec![(u32::MAX - 1, u32::MAX)]);
-        assert!(super::uid_ranges(&[]).is_empty());
-    }
 }

@@ -33,7 +33,6 @@ mod messages;
 mod placement;
 mod reconstruct;
 mod schema;
-mod search_text;
 mod usage;
 
 pub use backup::{link_or_copy, snapshot_database, BackupStats};
@@ -45,7 +44,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -55,6 +54,10 @@ use crate::error::{Result, StoreError};
 use crate::names::{canonical_mailbox_name, validate_user_name};
 use crate::notify::Notifier;
 use crate::partitions::Partitions;
+use crate::prepared::{prepare, Prepared};
+use crate::search_text;
+
+pub(crate) use crate::clock::now;
 
 /// File name of a user's index inside the user's directory.
 const INDEX_FILE: &str = "index.sqlite3";
@@ -178,11 +181,6 @@ pub struct SqliteStore {
     users: Mutex<HashMap<String, Arc<UserHandle>>>,
     notifier: Notifier,
     grants: grants::Grants,
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 impl SqliteStore {
@@ -398,17 +396,17 @@ impl SqliteStore {
 
     /// Writes and fsyncs the message files of `datas` before taking the user's index lock (so
     /// readers do not wait for file I/O), then runs `op` (which re-checks the files under the
-    /// lock and commits the rows) with their [`messages::prepare`]d form. When writing a file
+    /// lock and commits the rows) with their [`prepare`]d form. When writing a file
     /// or the commit fails (a full disk, most often), the files no row names are removed again,
     /// so a failed operation leaves nothing behind.
     fn with_files<T>(
         &self,
         user: &str,
         datas: &[&[u8]],
-        mut op: impl FnMut(&mut Connection, &BlobDir, &[messages::Prepared], &mut Effects) -> Result<T>,
+        mut op: impl FnMut(&mut Connection, &BlobDir, &[Prepared], &mut Effects) -> Result<T>,
     ) -> Result<T> {
         let handle = self.handle(user)?;
-        let prepared = messages::prepare(datas);
+        let prepared = prepare(datas);
         let written: Result<()> = datas
             .iter()
             .zip(&prepared)

@@ -492,7 +492,7 @@ fn rebuild_search_texts(
             altered.push(sha.clone());
         }
         // Compressed here, outside the write transaction.
-        let text = super::search_text::pack(&bushbuck_mime::folded_body_text(&data));
+        let text = crate::search_text::pack(&bushbuck_mime::folded_body_text(&data));
         bytes += text.len();
         batch.push((sha.clone(), text));
         if batch.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES || shas.peek().is_none() {
@@ -612,7 +612,7 @@ fn append_items(conn: &mut Connection, blobs: &BlobDir, mailbox: &str, items: Ve
 /// Files read and parsed, ready to be appended.
 struct Batch {
     files: Vec<(Vec<u8>, Item)>,
-    prepared: Vec<messages::Prepared>,
+    prepared: Vec<crate::prepared::Prepared>,
 }
 
 impl Batch {
@@ -645,7 +645,8 @@ fn read_batches(blobs: &BlobDir, items: Vec<Item>) -> impl Iterator<Item = Resul
             files.push((data, item));
         }
         let mut batch = Batch { files, prepared: Vec::new() };
-        batch.prepared = messages::prepare(&batch.messages().iter().map(|m| m.data).collect::<Vec<_>>());
+        batch.prepared =
+            crate::prepared::prepare(&batch.messages().iter().map(|m| m.data).collect::<Vec<_>>());
         Some(Ok(batch))
     })
 }

@@ -131,7 +131,7 @@ END;
 const SEARCH_TEXT: &str = "
 CREATE TABLE search_text (
     blob TEXT NOT NULL UNIQUE,  -- sha256 hex of the file, as messages.blob
-    text BLOB NOT NULL          -- the folded text, LZ4-compressed (sqlite/search_text.rs)
+    text BLOB NOT NULL          -- the folded text, LZ4-compressed (search_text.rs)
 );
 ";
 
