@@ -177,3 +177,35 @@ def test_search_address_keys_compare_parsed_addresses(alice):
         typ, data = alice.search(None, criteria)
         assert typ == "OK" and data == [expected], (criteria, data)
 
+
+def _sorted(m, criteria: str) -> list[int]:
+    typ, data = m.sort(criteria, "US-ASCII", "ALL")
+    assert typ == "OK", data
+    return [int(x) for x in data[0].split()]
+
+
+def test_sort_subject_and_group_addresses(alice):
+    # RFC 5256 2.1 (base subject) and 3 (i;ascii-casemap: letters compare as upper case, so
+    # `[xyz]` and `_` come after them); RFC 5256/5957: a group sorts by its first mailbox,
+    # an empty group as the empty string.
+    subjects = ["a", "C", "b", "_", "[foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)", "[xyz]", "Re: [FWD: c]", None]
+    for s in subjects:
+        header = b"" if s is None else b"Subject: " + s.encode() + b"\r\n"
+        append(alice, b"From: a@example.org\r\n" + header + b"\r\nbody\r\n")
+    alice.select("INBOX")
+    assert _sorted(alice, "(SUBJECT)") == [8, 1, 3, 5, 2, 7, 6, 4]
+    assert _sorted(alice, "(REVERSE SUBJECT)") == [4, 6, 2, 7, 3, 5, 1, 8]
+
+    alice.create("Groups")
+    for cc, to in (
+        (b"user2: blah@domain1.org;", b'list: "Mary" <m@x.org>, "Abe" <a@x.org>;'),
+        (b"empty:;", b"empty:;"),
+        (b"aaa@x.org", b"Carl <c@x.org>"),
+        (b"zed@x.org, empty:;", b"b@x.org"),
+    ):
+        append(alice, b"From: f@example.org\r\nCc: " + cc + b"\r\nTo: " + to + b"\r\n\r\nbody\r\n", mailbox="Groups")
+    alice.select("Groups")
+    assert _sorted(alice, "(CC)") == [2, 3, 1, 4]
+    assert _sorted(alice, "(TO)") == [2, 4, 3, 1]
+    assert _sorted(alice, "(DISPLAYTO)") == [2, 4, 3, 1]
+

@@ -120,15 +120,21 @@ fn contains_ascii_case_insensitive(haystack: &[u8], needle: &[u8]) -> bool {
     starts.any(|i| haystack.get(i..i + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)))
 }
 
-/// The mailbox (local part) of the first address in the first `name` field of `header`,
-/// for SORT FROM / TO / CC (RFC 5256 addr-mailbox). None when the field is absent or has
-/// no address; group names are skipped.
-pub fn first_address_mailbox(header: &[u8], name: &str) -> Option<String> {
+/// The address SORT uses for a field (RFC 5256 FROM/TO/CC, RFC 5957 DISPLAYFROM/DISPLAYTO):
+/// the first of its first field; a group stands for its first mailbox, an empty group for
+/// none.
+pub fn first_address(header: &[u8], name: &str) -> Option<crate::Address> {
     let fields = header::parse(header);
     let f = fields.iter().find(|f| f.is(name))?;
-    crate::address::parse_address_list(&f.value)
-        .into_iter()
-        .find(|a| a.domain.is_some())
-        .and_then(|a| a.mailbox)
-        .map(|m| String::from_utf8_lossy(&m).into_owned())
+    let mut list = crate::address::parse_address_list(&f.value).into_iter();
+    let first = list.next()?;
+    if first.domain.is_some() {
+        return Some(first);
+    }
+    list.next().filter(|a| a.domain.is_some())
+}
+
+/// The local part of [`first_address`].
+pub fn first_address_mailbox(header: &[u8], name: &str) -> Option<String> {
+    first_address(header, name).and_then(|a| a.mailbox).map(|m| String::from_utf8_lossy(&m).into_owned())
 }

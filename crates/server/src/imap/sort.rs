@@ -7,7 +7,9 @@ use bushbuck_store::MessageMeta;
 
 use super::session::{Outcome, Session};
 
-/// One sort key's value for one message.
+/// One sort key's value for one message. Text is compared as i;ascii-casemap does (RFC
+/// 5256 3, RFC 4790 9.2): octet by octet after mapping ASCII letters to upper case, so
+/// `[xyz]` and `_` sort after every letter.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum Value {
     Number(i64),
@@ -18,11 +20,10 @@ fn header_field(meta: &MessageMeta, name: &str) -> Option<String> {
     bushbuck_mime::header_values(meta.header.as_deref().unwrap_or_default(), name).into_iter().next()
 }
 
-/// The display name of the first address of a field, else the address itself (RFC 5957).
+/// The display name of the field's first address, else the address itself (RFC 5957).
 fn display(meta: &MessageMeta, name: &str) -> String {
-    let Some(value) = header_field(meta, name) else { return String::new() };
-    let first = bushbuck_mime::parse_address_list(value.as_bytes()).into_iter().find(|a| a.domain.is_some());
-    let Some(address) = first else { return String::new() };
+    let header = meta.header.as_deref().unwrap_or_default();
+    let Some(address) = bushbuck_mime::first_address(header, name) else { return String::new() };
     match address.name.filter(|n| !n.is_empty()) {
         Some(n) => bushbuck_mime::decode_encoded_words(&n),
         None => {
@@ -35,7 +36,9 @@ fn display(meta: &MessageMeta, name: &str) -> String {
 fn value(meta: &MessageMeta, key: SortKey) -> Value {
     let header = meta.header.as_deref().unwrap_or_default();
     let mailbox = |field| {
-        Value::Text(bushbuck_mime::first_address_mailbox(header, field).unwrap_or_default().to_lowercase())
+        Value::Text(
+            bushbuck_mime::first_address_mailbox(header, field).unwrap_or_default().to_ascii_uppercase(),
+        )
     };
     match key {
         SortKey::Arrival => Value::Number(meta.internal_date),
@@ -46,13 +49,14 @@ fn value(meta: &MessageMeta, key: SortKey) -> Value {
         ),
         SortKey::Size => Value::Number(meta.size as i64),
         SortKey::Subject => Value::Text(
-            bushbuck_mime::base_subject(&header_field(meta, "Subject").unwrap_or_default()).to_lowercase(),
+            bushbuck_mime::base_subject(&header_field(meta, "Subject").unwrap_or_default())
+                .to_ascii_uppercase(),
         ),
         SortKey::From => mailbox("From"),
         SortKey::To => mailbox("To"),
         SortKey::Cc => mailbox("Cc"),
-        SortKey::DisplayFrom => Value::Text(display(meta, "From").to_lowercase()),
-        SortKey::DisplayTo => Value::Text(display(meta, "To").to_lowercase()),
+        SortKey::DisplayFrom => Value::Text(display(meta, "From").to_ascii_uppercase()),
+        SortKey::DisplayTo => Value::Text(display(meta, "To").to_ascii_uppercase()),
     }
 }
 
@@ -115,11 +119,32 @@ mod tests {
     #[test]
     fn keys() {
         let m = meta("From: \"Zed\" <b@x.org>\r\nSubject: Re: [list] Hello\r\nDate: Thu, 1 Jan 1970 00:00:10 +0000\r\n\r\n", 99, 5);
-        assert!(value(&m, SortKey::Subject) == Value::Text("hello".into()));
-        assert!(value(&m, SortKey::From) == Value::Text("b".into()));
-        assert!(value(&m, SortKey::DisplayFrom) == Value::Text("zed".into()));
+        assert!(value(&m, SortKey::Subject) == Value::Text("HELLO".into()));
+        assert!(value(&m, SortKey::From) == Value::Text("B".into()));
+        assert!(value(&m, SortKey::DisplayFrom) == Value::Text("ZED".into()));
         assert!(value(&m, SortKey::Date) == Value::Number(10));
         assert!(value(&m, SortKey::Arrival) == Value::Number(99));
         assert!(value(&meta("\r\n", 7, 1), SortKey::Date) == Value::Number(7));
+    }
+
+    #[test]
+    fn groups_sort_by_their_first_mailbox() {
+        let m = meta("Cc: user2: blah@domain1.org, z@y.org;\r\nTo: team: \"Bea\" <x@y.org>;\r\n\r\n", 1, 1);
+        assert!(value(&m, SortKey::Cc) == Value::Text("BLAH".into()));
+        assert!(value(&m, SortKey::DisplayTo) == Value::Text("BEA".into()));
+        let empty = meta("To: empty:;\r\nCc: empty:;, c@d.org\r\n\r\n", 1, 1);
+        assert!(value(&empty, SortKey::To) == Value::Text(String::new()));
+        assert!(value(&empty, SortKey::DisplayTo) == Value::Text(String::new()));
+        assert!(value(&empty, SortKey::Cc) == Value::Text(String::new()));
+    }
+
+    #[test]
+    fn subjects_compare_with_ascii_casemap() {
+        let subject = |s: &str| value(&meta(&format!("Subject: {s}\r\n\r\n"), 1, 1), SortKey::Subject);
+        assert!(subject("[xyz]") == Value::Text("[XYZ]".into()));
+        assert!(subject("_") == Value::Text("_".into()));
+        assert!(subject("Re: [FWD: c]") == Value::Text("C".into()));
+        assert!(subject("[foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)") == Value::Text("B".into()));
+        assert!(subject("C") < subject("[xyz]") && subject("[xyz]") < subject("_"));
     }
 }
