@@ -5,6 +5,8 @@ HIGHESTMODSEQ/MODSEQ rules."""
 
 from __future__ import annotations
 
+import re
+
 from e2e_helpers import append, body_item, fetch_one, status_of
 
 MESSAGE = b"From: a@example.org\r\nSubject: plain\r\n\r\nbody\r\n"
@@ -208,4 +210,50 @@ def test_sort_subject_and_group_addresses(alice):
     assert _sorted(alice, "(CC)") == [2, 3, 1, 4]
     assert _sorted(alice, "(TO)") == [2, 4, 3, 1]
     assert _sorted(alice, "(DISPLAYTO)") == [2, 4, 3, 1]
+
+
+LIST_LINE = re.compile(rb'^\* LIST \(([^)]*)\) "/" ("[^"]*"|\S+)(.*)$')
+
+
+def _listed(c, command: str) -> dict[str, tuple[set[str], str]]:
+    out = {}
+    for line in c.ok(command):
+        m = LIST_LINE.match(line)
+        assert m, line
+        out[m.group(2).decode().strip('"')] = ({a.lower() for a in m.group(1).decode().split()}, m.group(3).decode().strip())
+    return out
+
+
+def test_list_recursivematch_reports_childinfo(server):
+    # RFC 5258 3.5 and 5 (examples): with RECURSIVEMATCH, a mailbox matching the pattern
+    # whose subscribed children do not match is returned with CHILDINFO ("SUBSCRIBED"),
+    # whether or not it is itself subscribed or exists; a pattern list works the same way.
+    c = server.raw("alice")
+    for name in ("a", "a/b", "a/b/c", "a/bx"):
+        c.ok(f"CREATE {name}")
+    for name in ("a/b/c", "a/bx", "a/ghost/x"):
+        c.ok(f"SUBSCRIBE {name}")
+    childinfo = '("CHILDINFO" ("SUBSCRIBED"))'
+
+    got = _listed(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "a/b%" RETURN (CHILDREN)')
+    assert got == {"a/b": ({"\\haschildren"}, childinfo), "a/bx": ({"\\hasnochildren", "\\subscribed"}, "")}, got
+
+    got = _listed(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "a/%"')
+    assert set(got) == {"a/b", "a/bx", "a/ghost"}, got
+    assert got["a/b"][1] == childinfo and "\\subscribed" not in got["a/b"][0], got
+    assert "\\nonexistent" in got["a/ghost"][0] and got["a/ghost"][1] == childinfo, got
+    assert got["a/bx"][1] == "", got
+
+    got = _listed(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" (a/b)')
+    assert got == {"a/b": ({"\\haschildren"}, childinfo)}, got
+    got = _listed(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" (a/b a/b/c)')
+    assert got == {"a/b/c": ({"\\hasnochildren", "\\subscribed"}, "")}, got
+    # A subscribed parent keeps \Subscribed and gets CHILDINFO too.
+    c.ok("SUBSCRIBE a/b")
+    got = _listed(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "a/b"')
+    assert got == {"a/b": ({"\\haschildren", "\\subscribed"}, childinfo)}, got
+    # Without RECURSIVEMATCH there is no CHILDINFO.
+    got = _listed(c, 'LIST (SUBSCRIBED) "" "a/%"')
+    assert all(extra == "" for _, extra in got.values()), got
+    c.close()
 

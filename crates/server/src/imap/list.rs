@@ -1,6 +1,6 @@
 //! LIST (basic and RFC 5258 extended, with RFC 5819 STATUS and RFC 6154 SPECIAL-USE) and LSUB.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bushbuck_proto::imap::command::ListCommand;
 use bushbuck_proto::imap::response;
@@ -16,6 +16,8 @@ struct Listed {
     attributes: Vec<&'static str>,
     selectable: bool,
     special_use: Option<String>,
+    /// Has subscribed children the patterns do not match (RECURSIVEMATCH's CHILDINFO).
+    subscribed_children: bool,
 }
 
 impl Session {
@@ -50,30 +52,49 @@ impl Session {
             Ok(x) => x,
             Err(e) => return e.into(),
         };
+        let index = MailboxIndex::new(&boxes);
+        let recursive = subscribed_only && cmd.select_options.iter().any(|o| o == "RECURSIVEMATCH");
+        let matches = |name: &str| patterns.iter().any(|p| pattern::matches(p, name));
         let mut found: BTreeMap<String, Listed> = BTreeMap::new();
-        let names: Vec<String> =
-            if subscribed_only { subs.clone() } else { boxes.iter().map(|b| b.name.clone()).collect() };
+        let names: Vec<&String> = if subscribed_only { subs.iter().collect() } else { index.names() };
         for name in names {
-            if !patterns.iter().any(|p| pattern::matches(p, &name)) {
+            if !matches(name) {
+                if recursive {
+                    // RFC 5258 3.5: a matching parent of a subscription the patterns do not
+                    // match is returned with CHILDINFO, subscribed, existing or not.
+                    for parent in ancestors(name).filter(|p| matches(p)) {
+                        let listed = found.entry(parent.to_string()).or_insert_with(|| {
+                            let mut listed = index.describe(parent);
+                            if subs.iter().any(|s| s == parent) {
+                                listed.attributes.push("\\Subscribed");
+                            }
+                            listed
+                        });
+                        listed.subscribed_children = true;
+                    }
+                }
                 continue;
             }
-            let info = boxes.iter().find(|b| b.name == name);
-            let mut listed = describe(&name, info, &boxes);
-            if want_subscribed && subs.contains(&name) {
+            let mut listed = index.describe(name);
+            if want_subscribed && subs.contains(name) {
                 listed.attributes.push("\\Subscribed");
             }
             if special_only && listed.special_use.is_none() {
                 continue;
             }
-            found.insert(name, listed);
+            if let Some(earlier) = found.insert(name.clone(), listed) {
+                found.get_mut(name.as_str()).expect("inserted").subscribed_children =
+                    earlier.subscribed_children;
+            }
         }
         for (name, listed) in found {
             let mut attrs: Vec<String> = listed.attributes.iter().map(|a| a.to_string()).collect();
             if let Some(u) = &listed.special_use {
                 attrs.push(u.clone());
             }
+            let childinfo = if listed.subscribed_children { " (\"CHILDINFO\" (\"SUBSCRIBED\"))" } else { "" };
             self.untagged(&format!(
-                "LIST ({}) \"/\" {}",
+                "LIST ({}) \"/\" {}{childinfo}",
                 attrs.join(" "),
                 response::mailbox(&name, self.rev2)
             ));
@@ -138,16 +159,59 @@ fn fold_pattern(p: &str) -> String {
     }
 }
 
-fn describe(name: &str, info: Option<&MailboxInfo>, all: &[MailboxInfo]) -> Listed {
-    let prefix = format!("{name}/");
-    let has_children = all.iter().any(|b| b.name.starts_with(&prefix));
-    let mut attributes = Vec::new();
-    let selectable = info.is_some_and(|i| i.selectable);
-    match info {
-        None => attributes.push("\\NonExistent"),
-        Some(i) if !i.selectable => attributes.push("\\Noselect"),
-        Some(_) => {}
+/// The names above `name`, nearest first (`a/b/c` gives `a/b`, then `a`).
+fn ancestors(name: &str) -> impl Iterator<Item = &str> {
+    let mut rest = name;
+    std::iter::from_fn(move || {
+        let i = rest.rfind('/')?;
+        rest = &rest[..i];
+        Some(rest)
+    })
+}
+
+/// The visible mailboxes by name, and which names have children: built once per LIST in
+/// time linear in the total length of the names, so each answer costs a lookup.
+struct MailboxIndex<'a> {
+    by_name: HashMap<&'a str, &'a MailboxInfo>,
+    parents: HashSet<&'a str>,
+    names: Vec<&'a String>,
+}
+
+impl<'a> MailboxIndex<'a> {
+    fn new(boxes: &'a [MailboxInfo]) -> Self {
+        let mut parents = HashSet::new();
+        for b in boxes {
+            parents.extend(ancestors(&b.name));
+        }
+        MailboxIndex {
+            by_name: boxes.iter().map(|b| (b.name.as_str(), b)).collect(),
+            parents,
+            names: boxes.iter().map(|b| &b.name).collect(),
+        }
     }
-    attributes.push(if has_children { "\\HasChildren" } else { "\\HasNoChildren" });
-    Listed { attributes, selectable, special_use: info.and_then(|i| i.special_use.clone()) }
+
+    /// Every name, in the store's order.
+    fn names(&self) -> Vec<&'a String> {
+        self.names.clone()
+    }
+
+    /// The attributes of `name`: \NonExistent or \Noselect when so, and whether it has
+    /// children.
+    fn describe(&self, name: &str) -> Listed {
+        let info = self.by_name.get(name).copied();
+        let mut attributes = Vec::new();
+        let selectable = info.is_some_and(|i| i.selectable);
+        match info {
+            None => attributes.push("\\NonExistent"),
+            Some(i) if !i.selectable => attributes.push("\\Noselect"),
+            Some(_) => {}
+        }
+        attributes.push(if self.parents.contains(name) { "\\HasChildren" } else { "\\HasNoChildren" });
+        Listed {
+            attributes,
+            selectable,
+            special_use: info.and_then(|i| i.special_use.clone()),
+            subscribed_children: false,
+        }
+    }
 }
