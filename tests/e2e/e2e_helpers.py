@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email
 import imaplib
 import os
 import re
@@ -704,3 +705,26 @@ def lmtp_transaction(port: int, sender: bytes, recipients: list[bytes], message:
     rcpts, answers = lmtp_exchange(port, sender, recipients, message)
     assert all(r.startswith("250") for r in rcpts), rcpts
     return answers
+
+
+def inbox_by_message_id(srv: BushbuckServer, user: str) -> dict[str, bytes]:
+    """Message-ID -> octets of every message in USER's INBOX; fails if one cannot be read,
+    has no Message-ID (its content was lost) or is stored twice."""
+    m = srv.imap(user)
+    try:
+        typ, data = m.select("INBOX", readonly=True)
+        assert typ == "OK", data
+        found = {}
+        if int(data[0]):
+            typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+            assert typ == "OK", f"{user}'s messages cannot all be read: {data}"
+            for item in data:
+                if isinstance(item, tuple):
+                    uid = item[0].split(b"UID ")[1].split()[0].decode() if b"UID " in item[0] else "?"
+                    ident = email.message_from_bytes(item[1])["Message-ID"]
+                    assert ident is not None, f"{user}'s UID {uid} lost its content: {item[1][:200]!r}"
+                    assert ident not in found, f"{ident} stored twice"
+                    found[ident] = item[1]
+        return found
+    finally:
+        close_quietly(m)

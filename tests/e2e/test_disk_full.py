@@ -6,13 +6,12 @@ file behind, and once space is freed everything works again without a restart.""
 
 from __future__ import annotations
 
-import email
 import os
 from pathlib import Path
 
 import pytest
 
-from e2e_helpers import USERS, BushbuckServer, close_quietly, lmtp_exchange, make_message, run_cli
+from e2e_helpers import USERS, BushbuckServer, close_quietly, inbox_by_message_id, lmtp_exchange, make_message, run_cli
 from powercut.mount import LazyMount, fuse_usable
 
 pytestmark = pytest.mark.skipif(fuse_usable() is not None, reason=str(fuse_usable()))
@@ -38,23 +37,6 @@ def message_files(data: Path, user: str) -> set[str]:
     blobs = data / "users" / user / "blobs"
     return {f.name for shard in blobs.iterdir() if shard.is_dir() and shard.name != "tmp"
             for f in shard.iterdir()}
-
-
-def stored_ids(srv: BushbuckServer, user: str) -> dict[str, bytes]:
-    m = srv.imap(user)
-    try:
-        typ, data = m.select("INBOX", readonly=True)
-        assert typ == "OK", data
-        found = {}
-        if int(data[0]):
-            typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
-            assert typ == "OK", data
-            for item in data:
-                if isinstance(item, tuple):
-                    found[email.message_from_bytes(item[1])["Message-ID"]] = item[1]
-        return found
-    finally:
-        close_quietly(m)
 
 
 def assert_says_full(text: bytes, what: str) -> None:
@@ -117,11 +99,11 @@ def test_a_full_disk_answers_clearly_loses_nothing_and_recovers(tmp_path):
         _, answers = lmtp_exchange(srv.lmtp_port, b"sender@example.org", [b"bob@example.org"], big_message(3000)[1])
         assert answers[0].startswith("250"), f"LMTP after space was freed: {answers}"
 
-        stored = stored_ids(srv, "alice")
+        stored = inbox_by_message_id(srv, "alice")
         assert set(stored) == set(acked), f"lost: {set(acked) - set(stored)}, unexpected: {set(stored) - set(acked)}"
         for ident, octets in stored.items():
             assert octets == acked[ident], f"{ident} is not whole"
-        assert list(stored_ids(srv, "bob")) == ["<full-3000@diskfull.test>"]
+        assert list(inbox_by_message_id(srv, "bob")) == ["<full-3000@diskfull.test>"]
     finally:
         if srv is not None and srv.running:
             srv.stop()

@@ -10,7 +10,6 @@ many cuts one run makes; POWERCUT_SEED replays a run (the seed is printed on fai
 
 from __future__ import annotations
 
-import email
 import imaplib
 import os
 import random
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_helpers import HOST, USERS, BushbuckServer, close_quietly, make_message, run_cli
+from e2e_helpers import HOST, USERS, BushbuckServer, close_quietly, inbox_by_message_id, make_message, run_cli
 from powercut.mount import LazyMount, fuse_usable
 
 CYCLES = int(os.environ.get("POWERCUT_CYCLES", "10"))
@@ -87,28 +86,6 @@ class Load:
             return len(self.acked)
 
 
-def stored_messages(srv: BushbuckServer, user: str) -> dict[str, bytes]:
-    """Message-ID -> octets of every message in USER's INBOX."""
-    m = srv.imap(user)
-    try:
-        typ, data = m.select("INBOX", readonly=True)
-        assert typ == "OK", data
-        found = {}
-        if int(data[0]):
-            typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
-            assert typ == "OK", f"{user}'s messages cannot all be read after the cut: {data}"
-            for item in data:
-                if isinstance(item, tuple):
-                    uid = item[0].split(b"UID ")[1].split()[0].decode() if b"UID " in item[0] else "?"
-                    ident = email.message_from_bytes(item[1])["Message-ID"]
-                    assert ident is not None, f"{user}'s UID {uid} lost its content: {item[1][:200]!r}"
-                    assert ident not in found, f"{ident} stored twice"
-                    found[ident] = item[1]
-        return found
-    finally:
-        close_quietly(m)
-
-
 def sync_directory(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -155,7 +132,7 @@ def one_cut(base: Path, rng: random.Random) -> str:
     recovered.start()
     try:
         for user in USERS:
-            stored = stored_messages(recovered, user)
+            stored = inbox_by_message_id(recovered, user)
             for u, ident in acked:
                 if u == user:
                     assert ident in stored, f"{ident} was acknowledged before the cut and is gone"

@@ -109,15 +109,7 @@ class LazyFS:
 
     def used(self) -> int:
         """Octets of file data held by every file that has a name, each file counted once."""
-        seen: dict[int, int] = {}
-        stack = [self.root]
-        while stack:
-            for child in stack.pop().entries.values():
-                if child.is_dir:
-                    stack.append(child)
-                else:
-                    seen[child.ino] = len(child.data)
-        return sum(seen.values())
+        return sum(len(node.data) for node in {n.ino: n for n in self._named_files()}.values())
 
     def make_room(self, node: Node, new_length: int) -> None:
         """Raises ENOSPC when growing `node` to `new_length` octets would exceed the capacity."""
@@ -125,15 +117,20 @@ class LazyFS:
         if self.capacity is not None and growth > 0 and self.used() + growth > self.capacity:
             raise fuse.FuseOSError(errno.ENOSPC)
 
-    def _counts(self) -> dict[int, int]:
-        counts: dict[int, int] = {}
+    def _named_files(self):
+        """Every file reachable by a name, once per name (hard links repeat it)."""
         stack = [self.root]
         while stack:
             for child in stack.pop().entries.values():
                 if child.is_dir:
                     stack.append(child)
                 else:
-                    counts[child.ino] = counts.get(child.ino, 0) + 1
+                    yield child
+
+    def _counts(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for node in self._named_files():
+            counts[node.ino] = counts.get(node.ino, 0) + 1
         return counts
 
     # -- the power cut ---------------------------------------------------------------------
