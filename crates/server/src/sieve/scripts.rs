@@ -161,8 +161,8 @@ impl ScriptStore {
     /// name, size, count and syntax are checked, but not its includes, which may name scripts
     /// copied after it.
     pub fn import(&self, user: &str, name: &str, source: &[u8]) -> Result<(), ScriptError> {
-        self.has_space(user, name, source.len())?;
         self.check(source)?;
+        self.has_space(user, name, source.len())?;
         self.storage.write(user, name, source)
     }
 
