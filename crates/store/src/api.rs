@@ -274,6 +274,22 @@ pub struct ImportedMessage<'a> {
     pub data: &'a [u8],
 }
 
+impl<'a> ImportedMessage<'a> {
+    /// The message `meta` describes (as another store's [`Store::fetch_meta`] gave it), with
+    /// its octets and the other users who have seen it.
+    pub fn from_meta(meta: &MessageMeta, data: &'a [u8], seen_by: Vec<String>) -> ImportedMessage<'a> {
+        ImportedMessage {
+            uid: meta.uid,
+            modseq: meta.modseq,
+            flags: meta.flags.clone(),
+            internal_date: (meta.internal_date, meta.internal_date_offset),
+            save_date: meta.save_date,
+            seen_by,
+            data,
+        }
+    }
+}
+
 /// The mailstore. Every method is synchronous and may block on disk; async callers run them
 /// on a blocking thread. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {

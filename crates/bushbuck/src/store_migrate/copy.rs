@@ -206,14 +206,8 @@ impl Copier<'_> {
             let messages: Vec<ImportedMessage<'_>> = batch
                 .iter()
                 .zip(&contents)
-                .map(|(m, data)| ImportedMessage {
-                    uid: m.uid,
-                    modseq: m.modseq,
-                    flags: m.flags.clone(),
-                    internal_date: (m.internal_date, m.internal_date_offset),
-                    save_date: m.save_date,
-                    seen_by: seen_by.get(&m.uid).cloned().unwrap_or_default(),
-                    data,
+                .map(|(m, data)| {
+                    ImportedMessage::from_meta(m, data, seen_by.get(&m.uid).cloned().unwrap_or_default())
                 })
                 .collect();
             stored += dst.import_messages(owner, target_id, &messages).map_err(failed)? as u64;

@@ -31,18 +31,13 @@ fn copy_mailbox(from: &dyn Store, to: &dyn Store, user: &str, name: &str) -> usi
     let batch: Vec<ImportedMessage<'_>> = metas
         .iter()
         .zip(&data)
-        .map(|(m, data)| ImportedMessage {
-            uid: m.uid,
-            modseq: m.modseq,
-            flags: m.flags.clone(),
-            internal_date: (m.internal_date, m.internal_date_offset),
-            save_date: m.save_date,
-            seen_by: ["bob", "carol"]
+        .map(|(m, data)| {
+            let seen_by = ["bob", "carol"]
                 .into_iter()
                 .filter(|viewer| from.seen_uids(user, snapshot.id, viewer).unwrap().contains(&m.uid))
                 .map(str::to_string)
-                .collect(),
-            data,
+                .collect();
+            ImportedMessage::from_meta(m, data, seen_by)
         })
         .collect();
     to.import_messages(user, target, &batch).unwrap()
