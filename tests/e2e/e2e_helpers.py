@@ -728,3 +728,17 @@ def inbox_by_message_id(srv: BushbuckServer, user: str) -> dict[str, bytes]:
         return found
     finally:
         close_quietly(m)
+
+
+def read_until(client, pattern: bytes, timeout: float) -> list[bytes]:
+    """Reads responses until one matches PATTERN (regex); fails after TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        if not client.readable(max(0.0, deadline - time.monotonic())):
+            break
+        line = client.read_response()
+        seen.append(line)
+        if re.fullmatch(pattern, line.strip(), re.I):
+            return seen
+    raise AssertionError(f"no {pattern!r} within {timeout} s; got {seen!r}")

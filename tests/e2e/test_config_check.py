@@ -10,8 +10,10 @@ from pathlib import Path
 from e2e_helpers import HOST, bushbuck_bin, free_port
 
 
-def config_check(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "XDG_DATA_HOME": str(cwd / "xdg-data"), "XDG_RUNTIME_DIR": str(cwd)}
+def config_check(*args: str, cwd: Path, **variables: str) -> subprocess.CompletedProcess:
+    """Runs `bushbuck config check ARGS` with only the BUSHBUCK_* store variables given here."""
+    env = {key: value for key, value in os.environ.items() if key not in ("BUSHBUCK_STORE_URL", "BUSHBUCK_BLOB_URL")}
+    env.update({"XDG_DATA_HOME": str(cwd / "xdg-data"), "XDG_RUNTIME_DIR": str(cwd)}, **variables)
     return subprocess.run([str(bushbuck_bin()), "config", "check", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -47,6 +49,21 @@ def test_a_good_configuration_is_shown_with_sources_and_passes(tmp_path):
     # --data wins over the file, and says so.
     other = config_check("--config", str(config), "--data", str(tmp_path / "other"), cwd=tmp_path)
     assert effective(other.stdout)["data"] == (f'"{tmp_path / "other"}"', "flag"), other.stdout
+
+
+def test_the_environment_points_every_subcommand_at_the_shared_engines(tmp_path):
+    config = tmp_path / "node.toml"
+    config.write_text('store_url = "postgres://file@127.0.0.1:1/mail"\n')
+    url = "postgres://env@127.0.0.1:1/mail"
+    blobs = "s3://mail?endpoint=http://127.0.0.1:1&region=garage"
+    proc = config_check("--config", str(config), "--data", str(tmp_path / "d"), cwd=tmp_path,
+                        BUSHBUCK_STORE_URL=url, BUSHBUCK_BLOB_URL=blobs)
+    shown = effective(proc.stdout)
+    assert shown["store_url"] == (f'"{url}"', "environment BUSHBUCK_STORE_URL"), proc.stdout
+    assert shown["blob_url"] == (f'"{blobs}"', "environment BUSHBUCK_BLOB_URL"), proc.stdout
+    # An empty variable is no setting: the file's value stays.
+    proc = config_check("--config", str(config), "--data", str(tmp_path / "d"), cwd=tmp_path, BUSHBUCK_STORE_URL="")
+    assert effective(proc.stdout)["store_url"] == ('"postgres://file@127.0.0.1:1/mail"', "file"), proc.stdout
 
 
 def test_a_bad_configuration_lists_every_problem_and_exits_78(tmp_path):

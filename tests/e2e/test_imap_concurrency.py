@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 
-from e2e_helpers import append, make_message, parse_fetch_responses, status_of
+from e2e_helpers import append, make_message, parse_fetch_responses, read_until, status_of
 
 
 def untagged_numbers(untagged: list[bytes], word: bytes) -> list[int]:
@@ -124,20 +124,6 @@ def test_recent_for_live_sessions(server, alice):
     assert recent.count(True) == 1, f"exactly one session gets \\Recent: {fa!r} {fb!r}"
     a.close()
     b.close()
-
-
-def read_until(client, pattern: bytes, timeout: float) -> list[bytes]:
-    """Reads responses until one matches PATTERN (regex); fails after TIMEOUT seconds."""
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        if not client.readable(max(0.0, deadline - time.monotonic())):
-            break
-        line = client.read_response()
-        seen.append(line)
-        if re.fullmatch(pattern, line.strip(), re.I):
-            return seen
-    raise AssertionError(f"no {pattern!r} within {timeout} s; got {seen!r}")
 
 
 def test_idle_wakes_on_append_and_expunge(server, alice):

@@ -18,11 +18,11 @@ const SECRET_KEYS: [&str; 1] = ["blob_secret_key"];
 
 /// Runs `config check`.
 pub fn run(location: &Location) -> Result<(), CliError> {
-    let FromFile { mut config, keys } = settings::load_file(location)?;
+    let FromFile { mut config, keys, env_keys } = settings::load_file(location)?;
     let from_file = keys.contains("data").then(|| config.data.clone());
     let data_source;
     (config.data, data_source) = datadir::find(location.data.as_deref(), from_file.as_deref())?;
-    print_effective(&config, &keys, data_source)?;
+    print_effective(&config, &keys, &env_keys, data_source)?;
     let problems = problems(&config, data_source);
     for problem in &problems {
         println!("problem: {problem}");
@@ -40,6 +40,7 @@ pub fn run(location: &Location) -> Result<(), CliError> {
 fn print_effective(
     config: &Config,
     file_keys: &BTreeSet<String>,
+    env_keys: &BTreeSet<String>,
     data_source: DataSource,
 ) -> Result<(), CliError> {
     let serde_json::Value::Object(fields) = serde_json::to_value(config)
@@ -58,12 +59,19 @@ fn print_effective(
         };
         let source = match key.as_str() {
             "data" => data_source.to_string(),
+            _ if env_keys.contains(&key) => environment_source(&key),
             _ if file_keys.contains(&key) => "file".to_string(),
             _ => "default".to_string(),
         };
         println!("{:<48} # {source}", format!("{key} = {shown}"));
     }
     Ok(())
+}
+
+/// `environment BUSHBUCK_...` for a key an environment variable set.
+fn environment_source(key: &str) -> String {
+    let variable = settings::ENVIRONMENT_KEYS.iter().find(|(_, k)| *k == key).map_or("", |(v, _)| *v);
+    format!("environment {variable}")
 }
 
 /// A URL with the password of its user info (`scheme://user:PASSWORD@host`) masked.

@@ -56,26 +56,56 @@ impl fmt::Display for CliError {
 /// The configuration: defaults, then the file, then `--data`, with the data directory
 /// found as [`datadir::resolve`] says and made absolute.
 pub fn load(location: &Location) -> Result<Config, CliError> {
-    let FromFile { mut config, keys } = load_file(location)?;
+    let FromFile { mut config, keys, .. } = load_file(location)?;
     let from_file = keys.contains("data").then(|| config.data.clone());
     (config.data, _) = datadir::resolve(location.data.as_deref(), from_file.as_deref())?;
     Ok(config)
 }
 
-/// The embedded defaults overlaid with the configuration file, and the keys the file set.
+/// The embedded defaults overlaid with the configuration file and then the environment, and
+/// the keys each of them set.
 pub struct FromFile {
     /// The configuration, `data` not resolved yet.
     pub config: Config,
     /// The top-level keys the file gave.
     pub keys: BTreeSet<String>,
+    /// The keys an environment variable gave (see [`ENVIRONMENT_KEYS`]); they override the file.
+    pub env_keys: BTreeSet<String>,
 }
 
-/// The defaults and the file only, for the commands that never touch the data directory
-/// (and for `config check`, which reports on it). An unknown key is an error naming the
-/// nearest known one.
+/// The keys an environment variable may set for every subcommand, so that one variable points
+/// the server and every tool of a node at the shared engines (a container's environment, the
+/// test suite's distributed run). Flags of `serve` still override them.
+pub const ENVIRONMENT_KEYS: [(&str, &str); 2] =
+    [("BUSHBUCK_STORE_URL", "store_url"), ("BUSHBUCK_BLOB_URL", "blob_url")];
+
+/// Applies the non-empty [`ENVIRONMENT_KEYS`] variables to `config`; returns the keys set.
+fn apply_environment(config: &mut Config) -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    for (variable, key) in ENVIRONMENT_KEYS {
+        let Some(value) = std::env::var(variable).ok().filter(|v| !v.is_empty()) else { continue };
+        match key {
+            "store_url" => config.store_url = Some(value),
+            _ => config.blob_url = Some(value),
+        }
+        set.insert(key.to_string());
+    }
+    set
+}
+
+/// The defaults, the file and the environment only, for the commands that never touch the
+/// data directory (and for `config check`, which reports on it). An unknown key is an error
+/// naming the nearest known one.
 pub fn load_file(location: &Location) -> Result<FromFile, CliError> {
+    let FromFile { mut config, keys, .. } = read_file(location)?;
+    let env_keys = apply_environment(&mut config);
+    Ok(FromFile { config, keys, env_keys })
+}
+
+/// The defaults overlaid with the file alone.
+fn read_file(location: &Location) -> Result<FromFile, CliError> {
     let Some(path) = &location.config else {
-        return Ok(FromFile { config: Config::default(), keys: BTreeSet::new() });
+        return Ok(FromFile { config: Config::default(), keys: BTreeSet::new(), env_keys: BTreeSet::new() });
     };
     let invalid = |e: String| CliError::Config(format!("{}: {e}", path.display()));
     let text = std::fs::read_to_string(path)
@@ -86,7 +116,7 @@ pub fn load_file(location: &Location) -> Result<FromFile, CliError> {
         return Err(invalid(unknown_key(unknown, &known)));
     }
     let config = Config::from_toml(&text).map_err(invalid)?;
-    Ok(FromFile { config, keys: table.keys().cloned().collect() })
+    Ok(FromFile { config, keys: table.keys().cloned().collect(), env_keys: BTreeSet::new() })
 }
 
 /// The configuration's keys (the fields of `Config`), sorted.
