@@ -70,6 +70,9 @@ impl Session {
         items: &[FetchAttribute],
         changed_since: Option<u64>,
     ) -> Outcome {
+        if changed_since.is_some() || items.iter().any(|i| matches!(i, FetchAttribute::ModSeq)) {
+            self.enable_condstore();
+        }
         let Some(view) = self.selected.as_ref() else {
             return Outcome::Bad("No mailbox selected".into());
         };
@@ -78,7 +81,6 @@ impl Session {
             Err(o) => return o,
         };
         if let Some(since) = changed_since {
-            self.condstore = true;
             uids.retain(|u| view.get(*u).is_some_and(|m| m.modseq > since));
         }
         let need = needs(items);
@@ -161,12 +163,15 @@ impl Session {
                     None
                 };
                 let add_flags = seen_now.binary_search(&uid).is_ok();
+                // MODSEQ goes with CHANGEDSINCE and, under CONDSTORE, with a flag change
+                // (RFC 7162 3.1), never into an answer that did not ask for it otherwise.
+                let add_modseq = changed_since.is_some() || (add_flags && self.condstore);
                 match self.fetch_line(
                     uid_cmd,
                     items,
                     Message { uid, meta: meta.as_ref(), body: body.as_deref() },
                     add_flags,
-                    changed_since.is_some(),
+                    add_modseq,
                 ) {
                     Ok(line) => self.conn.write(&line),
                     Err(outcome) => return outcome,
@@ -261,7 +266,7 @@ impl Session {
         if add_flags && !has(|i| matches!(i, FetchAttribute::Flags)) {
             parts.push(flags_item(state, self.shows_recent(uid)));
         }
-        if (add_modseq || self.condstore) && !has(|i| matches!(i, FetchAttribute::ModSeq)) {
+        if add_modseq && !has(|i| matches!(i, FetchAttribute::ModSeq)) {
             parts.push(format!("MODSEQ ({})", state.modseq).into_bytes());
         }
         let mut line = format!("* {seq} FETCH (").into_bytes();

@@ -115,6 +115,7 @@ impl Session {
             Err(why) => return Outcome::Bad(why),
         };
         let rights = view.rights;
+        let (owner, id, viewer) = (view.owner.clone(), view.id, view.viewer.clone());
         let permitted = permitted(&flags, rights);
         if !flags.is_empty() && permitted.is_empty() {
             return Outcome::No(
@@ -124,14 +125,13 @@ impl Session {
             );
         }
         if unchanged_since.is_some() {
-            self.condstore = true;
+            self.enable_condstore();
         }
         let change = match mode {
             StoreMode::Replace => FlagChange::Replace,
             StoreMode::Add => FlagChange::Add,
             StoreMode::Remove => FlagChange::Remove,
         };
-        let (owner, id, viewer) = (view.owner.clone(), view.id, view.viewer.clone());
         // Where the viewer keeps an own \\Seen, it is set apart from the stored flags.
         let wants_seen = permitted.iter().any(|f| f == "\\Seen");
         let own_seen = match (&viewer, change) {

@@ -247,7 +247,7 @@ impl Session {
         let mut need = Needs::default();
         needs(&key, &mut need);
         if uses_modseq(&key) {
-            self.condstore = true;
+            self.enable_condstore();
         }
         let Some(view) = self.selected.as_ref() else {
             return Err(Outcome::Bad("No mailbox selected".into()));

@@ -83,9 +83,12 @@ impl SelectedMailbox {
     }
 
     /// Records a state this session caused itself (STORE), so the next update does not
-    /// announce it again.
+    /// announce it again. A state older than the one the view holds is ignored: a MODSEQ the
+    /// session has reported never goes back.
     pub fn record(&mut self, state: &MessageState) {
-        if self.get(state.uid).is_some_and(|m| m.modseq != state.modseq || m.flags != state.flags) {
+        let newer =
+            |m: Entry<'_>| state.modseq > m.modseq || (state.modseq == m.modseq && m.flags != state.flags);
+        if self.get(state.uid).is_some_and(newer) {
             Arc::make_mut(&mut self.messages).update(state);
         }
     }
@@ -107,8 +110,16 @@ impl SelectedMailbox {
 
     /// Takes in changes from the store. Expunges are only applied when `expunge_ok`;
     /// otherwise they wait in `pending_expunges`. `recent` lists UIDs this session has just
-    /// claimed as \Recent.
-    pub fn apply(&mut self, changes: MailboxChanges, recent: &[u32], expunge_ok: bool) -> ViewUpdate {
+    /// claimed as \Recent. With `report_modseq` (CONDSTORE enabled) a message whose MODSEQ
+    /// rose is announced even when its flags ended up as they were, so the MODSEQ the session
+    /// reported for it stays true until it announces another (RFC 7162 3.1).
+    pub fn apply(
+        &mut self,
+        changes: MailboxChanges,
+        recent: &[u32],
+        expunge_ok: bool,
+        report_modseq: bool,
+    ) -> ViewUpdate {
         let mut update = ViewUpdate::default();
         for uid in changes.expunged {
             if self.get(uid).is_some() && !self.pending_expunges.contains(&uid) {
@@ -129,7 +140,7 @@ impl SelectedMailbox {
         for state in changes.changed {
             if let Some(i) = self.messages.index_of(state.uid) {
                 let known = self.messages.entry(i);
-                if state.modseq > known.modseq && state.flags != known.flags {
+                if state.modseq > known.modseq && (report_modseq || state.flags != known.flags) {
                     update.flag_changes.push((i as u32 + 1, state.clone()));
                 }
                 if state.modseq > known.modseq {
@@ -187,7 +198,7 @@ mod tests {
         let mut v = view(&[10, 11, 12, 13]);
         let changes =
             MailboxChanges { expunged: vec![11, 12], highest_modseq: 5, uid_next: 14, ..Default::default() };
-        let u = v.apply(changes, &[], true);
+        let u = v.apply(changes, &[], true, false);
         assert_eq!(u.expunged, vec![(2, 11), (2, 12)]);
         assert_eq!(u.exists, Some(2));
         assert_eq!(v.messages.uids(), &[10, 13]);
@@ -198,10 +209,15 @@ mod tests {
         let mut v = view(&[1, 2]);
         let changes =
             MailboxChanges { expunged: vec![1], highest_modseq: 3, uid_next: 3, ..Default::default() };
-        let u = v.apply(changes, &[], false);
+        let u = v.apply(changes, &[], false, false);
         assert!(u.expunged.is_empty());
         assert_eq!(v.messages.len(), 2);
-        let u = v.apply(MailboxChanges { highest_modseq: 3, uid_next: 3, ..Default::default() }, &[], true);
+        let u = v.apply(
+            MailboxChanges { highest_modseq: 3, uid_next: 3, ..Default::default() },
+            &[],
+            true,
+            false,
+        );
         assert_eq!(u.expunged, vec![(1, 1)]);
     }
 
@@ -215,14 +231,37 @@ mod tests {
             uid_next: 2,
             ..Default::default()
         };
-        assert!(v.apply(changes, &[], true).flag_changes.is_empty());
+        assert!(v.apply(changes, &[], true, false).flag_changes.is_empty());
         let changes = MailboxChanges {
             changed: vec![state(1, 6, &["\\Seen", "\\Flagged"])],
             highest_modseq: 6,
             uid_next: 2,
             ..Default::default()
         };
-        assert_eq!(v.apply(changes, &[], true).flag_changes.len(), 1);
+        assert_eq!(v.apply(changes, &[], true, false).flag_changes.len(), 1);
+    }
+
+    #[test]
+    fn a_modseq_change_with_equal_flags_is_announced_only_under_condstore() {
+        let unflagged_again = || MailboxChanges {
+            changed: vec![state(1, 9, &[])],
+            highest_modseq: 9,
+            uid_next: 2,
+            ..Default::default()
+        };
+        let mut v = view(&[1]);
+        assert!(v.apply(unflagged_again(), &[], true, false).flag_changes.is_empty());
+        assert_eq!(v.get(1).unwrap().modseq, 9);
+        let mut v = view(&[1]);
+        assert_eq!(v.apply(unflagged_again(), &[], true, true).flag_changes, vec![(1, state(1, 9, &[]))]);
+    }
+
+    #[test]
+    fn an_older_state_does_not_replace_a_newer_one() {
+        let mut v = view(&[1]);
+        v.record(&state(1, 7, &["\\Seen"]));
+        v.record(&state(1, 5, &[]));
+        assert_eq!(v.get(1).unwrap().to_state(), state(1, 7, &["\\Seen"]));
     }
 
     #[test]
@@ -234,7 +273,7 @@ mod tests {
             uid_next: 3,
             ..Default::default()
         };
-        let u = v.apply(changes, &[2], true);
+        let u = v.apply(changes, &[2], true, false);
         assert_eq!((u.exists, u.recent), (Some(2), Some(1)));
     }
 }

@@ -394,6 +394,19 @@ impl Session {
         tokio::task::block_in_place(|| work(store.as_ref()))
     }
 
+    /// Runs for every CONDSTORE-enabling command (RFC 7162 3.1: FETCH or SEARCH with MODSEQ,
+    /// CHANGEDSINCE, UNCHANGEDSINCE): the first one while a mailbox is selected reports its
+    /// HIGHESTMODSEQ, once; from then on FETCH answers caused by flag changes carry MODSEQ.
+    pub(super) fn enable_condstore(&mut self) {
+        if self.condstore {
+            return;
+        }
+        self.condstore = true;
+        if let Some(highest) = self.selected.as_ref().map(|v| v.highest_modseq) {
+            self.untagged(&format!("OK [HIGHESTMODSEQ {highest}] Highest"));
+        }
+    }
+
     fn enable(&mut self, caps: &[String]) -> Outcome {
         let mut enabled = Vec::new();
         for cap in caps {
@@ -519,7 +532,7 @@ impl Session {
         let changed = changes.highest_modseq > view.highest_modseq;
         let states = changes.changed.iter().chain(&changes.new_messages);
         let new_keywords = learn_keywords(&mut view.keywords, states.flat_map(|s| &s.flags));
-        let update = view.apply(changes, &recent, expunge_ok);
+        let update = view.apply(changes, &recent, expunge_ok, condstore);
         // A view that caught up exactly shares its table with the other sessions there.
         if changed && view.viewer.is_none() && view.is_exact() {
             view.messages = self.ctx.tables.share(
