@@ -91,7 +91,8 @@ impl From<&[u8]> for Value {
 /// The engine behind a [`Database`].
 enum Engine {
     Sqlite(Mutex<rusqlite::Connection>),
-    Postgres(r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>),
+    /// The pool, and the settings it connects with (for the connections a [`HeldLock`] keeps).
+    Postgres(r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>, postgres::Config),
 }
 
 /// One SQL database of the state beside the mailstore.
@@ -128,7 +129,9 @@ impl Database {
             Engine::Sqlite(conn) => {
                 Ok(conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).execute_batch(sql)?)
             }
-            Engine::Postgres(_) => self.postgres_client()?.batch_execute(sql).map_err(|e| postgres_error(&e)),
+            Engine::Postgres(..) => {
+                self.postgres_client()?.batch_execute(sql).map_err(|e| postgres_error(&e))
+            }
         }
     }
 
@@ -142,13 +145,13 @@ impl Database {
             ))
         })?;
         config.connect_timeout(CONNECT_TIMEOUT);
-        let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), postgres::NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(0))
             .connection_timeout(CONNECT_TIMEOUT)
             .build_unchecked(manager);
-        let db = Database { engine: Engine::Postgres(pool) };
+        let db = Database { engine: Engine::Postgres(pool, config) };
         let lock = format!("SELECT pg_advisory_xact_lock(hashtext('bushbuck schema {name}'))");
         db.execute_batch(&format!("BEGIN; {lock}; {schema}; COMMIT;"))?;
         Ok(db)
@@ -156,11 +159,28 @@ impl Database {
 
     fn postgres_client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<postgres::NoTls>>> {
         match &self.engine {
-            Engine::Postgres(pool) => {
+            Engine::Postgres(pool, _) => {
                 pool.get().map_err(|e| AuthError::Unavailable(format!("cannot reach PostgreSQL: {e}")))
             }
             Engine::Sqlite(_) => unreachable!("postgres_client is only called for PostgreSQL"),
         }
+    }
+
+    /// Takes the lock `name` for every node sharing this database, without waiting: `Ok(None)`
+    /// when a session anywhere holds it. On PostgreSQL it is an advisory lock on a connection
+    /// of its own, so it ends with the value, or with the connection when this node dies. An
+    /// embedded database belongs to one node: there the lock is always granted (the caller
+    /// keeps its own in-process lock).
+    pub fn try_lock(&self, name: &str) -> Result<Option<HeldLock>> {
+        let Engine::Postgres(_, config) = &self.engine else { return Ok(Some(HeldLock(None))) };
+        let unavailable =
+            |e: postgres::Error| AuthError::Unavailable(format!("cannot reach PostgreSQL: {e}"));
+        let mut client = config.connect(postgres::NoTls).map_err(unavailable)?;
+        let row = client
+            .query_one("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", &[&name])
+            .map_err(|e| postgres_error(&e))?;
+        let held = HeldLock(Some(client));
+        Ok(row.get::<_, bool>(0).then_some(held))
     }
 
     /// Runs a statement; returns how many rows it changed.
@@ -171,7 +191,7 @@ impl Database {
                 let changed = conn.prepare_cached(sql)?.execute(rusqlite::params_from_iter(params))?;
                 Ok(changed as u64)
             }
-            Engine::Postgres(_) => {
+            Engine::Postgres(..) => {
                 let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
                 self.postgres_client()?.execute(sql, &refs).map_err(|e| postgres_error(&e))
             }
@@ -190,7 +210,7 @@ impl Database {
                 })?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
-            Engine::Postgres(_) => {
+            Engine::Postgres(..) => {
                 let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
                 let rows = self.postgres_client()?.query(sql, &refs).map_err(|e| postgres_error(&e))?;
                 rows.iter().map(from_postgres_row).collect()
@@ -288,6 +308,19 @@ fn from_postgres_row(row: &postgres::Row) -> Result<Vec<Value>> {
         .collect()
 }
 
+/// A lock taken by [`Database::try_lock`], released when dropped.
+pub struct HeldLock(Option<postgres::Client>);
+
+impl Drop for HeldLock {
+    /// Closing the connection releases the advisory lock. The client owns a runtime of its
+    /// own, which must not be dropped on an async task's thread: a short thread closes it.
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
 /// A PostgreSQL failure as the caller should see it: [`AuthError::Unavailable`] when the
 /// server is down, restarting or unreachable (retrying later helps), else
 /// [`AuthError::Storage`].
@@ -378,6 +411,31 @@ pub(crate) mod tests {
             .unwrap();
         });
         assert_eq!(db.query("SELECT k FROM t", &[]).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_lock_is_held_once_across_connections_and_ends_with_its_holder() {
+        let Some(url) = bushbuck_testsvc::postgres_url() else { return };
+        let node_a = Database::connect_postgres(&url, "locks", "").unwrap();
+        let node_b = Database::connect_postgres(&url, "locks", "").unwrap();
+        let held = node_a.try_lock("pop3 alice").unwrap().expect("the first taker gets the lock");
+        assert!(node_b.try_lock("pop3 alice").unwrap().is_none(), "held elsewhere");
+        let other = node_b.try_lock("pop3 bob").unwrap();
+        assert!(other.is_some(), "another name is another lock");
+        drop(held);
+        // The holder's connection closes on a thread of its own: the lock ends a moment later.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let again = loop {
+            if let Some(lock) = node_b.try_lock("pop3 alice").unwrap() {
+                break lock;
+            }
+            assert!(std::time::Instant::now() < deadline, "the lock outlived its holder");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        drop(again);
+        let embedded = tempfile::tempdir().unwrap();
+        let sqlite = Database::open_sqlite(&embedded.path().join("l.sqlite3")).unwrap();
+        assert!(sqlite.try_lock("pop3 alice").unwrap().is_some(), "one node: always granted");
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub struct ServerContext {
     /// Connection limits.
     pub limits: Limits,
     /// Users with a POP3 session holding their maildrop.
-    pub pop3_locks: Pop3Locks,
+    pub pop3_locks: Arc<Pop3Locks>,
     /// Counters for /metrics.
     pub metrics: Metrics,
     /// Store size and quota gauges for /metrics.

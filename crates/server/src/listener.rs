@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::context::ServerContext;
 use crate::limits::{Counter, Limits};
 use crate::metrics::Protocol;
+use crate::pop3::Pop3Locks;
 use crate::stream::ClientStream;
 
 /// Which protocol a listener speaks, and whether TLS starts at once.
@@ -61,6 +62,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let directory = config.open_directory().map_err(|e| e.to_string())?;
     let duplicates = config.open_duplicates()?;
     let scripts = config.open_scripts()?;
+    let pop3_locks = Arc::new(Pop3Locks::new(config.store_url.as_deref())?);
     let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
     let throttle = crate::throttle::Throttle::new(&config)?;
     let limits = Limits {
@@ -88,7 +90,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         config,
         tls,
         limits,
-        pop3_locks: Default::default(),
+        pop3_locks,
         metrics: Default::default(),
         store_gauges: Default::default(),
         duplicates,

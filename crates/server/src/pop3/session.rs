@@ -1,15 +1,15 @@
 //! One POP3 connection: AUTHORIZATION, TRANSACTION and UPDATE states (RFC 1939 section 3).
 
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bushbuck_auth::sasl;
 use bushbuck_proto::pop3::{dot_stuff, parse_command, Pop3Command, MAX_LINE};
 use bushbuck_store::{FlagChange, StoreError};
 
 use super::maildrop::Maildrop;
+use super::maildrop_lock::{LockRefused, MaildropLock};
 use crate::admission::PreLogin;
 use crate::context::ServerContext;
 use crate::limits::Slot;
@@ -17,23 +17,6 @@ use crate::line_reader::{Line, LineConnection};
 use crate::login::{self, LoginError};
 use crate::metrics::Protocol;
 use crate::stream::ClientStream;
-
-/// Users with a POP3 session in TRANSACTION state: a second one gets `-ERR [IN-USE]`; and
-/// when each user last logged in, for LOGIN-DELAY.
-#[derive(Default)]
-pub struct Pop3Locks(Mutex<HashSet<String>>, Mutex<HashMap<String, Instant>>);
-
-/// A held maildrop lock, released when dropped.
-struct LockGuard {
-    ctx: Arc<ServerContext>,
-    user: String,
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        self.ctx.pop3_locks.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.user);
-    }
-}
 
 /// Whether the session goes on after a command.
 enum Next {
@@ -45,7 +28,7 @@ enum Next {
 struct Transaction {
     user: String,
     maildrop: Maildrop,
-    _lock: LockGuard,
+    _lock: MaildropLock,
     _slot: Slot<String>,
 }
 
@@ -304,24 +287,22 @@ impl Pop3Session {
             }
         };
         let delay = Duration::from_secs(self.ctx.config.pop3_login_delay_secs);
-        if !delay.is_zero() {
-            let ctx = self.ctx.clone();
-            let mut last = ctx.pop3_locks.1.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            if last.get(&logged_in.user).is_some_and(|t| now.duration_since(*t) < delay) {
-                drop(last);
-                self.err(&format!("[LOGIN-DELAY] Wait {} seconds between logins", delay.as_secs()));
-                return Next::Continue;
-            }
-            last.insert(logged_in.user.clone(), now);
-        }
-        let inserted =
-            self.ctx.pop3_locks.0.lock().unwrap_or_else(|p| p.into_inner()).insert(logged_in.user.clone());
-        if !inserted {
-            self.err("[IN-USE] Mailbox is locked by another POP3 session");
+        if !delay.is_zero() && self.ctx.pop3_locks.too_soon(&logged_in.user, delay) {
+            self.err(&format!("[LOGIN-DELAY] Wait {} seconds between logins", delay.as_secs()));
             return Next::Continue;
         }
-        let lock = LockGuard { ctx: self.ctx.clone(), user: logged_in.user.clone() };
+        let lock = match tokio::task::block_in_place(|| self.ctx.pop3_locks.lock(&logged_in.user)) {
+            Ok(lock) => lock,
+            Err(LockRefused::InUse) => {
+                self.err("[IN-USE] Mailbox is locked by another POP3 session");
+                return Next::Continue;
+            }
+            Err(LockRefused::Unavailable(why)) => {
+                tracing::error!(user = %logged_in.user, error = %why, "cannot take the maildrop lock");
+                self.err("[SYS/TEMP] Cannot lock your mailbox; try again later");
+                return Next::Continue;
+            }
+        };
         let store = self.ctx.store.clone();
         let name = logged_in.user.clone();
         match tokio::task::block_in_place(|| Maildrop::open(store.as_ref(), &name)) {
