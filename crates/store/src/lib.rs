@@ -9,6 +9,7 @@ mod clock;
 mod error;
 mod flagset;
 mod hex;
+mod mailbox_row;
 mod names;
 mod notify;
 mod object_blobs;

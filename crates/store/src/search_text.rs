@@ -4,6 +4,8 @@
 //! Format: the length of the UTF-8 text as 4 bytes little endian, then one LZ4 block (what
 //! `lz4_flex::compress_prepend_size` writes).
 
+use crate::error::Result;
+
 /// The largest expansion of an LZ4 block: each byte of input yields at most 255 of output
 /// (a run-length continuation byte), plus slack for the last sequence.
 const MAX_RATIO: usize = 255;
@@ -28,6 +30,50 @@ pub(crate) fn unpack(packed: &[u8]) -> Option<String> {
         return None;
     }
     String::from_utf8(bytes).ok()
+}
+
+/// A message's row in the search text index: (UID, content address, packed text if any).
+pub(crate) type StoredText = (u32, String, Option<Vec<u8>>);
+
+/// (UID, text) of each message, and (content address, packed text) computed to be stored.
+pub(crate) type Resolved = (Vec<(u32, String)>, Vec<(String, Vec<u8>)>);
+
+/// The texts SEARCH BODY matches, from a store's rows: unpacked (on every core), or, where a
+/// row has no usable text (none stored, or damaged: logged), decoded from the octets `read`
+/// gives (`None`: the message is gone meanwhile, and is left out). Also returns the texts so
+/// computed, packed and one per content address, for the caller to store.
+pub(crate) fn resolve(
+    user: &str,
+    rows: Vec<StoredText>,
+    read: impl Fn(&str) -> Result<Option<Vec<u8>>>,
+) -> Result<Resolved> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut computed: Vec<(String, Vec<u8>)> = Vec::new();
+    // Unpacking is most of a body search's time: on every core.
+    let unpacked = crate::parallel::map(&rows, 32, |(_, _, packed)| packed.as_deref().map(unpack));
+    for ((uid, blob, _), unpacked) in rows.into_iter().zip(unpacked) {
+        let stored = unpacked.and_then(|text| {
+            if text.is_none() {
+                tracing::warn!(user, blob, "unreadable search text, decoding the message instead");
+            }
+            text
+        });
+        let text = match stored {
+            Some(text) => text,
+            None => match read(&blob)? {
+                Some(data) => {
+                    let text = bushbuck_mime::folded_body_text(&data);
+                    computed.push((blob, pack(&text)));
+                    text
+                }
+                None => continue,
+            },
+        };
+        out.push((uid, text));
+    }
+    computed.sort_unstable();
+    computed.dedup_by(|a, b| a.0 == b.0);
+    Ok((out, computed))
 }
 
 #[cfg(test)]

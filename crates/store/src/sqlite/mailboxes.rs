@@ -6,20 +6,8 @@ use super::{now, Effects};
 use crate::api::{MailboxId, MailboxImage, MailboxInfo, MailboxStatus};
 use crate::error::{Result, StoreError};
 use crate::flagset::{DELETED, SEEN};
+pub(crate) use crate::mailbox_row::Mailbox;
 use crate::names::{is_inferior, parents};
-
-/// A mailbox row.
-#[derive(Debug, Clone)]
-pub(crate) struct Mailbox {
-    pub id: MailboxId,
-    pub name: String,
-    pub uidvalidity: u32,
-    pub uidnext: u32,
-    pub highestmodseq: u64,
-    pub recent_mark: u32,
-    pub special_use: Option<String>,
-    pub selectable: bool,
-}
 
 const COLUMNS: &str = "id, name, uidvalidity, uidnext, highestmodseq, recent_mark, special_use, selectable";
 

@@ -12,6 +12,7 @@ use crate::blobs::BlobDir;
 use crate::error::{Result, StoreError};
 use crate::flagset::{Flags, DELETED};
 use crate::prepared::{email_id, Prepared};
+use crate::search_text::StoredText;
 use crate::uid_ranges::uid_ranges;
 
 /// A message's state from `uid, modseq, flags, keywords` columns.
@@ -361,9 +362,6 @@ pub(crate) fn import(
 
 /// Adds the search text of a content address unless it has one.
 const INSERT_TEXT: &str = "INSERT OR IGNORE INTO search_text (blob, text) VALUES (?1, ?2)";
-
-/// A message's row in the search text index: (UID, content address, packed text if any).
-pub(crate) type StoredText = (u32, String, Option<Vec<u8>>);
 
 /// The search text of the existing UIDs among `uids`, ascending: (UID, content address,
 /// the stored (compressed, see `search_text::unpack`) text or None when the index has none

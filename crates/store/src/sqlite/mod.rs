@@ -585,41 +585,16 @@ impl Store for SqliteStore {
     fn search_texts(&self, user: &str, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<(u32, String)>> {
         let (rows, blobs) =
             self.read(user, |conn, blobs| Ok((messages::search_texts(conn, mailbox, uids)?, blobs.clone())))?;
-        let mut out = Vec::with_capacity(rows.len());
-        // (content address, packed text) to store.
-        let mut computed: Vec<(String, Vec<u8>)> = Vec::new();
-        // Unpacking is most of a body search's time: on every core.
-        let unpacked =
-            crate::parallel::map(&rows, 32, |(_, _, packed)| packed.as_deref().map(search_text::unpack));
-        for ((uid, blob, _), unpacked) in rows.into_iter().zip(unpacked) {
-            let stored = unpacked.and_then(|text| {
-                if text.is_none() {
-                    tracing::warn!(user, blob, "unreadable search text, decoding the message instead");
-                }
-                text
-            });
-            let text = match stored {
-                Some(text) => text,
-                // No usable row (a store from before the index, or a damaged row): decode
-                // the file, outside the lock. A file gone meanwhile was expunged: leave the
-                // message out.
-                None => match blobs.read(&blob) {
-                    Ok(data) => {
-                        let text = bushbuck_mime::folded_body_text(&data);
-                        computed.push((blob, search_text::pack(&text)));
-                        text
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e.into()),
-                },
-            };
-            out.push((uid, text));
-        }
+        // No usable row (a store from before the index, or a damaged row): decode the file,
+        // outside the lock. A file gone meanwhile was expunged: leave the message out.
+        let (out, computed) = search_text::resolve(user, rows, |blob| match blobs.read(blob) {
+            Ok(data) => Ok(Some(data)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        })?;
         if !computed.is_empty() {
             // Keep what was computed so the next search reads it. Failing to is no reason
             // to fail the search: the texts are correct either way.
-            computed.sort_unstable();
-            computed.dedup_by(|a, b| a.0 == b.0);
             if let Err(e) =
                 self.with_user(user, |conn, _, _| messages::backfill_search_texts(conn, &computed))
             {
