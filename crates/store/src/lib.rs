@@ -15,6 +15,7 @@ mod notify;
 mod object_blobs;
 mod parallel;
 mod partitions;
+mod postgres;
 mod prepared;
 mod search_text;
 mod sqlite;
@@ -25,6 +26,7 @@ pub use error::{Result, StoreError};
 pub use names::{canonical_mailbox_name, validate_user_name, MAX_MAILBOX_NAME, MAX_USER_NAME};
 pub use object_blobs::{open_blobs, BlobSettings, BlobStore, LocalBlobs, S3Blobs, S3Location};
 pub use partitions::{Partitions, DEFAULT_PARTITION};
+pub use postgres::PostgresStore;
 pub use sqlite::{
     link_or_copy, snapshot_database, BackupStats, ReconstructReport, SqliteStore, RECOVERED_MAILBOX,
 };

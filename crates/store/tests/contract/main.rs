@@ -48,10 +48,15 @@ pub fn run(open: fn() -> Option<Box<dyn Backend>>, test: fn(&dyn Backend)) {
 }
 
 /// `contract_tests!(a, b)` in a module makes `a` and `b` (each a `fn(&dyn Backend)`) tests
-/// on every backend of [`backends`]: `MODULE::sqlite::a`, ...
+/// on every backend of [`backends`]: `MODULE::sqlite::a`, `MODULE::postgres::a`, ...
+/// `contract_tests!([sqlite] a, b)` runs them on the listed backends only: for a module
+/// whose methods a backend does not have yet.
 macro_rules! contract_tests {
+    ([$($backend:ident),*] $($test:ident),* $(,)?) => {
+        contract_tests!(@backends [$($backend),*] [$($test),*]);
+    };
     ($($test:ident),* $(,)?) => {
-        contract_tests!(@backends [sqlite] [$($test),*]);
+        contract_tests!(@backends [sqlite, postgres] [$($test),*]);
     };
     (@backends [$($backend:ident),*] $tests:tt) => {
         $(contract_tests!(@one $backend $tests);)*

@@ -1,0 +1,174 @@
+//! The connection pool to PostgreSQL and the transactions every operation runs in: writes in
+//! READ COMMITTED (row locks on the mailbox row serialise what must be serial), reads in one
+//! REPEATABLE READ snapshot, both retried when PostgreSQL reports a deadlock or a
+//! serialization failure. Failures map to [`StoreError`]: anything that says the server
+//! cannot be reached now (connection errors, pool timeout, shutdown) is `Unavailable`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{IsolationLevel, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::api::MailboxId;
+use crate::error::{Result, StoreError};
+
+/// A transaction as the operations see it.
+pub(crate) type Tx<'a> = postgres::Transaction<'a>;
+
+/// What an operation inside a transaction can fail with: a store error of its own, or a
+/// PostgreSQL error, kept as it is so the transaction can be retried when that helps.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The operation's own verdict (no such mailbox, bad flag, ...).
+    Store(StoreError),
+    /// The database said no.
+    Database(postgres::Error),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure::Store(e)
+    }
+}
+
+impl From<postgres::Error> for Failure {
+    fn from(e: postgres::Error) -> Failure {
+        Failure::Database(e)
+    }
+}
+
+/// Result of a step inside a transaction.
+pub(crate) type TxResult<T> = std::result::Result<T, Failure>;
+
+/// What a write did that must be acted on once it committed.
+#[derive(Default)]
+pub(crate) struct Effects {
+    /// Mailboxes that changed, with their new HIGHESTMODSEQ, to wake watchers of.
+    pub notify: Vec<(MailboxId, u64)>,
+}
+
+/// Most connections one store keeps open.
+const POOL_SIZE: u32 = 16;
+
+/// How long an operation waits for a connection before PostgreSQL counts as unavailable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often a transaction runs when PostgreSQL keeps aborting it as a deadlock victim or a
+/// serialization failure.
+const ATTEMPTS: usize = 8;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The pool of connections to the store's database.
+pub(crate) struct Database {
+    pool: Pool,
+}
+
+impl Database {
+    /// A pool of connections to `url` (`postgres://USER@HOST:PORT/DB`); connects lazily, so a
+    /// database that is down now does not stop the caller (operations fail as unavailable
+    /// until it is back).
+    pub(crate) fn connect(url: &str) -> Result<Database> {
+        let mut config = postgres::Config::from_str(url).map_err(|e| {
+            StoreError::Io(format!(
+                "store_url {url:?} is not a PostgreSQL URL ({e}); write postgres://USER@HOST:PORT/DB"
+            ))
+        })?;
+        config.connect_timeout(CONNECT_TIMEOUT);
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(0))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .build_unchecked(manager);
+        Ok(Database { pool })
+    }
+
+    /// A connection from the pool, or `Unavailable`.
+    pub(crate) fn client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+        self.pool.get().map_err(|e| StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}")))
+    }
+
+    /// Runs `op` in a read-write transaction and commits it; returns its value and effects.
+    pub(crate) fn write<T>(
+        &self,
+        mut op: impl FnMut(&mut Tx<'_>, &mut Effects) -> TxResult<T>,
+    ) -> Result<(T, Effects)> {
+        self.run(IsolationLevel::ReadCommitted, false, |tx| {
+            let mut fx = Effects::default();
+            let value = op(tx, &mut fx)?;
+            Ok((value, fx))
+        })
+    }
+
+    /// Runs `op` in a read-only transaction on one snapshot.
+    pub(crate) fn read<T>(&self, op: impl FnMut(&mut Tx<'_>) -> TxResult<T>) -> Result<T> {
+        self.run(IsolationLevel::RepeatableRead, true, op)
+    }
+
+    fn run<T>(
+        &self,
+        level: IsolationLevel,
+        read_only: bool,
+        mut op: impl FnMut(&mut Tx<'_>) -> TxResult<T>,
+    ) -> Result<T> {
+        let mut attempt = 1;
+        loop {
+            let mut client = self.client()?;
+            let outcome = (|| {
+                let mut tx =
+                    client.build_transaction().isolation_level(level).read_only(read_only).start()?;
+                let value = op(&mut tx)?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            match outcome {
+                Ok(value) => return Ok(value),
+                Err(Failure::Database(e)) if is_retryable(&e) && attempt < ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "PostgreSQL aborted a transaction; running it again");
+                    attempt += 1;
+                }
+                Err(failure) => return Err(failure.into()),
+            }
+        }
+    }
+}
+
+/// Deadlock victims and serialization failures succeed when run again.
+fn is_retryable(e: &postgres::Error) -> bool {
+    e.code().is_some_and(|code| {
+        *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+    })
+}
+
+impl From<Failure> for StoreError {
+    fn from(failure: Failure) -> StoreError {
+        match failure {
+            Failure::Store(e) => e,
+            Failure::Database(e) => database_error(&e),
+        }
+    }
+}
+
+/// A PostgreSQL error as the caller should see it: `Unavailable` when the server is down,
+/// restarting, out of connections or unreachable (retrying later helps), `Full` when its
+/// disk is, `Io` otherwise.
+fn database_error(e: &postgres::Error) -> StoreError {
+    let Some(db) = e.as_db_error() else {
+        return StoreError::Unavailable(format!("PostgreSQL: {e}"));
+    };
+    let code = db.code();
+    let text = format!("PostgreSQL: {} ({})", db.message(), code.code());
+    if code.code().starts_with("08")
+        || code.code().starts_with("57P")
+        || *code == SqlState::TOO_MANY_CONNECTIONS
+    {
+        StoreError::Unavailable(text)
+    } else if *code == SqlState::DISK_FULL {
+        StoreError::Full(text)
+    } else {
+        StoreError::Io(format!("{text}; check store_url and the database's permissions"))
+    }
+}
