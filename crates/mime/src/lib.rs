@@ -32,7 +32,7 @@ pub use encoded_word::decode as decode_encoded_words;
 pub use html_text::html_to_text;
 pub use section::{binary, section, BinaryError, SectionPart};
 pub use structure::{MAX_DEPTH, MAX_PARTS};
-pub use subject::base_subject;
+pub use subject::{base_subject, base_subject_of_reply};
 pub use text::{
     body_text, contains_folded, first_address, first_address_mailbox, fold, folded_body_text,
     header_may_contain, header_text, header_values,

@@ -34,6 +34,14 @@ fn strip_refwd(s: &str) -> Option<&str> {
 /// The base subject of RFC 5256: encoded-words decoded, whitespace folded, `(fwd)` trailers,
 /// `Re:`/`Fwd:` leaders, `[blob]` prefixes and `[fwd: ...]` wrappers removed.
 pub fn base_subject(subject: &str) -> String {
+    base_subject_of_reply(subject).0
+}
+
+/// [`base_subject`], and whether the subject marks a reply or forward (RFC 5256 2.1: a
+/// `(fwd)` trailer, a `Re:`/`Fwd:` leader or a `[fwd: ...]` wrapper was removed), which
+/// THREAD=REFERENCES uses to merge threads by subject.
+pub fn base_subject_of_reply(subject: &str) -> (String, bool) {
+    let mut reply = false;
     let decoded = encoded_word::decode(subject.as_bytes());
     let mut s = String::with_capacity(decoded.len());
     for c in decoded.chars() {
@@ -53,6 +61,7 @@ pub fn base_subject(subject: &str) -> String {
                 && t[t.len() - 5..].eq_ignore_ascii_case("(fwd)")
             {
                 s = t[..t.len() - 5].trim_end().to_string();
+                reply = true;
             } else {
                 s = t.to_string();
                 break;
@@ -63,6 +72,7 @@ pub fn base_subject(subject: &str) -> String {
             let t = s.trim_start();
             if let Some(rest) = strip_refwd(t) {
                 s = rest.trim_start().to_string();
+                reply = true;
                 continue;
             }
             if let Some(rest) = strip_blob(t) {
@@ -78,11 +88,12 @@ pub fn base_subject(subject: &str) -> String {
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("[fwd:") && s.ends_with(']') {
             s = s[5..s.len() - 1].trim().to_string();
+            reply = true;
             continue;
         }
         break;
     }
-    s
+    (s, reply)
 }
 
 #[cfg(test)]
@@ -98,5 +109,19 @@ mod tests {
         assert_eq!(base_subject("[only]"), "[only]");
         assert_eq!(base_subject("=?utf-8?q?Re=3A_caf=C3=A9?="), "café");
         assert_eq!(base_subject(""), "");
+    }
+
+    #[test]
+    fn replies_and_forwards() {
+        for (subject, reply) in [
+            ("Re: hello", true),
+            ("hello (fwd)", true),
+            ("[fwd: hello]", true),
+            ("[list] hello", false),
+            ("hello", false),
+            ("Rejected", false),
+        ] {
+            assert_eq!(base_subject_of_reply(subject).1, reply, "{subject}");
+        }
     }
 }

@@ -582,6 +582,36 @@ fn sort_commands() {
 }
 
 #[test]
+fn thread_commands() {
+    assert_eq!(
+        ok("a UID THREAD references UTF-8 SINCE 1-Feb-1994\r\n"),
+        Command::Thread {
+            uid: true,
+            algorithm: ThreadAlgorithm::References,
+            charset: "UTF-8".into(),
+            search: SearchKey::Since((1994, 2, 1))
+        }
+    );
+    for (name, algorithm) in
+        [("ORDEREDSUBJECT", ThreadAlgorithm::OrderedSubject), ("REFS", ThreadAlgorithm::Refs)]
+    {
+        let command = ok(&format!("a THREAD {name} us-ascii ALL\r\n"));
+        assert_eq!(
+            command,
+            Command::Thread { uid: false, algorithm, charset: "US-ASCII".into(), search: SearchKey::All }
+        );
+    }
+    for bad in [
+        &b"a THREAD BOGUS UTF-8 ALL\r\n"[..],
+        b"a THREAD REFERENCES ALL\r\n",
+        b"a THREAD REFERENCES UTF-8\r\n",
+        b"a THREAD (REFERENCES) UTF-8 ALL\r\n",
+    ] {
+        assert_eq!(err(bad).tag.as_deref(), Some("a"));
+    }
+}
+
+#[test]
 fn acl_commands() {
     assert_eq!(
         ok("a SETACL INBOX/Drafts \"group:helpdesk\" +lrs"),

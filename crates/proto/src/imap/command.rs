@@ -177,6 +177,17 @@ pub enum Command {
         /// Which messages to sort.
         search: SearchKey,
     },
+    /// THREAD / UID THREAD (RFC 5256, REFS of draft-ietf-morg-inthread)
+    Thread {
+        /// True for UID THREAD.
+        uid: bool,
+        /// The threading algorithm.
+        algorithm: ThreadAlgorithm,
+        /// The charset of the search strings.
+        charset: String,
+        /// Which messages to thread.
+        search: SearchKey,
+    },
     /// GETQUOTA root (RFC 9208)
     GetQuota(Vec<u8>),
     /// GETQUOTAROOT mailbox (RFC 9208)
@@ -507,6 +518,18 @@ pub enum SortKey {
     DisplayFrom,
     /// DISPLAYTO: the first To display name, else its address.
     DisplayTo,
+}
+
+/// How THREAD groups messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadAlgorithm {
+    /// ORDEREDSUBJECT (RFC 5256 3): by base subject, each thread flat under its oldest message.
+    OrderedSubject,
+    /// REFERENCES (RFC 5256 3): by References/In-Reply-To, then by base subject.
+    References,
+    /// REFS (draft-ietf-morg-inthread): by references only, threads ordered by their newest
+    /// message.
+    Refs,
 }
 
 /// ESEARCH RETURN options (RFC 4731, RFC 5182).

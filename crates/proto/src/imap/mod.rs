@@ -11,3 +11,4 @@ pub mod parser;
 pub mod response;
 mod search_parser;
 pub mod sequence;
+mod thread_parser;

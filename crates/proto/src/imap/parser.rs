@@ -16,6 +16,7 @@ use super::lexer::{is_tag_char, Cursor, PResult};
 pub use super::search_parser::MAX_SEARCH_DEPTH;
 use super::search_parser::{read_search_program, read_search_return};
 use super::sequence::read_sequence_set;
+use super::thread_parser::read_thread;
 
 /// A command that could not be parsed: answer `tag BAD message` (or `* BAD` without a tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,13 +176,15 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
                     c.sp("UID set")?;
                     Command::UidExpunge(read_sequence_set(c)?)
                 }
-                "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" => {
+                "FETCH" | "SEARCH" | "SORT" | "THREAD" | "STORE" | "COPY" | "MOVE" => {
                     read_message_command(c, &sub, true)?
                 }
                 _ => return Err(format!("Unknown UID command {}", shorten(&sub))),
             }
         }
-        "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" => read_message_command(c, &name, false)?,
+        "FETCH" | "SEARCH" | "SORT" | "THREAD" | "STORE" | "COPY" | "MOVE" => {
+            read_message_command(c, &name, false)?
+        }
         "XADMIN" => Command::Xadmin(read_xadmin(c)?),
         _ => return Err(format!("Unknown command {}", shorten(&name))),
     };
@@ -483,6 +486,9 @@ fn read_message_command(c: &mut Cursor<'_>, name: &str, uid: bool) -> PResult<Co
     }
     if name == "SORT" {
         return read_sort(c, uid);
+    }
+    if name == "THREAD" {
+        return read_thread(c, uid);
     }
     c.sp("sequence set")?;
     let set = read_sequence_set(c)?;

@@ -26,6 +26,8 @@ mod session;
 mod sort;
 mod spool;
 mod table_cache;
+mod thread;
+mod thread_command;
 mod visible;
 mod wire;
 

@@ -231,6 +231,7 @@ impl Session {
                 | Command::Store { uid: false, .. }
                 | Command::Search { uid: false, .. }
                 | Command::Sort { uid: false, .. }
+                | Command::Thread { uid: false, .. }
         );
         let started = std::time::Instant::now();
         let (outcome, flow) = self.dispatch(&tag, command, bytes).await;
@@ -279,6 +280,7 @@ impl Session {
             | Copy { .. }
             | Move { .. }
             | Sort { .. }
+            | Thread { .. }
                 if !selected =>
             {
                 Some("needs a selected mailbox")
@@ -353,6 +355,7 @@ impl Session {
             Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox, false),
             Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox, true),
             Sort { uid, criteria, charset, search } => self.sort(uid, &criteria, &charset, &search),
+            Thread { uid, algorithm, charset, search } => self.thread(uid, algorithm, &charset, &search),
             GetQuota(root) => self.getquota(&root),
             GetQuotaRoot(mailbox) => self.getquotaroot(&mailbox),
             SetQuota { root, limits } => self.setquota(&root, &limits),
@@ -460,6 +463,9 @@ impl Session {
             "QUOTA",
             "SORT",
             "SORT=DISPLAY",
+            "THREAD=ORDEREDSUBJECT",
+            "THREAD=REFERENCES",
+            "THREAD=REFS",
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
             "WITHIN",
@@ -615,6 +621,7 @@ fn command_name(command: &Command) -> &'static str {
         Copy { .. } => "COPY",
         Move { .. } => "MOVE",
         Sort { .. } => "SORT",
+        Thread { .. } => "THREAD",
         GetQuota(_) => "GETQUOTA",
         GetQuotaRoot(_) => "GETQUOTAROOT",
         SetQuota { .. } => "SETQUOTA",

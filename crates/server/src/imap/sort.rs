@@ -33,6 +33,14 @@ fn display(meta: &MessageMeta, name: &str) -> String {
     }
 }
 
+/// The sent date of RFC 5256 2.2 (SORT DATE, THREAD): the Date header in seconds since the
+/// epoch, else the internal date.
+pub(super) fn sent_date(meta: &MessageMeta) -> i64 {
+    header_field(meta, "Date")
+        .and_then(|d| bushbuck_mime::parse_date(&d))
+        .map_or(meta.internal_date, |(secs, _)| secs)
+}
+
 fn value(meta: &MessageMeta, key: SortKey) -> Value {
     let header = meta.header.as_deref().unwrap_or_default();
     let mailbox = |field| {
@@ -42,11 +50,7 @@ fn value(meta: &MessageMeta, key: SortKey) -> Value {
     };
     match key {
         SortKey::Arrival => Value::Number(meta.internal_date),
-        SortKey::Date => Value::Number(
-            header_field(meta, "Date")
-                .and_then(|d| bushbuck_mime::parse_date(&d))
-                .map_or(meta.internal_date, |(secs, _)| secs),
-        ),
+        SortKey::Date => Value::Number(sent_date(meta)),
         SortKey::Size => Value::Number(meta.size as i64),
         SortKey::Subject => Value::Text(
             bushbuck_mime::base_subject(&header_field(meta, "Subject").unwrap_or_default())
