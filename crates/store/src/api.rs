@@ -389,9 +389,10 @@ pub trait Store: Send + Sync {
     /// Returns the expunged UIDs, ascending.
     fn expunge(&self, user: &str, mailbox: MailboxId, uids: Option<&[u32]>) -> Result<Vec<u32>>;
 
-    /// A receiver that changes value whenever the mailbox changes in this process, so IDLE
-    /// sessions wake up. Sessions must still poll [`Store::changes`] now and then for changes
-    /// made by other processes.
+    /// A receiver that changes value whenever the mailbox changes in this process (with a
+    /// store many nodes share, such as `PostgresStore`: on any node), so IDLE sessions wake
+    /// up. Sessions must still poll [`Store::changes`] now and then for changes made by other
+    /// processes of the embedded store, and for wake-ups lost while a node was cut off.
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64>;
 
     /// (octets, messages) the user's mailboxes hold, every copy counted (quota usage).

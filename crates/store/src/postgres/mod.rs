@@ -3,7 +3,8 @@
 //! (S3-compatible object storage, or local files for one node), named by their SHA-256.
 //!
 //! Every operation is one transaction on a pooled connection, so any node can serve any
-//! user at any time; nothing is cached between operations. Write order: an object is
+//! user at any time; nothing is cached between operations. Watchers on every node wake on
+//! a change made anywhere (LISTEN/NOTIFY, see `watch`). Write order: an object is
 //! registered and put (acknowledged by the object store) before the transaction that commits
 //! the row naming it; objects are removed only by [`PostgresStore::sweep`] (see `objects`).
 //!
@@ -23,6 +24,7 @@ mod objects;
 mod schema;
 mod usage;
 mod users;
+mod watch;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -44,7 +46,11 @@ use crate::search_text;
 pub struct PostgresStore {
     db: Database,
     blobs: Arc<dyn BlobStore>,
-    notifier: Notifier,
+    notifier: Arc<Notifier>,
+    /// Tells this store's notifications from other nodes' (see `watch`).
+    node: u64,
+    /// Wakes watchers of mailboxes other nodes changed; stops with the store.
+    _listener: watch::Listener,
 }
 
 impl PostgresStore {
@@ -53,7 +59,10 @@ impl PostgresStore {
     pub fn open(url: &str, blobs: Arc<dyn BlobStore>) -> Result<PostgresStore> {
         let db = Database::connect(url)?;
         schema::create(&db)?;
-        Ok(PostgresStore { db, blobs, notifier: Notifier::default() })
+        let notifier = Arc::new(Notifier::default());
+        let node = rand::random();
+        let listener = watch::Listener::start(url, node, notifier.clone())?;
+        Ok(PostgresStore { db, blobs, notifier, node, _listener: listener })
     }
 
     /// Removes message objects that no message names any more and that were stored or last
@@ -64,9 +73,18 @@ impl PostgresStore {
         objects::sweep(&self.db, &*self.blobs, grace)
     }
 
-    /// Runs a write for `user` and wakes the watchers of the mailboxes it changed.
-    fn write<T>(&self, user: &str, op: impl FnMut(&mut Tx<'_>, &mut Effects) -> TxResult<T>) -> Result<T> {
-        let (value, fx) = self.db.write(op)?;
+    /// Runs a write for `user` and wakes the watchers of the mailboxes it changed, on this
+    /// node once it committed, on the others by a notification sent in its transaction.
+    fn write<T>(
+        &self,
+        user: &str,
+        mut op: impl FnMut(&mut Tx<'_>, &mut Effects) -> TxResult<T>,
+    ) -> Result<T> {
+        let (value, fx) = self.db.write(|tx, fx| {
+            let value = op(tx, fx)?;
+            watch::announce(tx, self.node, user, &fx.notify)?;
+            Ok(value)
+        })?;
         for (mailbox, modseq) in fx.notify {
             self.notifier.notify(user, mailbox, modseq);
         }
