@@ -290,6 +290,25 @@ impl<'a> ImportedMessage<'a> {
     }
 }
 
+/// A session's hold on a mailbox's expunged messages (see [`Store::hold_expunged`]): while it
+/// lives, a message expunged by someone else stays readable through
+/// [`Store::retained_meta`] and [`Store::read_message`] until the session reports, with
+/// [`ExpungeHold::caught_up`], that it has announced that expunge. Dropping it ends the hold
+/// (and may remove files, so drop it where blocking is allowed).
+pub trait ExpungeHold: Send + Sync {
+    /// Every expunge of the mailbox with a MODSEQ up to `modseq` has been announced to the
+    /// session (it sent `* n EXPUNGE`, or never knew the message).
+    fn caught_up(&self, modseq: u64);
+}
+
+/// The hold of a store that does not retain expunged messages: FETCH of a message another
+/// session expunged then finds nothing.
+pub struct NoExpungeHold;
+
+impl ExpungeHold for NoExpungeHold {
+    fn caught_up(&self, _modseq: u64) {}
+}
+
 /// The mailstore. Every method is synchronous and may block on disk; async callers run them
 /// on a blocking thread. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
@@ -359,8 +378,28 @@ pub trait Store: Send + Sync {
         uids: &[u32],
         parts: MetaParts,
     ) -> Result<Vec<MessageMeta>>;
-    /// The full octets of one message.
+    /// The full octets of one message (also of one expunged but retained, see
+    /// [`Store::hold_expunged`]).
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>>;
+    /// Starts a session's hold on the expunged messages of a mailbox it is about to read (call
+    /// before reading its state): messages expunged while the hold lives are retained, metadata
+    /// and content, until every hold on the mailbox has caught up with their expunge. A store
+    /// may not retain anything (the default), so a session must still cope with a message that
+    /// is gone.
+    fn hold_expunged(&self, _user: &str, _mailbox: MailboxId) -> Box<dyn ExpungeHold> {
+        Box::new(NoExpungeHold)
+    }
+    /// Metadata, as [`Store::fetch_meta`] gives it, of those of `uids` that were expunged and
+    /// are retained for a hold (see [`Store::hold_expunged`]), ascending by UID.
+    fn retained_meta(
+        &self,
+        _user: &str,
+        _mailbox: MailboxId,
+        _uids: &[u32],
+        _parts: MetaParts,
+    ) -> Result<Vec<MessageMeta>> {
+        Ok(Vec::new())
+    }
     /// The text SEARCH BODY matches, for the given UIDs that still exist, ascending by UID:
     /// the decoded text parts of each message (`bushbuck_mime::body_text`) folded to lower
     /// case with `bushbuck_mime::fold`, so a folded needle can be looked for as a plain

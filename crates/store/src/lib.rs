@@ -17,6 +17,7 @@ mod parallel;
 mod partitions;
 mod postgres;
 mod prepared;
+mod retention;
 mod search_text;
 mod sqlite;
 mod uid_ranges;

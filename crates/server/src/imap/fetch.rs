@@ -125,10 +125,17 @@ impl Session {
                 match self.blocking(|s| {
                     s.fetch_meta(&user, id, chunk, MetaParts { structure: true, header: need.header })
                 }) {
-                    Ok(m) => {
+                    Ok(mut m) => {
                         // Messages another session expunged since this one last looked have
-                        // no row.
-                        vanished |= m.len() < chunk.len();
+                        // no row; the store may have retained them for this session.
+                        if m.len() < chunk.len() {
+                            match self.retained(&user, id, chunk, &m, need.header) {
+                                Ok(kept) => m.extend(kept),
+                                Err(e) => return e.into(),
+                            }
+                            m.sort_unstable_by_key(|m| m.uid);
+                            vanished |= m.len() < chunk.len();
+                        }
                         m.into_iter().map(|m| (m.uid, Some(m))).collect()
                     }
                     Err(e) => return e.into(),
@@ -192,6 +199,21 @@ impl Session {
             return Outcome::No("[EXPUNGEISSUED] Some of the requested messages no longer exist".into());
         }
         Outcome::done(if uid_cmd { "UID FETCH" } else { "FETCH" })
+    }
+
+    /// The retained metadata (see `Store::hold_expunged`) of the UIDs of `chunk` that
+    /// `found` lacks: messages expunged by another session that this one has not announced.
+    fn retained(
+        &self,
+        user: &str,
+        id: bushbuck_store::MailboxId,
+        chunk: &[u32],
+        found: &[MessageMeta],
+        header: bool,
+    ) -> Result<Vec<MessageMeta>, StoreError> {
+        let missing: Vec<u32> =
+            chunk.iter().copied().filter(|u| found.binary_search_by_key(u, |m| m.uid).is_err()).collect();
+        self.blocking(|s| s.retained_meta(user, id, &missing, MetaParts { structure: true, header }))
     }
 
     /// One `* n FETCH (...)` response for a message.

@@ -16,7 +16,7 @@ use crate::acl::Rights;
 
 impl Session {
     pub(super) fn select(&mut self, raw: &[u8], condstore: bool, read_only: bool) -> Outcome {
-        self.selected = None;
+        self.deselect();
         let target = match self.access(raw, Rights::READ) {
             Ok(t) => t,
             Err(d) => return d.into(),
@@ -40,6 +40,8 @@ impl Session {
             Ok(x) => x,
             Err(e) => return e.into(),
         };
+        // Before the messages are read, so whatever the view will hold stays readable.
+        let hold = self.blocking(|s| s.hold_expunged(&owner, header.id));
         let opened = match self.load_messages(&owner, &name, &header, viewer.as_deref()) {
             Ok(t) => t,
             Err(e) => return e.into(),
@@ -87,7 +89,10 @@ impl Session {
             pending_expunges: Vec::new(),
             saved_search: Vec::new(),
             keywords,
+            hold,
         });
+        let view = self.selected.as_ref().expect("just selected");
+        tokio::task::block_in_place(|| view.report_caught_up());
         let mode = if read_only { "[READ-ONLY]" } else { "[READ-WRITE]" };
         Outcome::Ok(format!("{mode} {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
     }
@@ -146,10 +151,15 @@ impl Session {
         let Some(view) = self.selected.take() else {
             return Outcome::Bad("No mailbox selected".into());
         };
-        if expunge && !view.read_only && view.rights.contains(Rights::EXPUNGE) {
-            if let Err(e) = self.blocking(|s| s.expunge(&view.owner, view.id, None)) {
-                return e.into();
-            }
+        let expunged = if expunge && !view.read_only && view.rights.contains(Rights::EXPUNGE) {
+            self.blocking(|s| s.expunge(&view.owner, view.id, None)).map(|_| ())
+        } else {
+            Ok(())
+        };
+        // Ending the hold may remove files.
+        tokio::task::block_in_place(|| drop(view));
+        if let Err(e) = expunged {
+            return e.into();
         }
         Outcome::done(if expunge { "CLOSE" } else { "UNSELECT" })
     }

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use bushbuck_store::{MailboxChanges, MailboxId, MessageState};
+use bushbuck_store::{ExpungeHold, MailboxChanges, MailboxId, MessageState};
 
 use super::message_table::{Entry, MessageTable};
 use crate::acl::Rights;
@@ -39,6 +39,9 @@ pub struct SelectedMailbox {
     pub saved_search: Vec<u32>,
     /// The keywords announced in the last FLAGS response.
     pub keywords: Vec<String>,
+    /// Keeps messages other sessions expunge readable until this view has announced the
+    /// expunge (told through [`SelectedMailbox::report_caught_up`]); dropped with the view.
+    pub hold: Box<dyn ExpungeHold>,
 }
 
 /// Untagged responses that an update produced, in order.
@@ -80,6 +83,14 @@ impl SelectedMailbox {
     /// sessions may share its table.
     pub fn is_exact(&self) -> bool {
         self.pending_expunges.is_empty()
+    }
+
+    /// Tells the store's hold how far this view has announced expunges: every one up to its
+    /// MODSEQ, unless some wait in `pending_expunges`.
+    pub fn report_caught_up(&self) {
+        if self.is_exact() {
+            self.hold.caught_up(self.highest_modseq);
+        }
     }
 
     /// Records a state this session caused itself (STORE), so the next update does not
@@ -190,6 +201,7 @@ mod tests {
             pending_expunges: vec![],
             saved_search: vec![],
             keywords: vec![],
+            hold: Box::new(bushbuck_store::NoExpungeHold),
         }
     }
 

@@ -144,6 +144,7 @@ impl Session {
             return;
         }
         session.serve().await;
+        session.deselect();
         if let Some(user) = &session.user {
             tracing::info!(protocol = "imap", user = %user, peer = %session.peer, "logout");
         }
@@ -391,6 +392,14 @@ impl Session {
         self.user.clone().unwrap_or_default()
     }
 
+    /// Leaves the selected mailbox, if any (ending its hold on expunged messages may remove
+    /// files, so it runs as blocking work).
+    pub(super) fn deselect(&mut self) {
+        if let Some(view) = self.selected.take() {
+            tokio::task::block_in_place(|| drop(view));
+        }
+    }
+
     /// Runs blocking store work without stalling other sessions on this worker thread.
     pub(super) fn blocking<T>(&self, work: impl FnOnce(&dyn bushbuck_store::Store) -> T) -> T {
         let store = self.ctx.store.clone();
@@ -523,7 +532,7 @@ impl Session {
             Ok(r) => r,
             Err(StoreError::NoSuchMailbox | StoreError::NoSuchUser) => {
                 self.conn.write(b"* BYE Selected mailbox was deleted; please reconnect\r\n");
-                self.selected = None;
+                self.deselect();
                 return;
             }
             Err(e) => {
@@ -539,6 +548,8 @@ impl Session {
         let states = changes.changed.iter().chain(&changes.new_messages);
         let new_keywords = learn_keywords(&mut view.keywords, states.flat_map(|s| &s.flags));
         let update = view.apply(changes, &recent, expunge_ok, condstore);
+        // Also when only held-back expunges went out now.
+        tokio::task::block_in_place(|| view.report_caught_up());
         // A view that caught up exactly shares its table with the other sessions there.
         if changed && view.viewer.is_none() && view.is_exact() {
             view.messages = self.ctx.tables.share(

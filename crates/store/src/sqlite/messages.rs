@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use super::damage::is_imap_list;
 use super::flags::canonical_keywords;
 use super::mailboxes::{allocate_uids, bump_modseq, selectable_by_id, selectable_by_name};
-use super::{now, Effects};
+use super::{now, retained, Effects};
 use crate::api::*;
 use crate::blobs::BlobDir;
 use crate::error::{Result, StoreError};
@@ -156,9 +156,17 @@ pub(crate) fn expunged_since(conn: &mut Connection, mailbox: MailboxId, since: u
     expunged_uids(&tx, "AND ?3 = ?3", m.id, since, 0)
 }
 
-/// FETCH metadata of the existing UIDs among `uids`, ascending.
+/// Where [`fetch_meta`] reads rows: the messages, or the retained copies of expunged ones.
+#[derive(Clone, Copy)]
+pub(crate) enum Rows {
+    Messages,
+    Retained,
+}
+
+/// FETCH metadata of the UIDs among `uids` that have a row in `rows`, ascending.
 pub(crate) fn fetch_meta(
     conn: &mut Connection,
+    rows: Rows,
     mailbox: MailboxId,
     uids: &[u32],
     parts: MetaParts,
@@ -167,10 +175,14 @@ pub(crate) fn fetch_meta(
     let m = selectable_by_id(&tx, mailbox)?;
     let structure = if parts.structure { "envelope, bodystructure, body, blob" } else { "'', '', '', NULL" };
     let header = if parts.header { "header" } else { "NULL" };
+    let table = match rows {
+        Rows::Messages => "messages",
+        Rows::Retained => "retained",
+    };
     let sql = format!(
         "SELECT uid, modseq, flags, keywords, internal_date, internal_date_offset, save_date, size,
                 {structure}, {header}
-         FROM messages WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"
+         FROM {table} WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"
     );
     let mut stmt = tx.prepare_cached(&sql)?;
     let mut out = Vec::new();
@@ -210,13 +222,17 @@ fn cached_list(r: &Row<'_>, i: usize, read: bool) -> rusqlite::Result<String> {
     Ok(value)
 }
 
-/// Content address of one message's file and the size the index recorded.
+/// Content address of one message's file and the size the index recorded (also of a message
+/// expunged but retained, see `retained`).
 pub(crate) fn blob_of(conn: &Connection, mailbox: MailboxId, uid: u32) -> Result<(String, u64)> {
     let m = selectable_by_id(conn, mailbox)?;
-    conn.prepare_cached("SELECT blob, size FROM messages WHERE mailbox = ?1 AND uid = ?2")?
-        .query_row(params![m.id.0, uid], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
-        .optional()?
-        .ok_or_else(|| StoreError::NotPossible(format!("no message with UID {uid}")))
+    conn.prepare_cached(
+        "SELECT blob, size FROM messages WHERE mailbox = ?1 AND uid = ?2
+         UNION ALL SELECT blob, size FROM retained WHERE mailbox = ?1 AND uid = ?2 LIMIT 1",
+    )?
+    .query_row(params![m.id.0, uid], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+    .optional()?
+    .ok_or_else(|| StoreError::NotPossible(format!("no message with UID {uid}")))
 }
 
 /// APPEND: files first (durable), then all index rows in one transaction, with the search
@@ -430,14 +446,23 @@ pub(crate) fn replace_search_texts(conn: &Connection, texts: &[(String, Vec<u8>)
     Ok(())
 }
 
+/// What MOVE and EXPUNGE do with the rows they remove.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removal {
+    /// Delete them.
+    Delete,
+    /// Keep a copy in `retained` (a session watches the mailbox).
+    Retain,
+}
+
 /// COPY, or with `expunge_source` MOVE: new rows sharing the same files, and for MOVE the
-/// source rows expunged, all in one transaction.
+/// source rows expunged (as `removal` says), all in one transaction.
 pub(crate) fn copy(
     conn: &mut Connection,
     mailbox: MailboxId,
     uids: &[u32],
     to: &str,
-    expunge_source: bool,
+    expunge_source: Option<Removal>,
     fx: &mut Effects,
 ) -> Result<Placed> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -486,18 +511,31 @@ pub(crate) fn copy(
         }
     }
     fx.notify.push((dst.id, dst_modseq));
-    if expunge_source {
+    if let Some(removal) = expunge_source {
         let src_modseq = bump_modseq(&tx, src.id)?;
         let source_uids: Vec<u32> = sources.iter().map(|s| s.0).collect();
-        remove_rows(&tx, src.id, &source_uids, src_modseq)?;
+        remove_rows(&tx, src.id, &source_uids, src_modseq, removal)?;
         fx.notify.push((src.id, src_modseq));
+        if removal == Removal::Retain {
+            fx.retained.push((src.id, src_modseq));
+        }
     }
     tx.commit()?;
     Ok(Placed { uid_validity: dst.uidvalidity, uids: placed })
 }
 
-/// Deletes message rows and records them as expunged at `modseq`.
-fn remove_rows(conn: &Connection, mailbox: MailboxId, uids: &[u32], modseq: u64) -> Result<()> {
+/// Deletes message rows (retaining copies when `removal` says so) and records them as
+/// expunged at `modseq`.
+fn remove_rows(
+    conn: &Connection,
+    mailbox: MailboxId,
+    uids: &[u32],
+    modseq: u64,
+    removal: Removal,
+) -> Result<()> {
+    if removal == Removal::Retain {
+        retained::keep(conn, mailbox, uids, modseq)?;
+    }
     let mut delete = conn.prepare_cached("DELETE FROM messages WHERE mailbox = ?1 AND uid = ?2")?;
     let mut record =
         conn.prepare_cached("INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?1, ?2, ?3)")?;
@@ -508,11 +546,13 @@ fn remove_rows(conn: &Connection, mailbox: MailboxId, uids: &[u32], modseq: u64)
     Ok(())
 }
 
-/// EXPUNGE / UID EXPUNGE: removes \Deleted messages (among `uids` if given).
+/// EXPUNGE / UID EXPUNGE: removes \Deleted messages (among `uids` if given) as `removal`
+/// says.
 pub(crate) fn expunge(
     conn: &mut Connection,
     mailbox: MailboxId,
     uids: Option<&[u32]>,
+    removal: Removal,
     fx: &mut Effects,
 ) -> Result<Vec<u32>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -538,9 +578,12 @@ pub(crate) fn expunge(
     }
     let modseq = bump_modseq(&tx, m.id)?;
     let uids: Vec<u32> = doomed.iter().map(|d| d.0).collect();
-    remove_rows(&tx, m.id, &uids, modseq)?;
+    remove_rows(&tx, m.id, &uids, modseq, removal)?;
     tx.commit()?;
     fx.notify.push((m.id, modseq));
-    fx.garbage.extend(doomed.into_iter().map(|d| d.1));
+    match removal {
+        Removal::Delete => fx.garbage.extend(doomed.into_iter().map(|d| d.1)),
+        Removal::Retain => fx.retained.push((m.id, modseq)),
+    }
     Ok(uids)
 }

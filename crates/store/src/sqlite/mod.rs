@@ -32,6 +32,7 @@ mod mailboxes;
 mod messages;
 mod placement;
 mod reconstruct;
+mod retained;
 mod schema;
 mod usage;
 
@@ -55,6 +56,7 @@ use crate::names::{canonical_mailbox_name, validate_user_name};
 use crate::notify::Notifier;
 use crate::partitions::Partitions;
 use crate::prepared::{prepare, Prepared};
+use crate::retention::Retention;
 use crate::search_text;
 
 pub(crate) use crate::clock::now;
@@ -96,6 +98,8 @@ pub(crate) struct Effects {
     pub notify: Vec<(MailboxId, u64)>,
     /// Files whose last reference may have been removed.
     pub garbage: Vec<String>,
+    /// Expunges (mailbox, MODSEQ) whose rows were retained for watching sessions.
+    pub retained: Vec<(MailboxId, u64)>,
 }
 
 /// One user's open index and blob directory.
@@ -130,14 +134,31 @@ impl UserHandle {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let mut wal = index.clone().into_os_string();
         wal.push("-wal");
-        Ok(UserHandle {
+        let handle = UserHandle {
             conn: Mutex::new(conn),
             reader: Mutex::new(schema::open_reader(&index)?),
             blobs: BlobDir::new(dir.join("blobs")),
             wal: PathBuf::from(wal),
             identity: file_identity(&index),
             retired: AtomicBool::new(false),
-        })
+        };
+        handle.remove_retained(|conn| retained::purge_older_than(conn, retained::STALE_AFTER_SECS))?;
+        Ok(handle)
+    }
+
+    /// Deletes the retained rows `select` picks (and returns the content addresses of), then
+    /// removes their files that nothing refers to any more, after making the deletion durable.
+    fn remove_retained(&self, select: impl FnOnce(&mut Connection) -> Result<Vec<String>>) -> Result<u64> {
+        let mut conn = self.lock();
+        let mut shas = select(&mut conn)?;
+        if shas.is_empty() {
+            return Ok(0);
+        }
+        self.sync_wal()?;
+        let removed = remove_unreferenced(&mut conn, &self.blobs, &mut shas)?;
+        drop(conn);
+        self.sync_wal()?;
+        Ok(removed)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -181,6 +202,7 @@ pub struct SqliteStore {
     users: Mutex<HashMap<String, Arc<UserHandle>>>,
     notifier: Notifier,
     grants: grants::Grants,
+    retention: Arc<Retention>,
 }
 
 impl SqliteStore {
@@ -193,6 +215,7 @@ impl SqliteStore {
             users: Mutex::default(),
             notifier: Notifier::default(),
             grants: grants::Grants::new(root),
+            retention: Arc::default(),
         })
     }
 
@@ -255,7 +278,9 @@ impl SqliteStore {
     /// other processes). Returns the number of files removed.
     pub fn collect_garbage(&self, user: &str, min_age: Duration) -> Result<u64> {
         let handle = self.handle(user)?;
-        let mut removed = handle.blobs.remove_stale_temporaries(min_age)?;
+        let secs = i64::try_from(min_age.as_secs()).unwrap_or(i64::MAX);
+        let mut removed = handle.remove_retained(|conn| retained::purge_older_than(conn, secs))?;
+        removed += handle.blobs.remove_stale_temporaries(min_age)?;
         let candidates = handle.blobs.files_older_than(min_age)?;
         for chunk in candidates.chunks(256) {
             let mut conn = handle.lock();
@@ -391,7 +416,20 @@ impl SqliteStore {
         for (mailbox, modseq) in effects.notify {
             self.notifier.notify(user, mailbox, modseq);
         }
+        for (mailbox, modseq) in effects.retained {
+            self.retention.retained(user, mailbox, modseq);
+        }
         result
+    }
+
+    /// How an expunge in `mailbox` treats the rows it removes: retained while a session of
+    /// this process watches the mailbox (see [`Store::hold_expunged`]).
+    fn removal(&self, user: &str, mailbox: MailboxId) -> messages::Removal {
+        if self.retention.is_watched(user, mailbox) {
+            messages::Removal::Retain
+        } else {
+            messages::Removal::Delete
+        }
     }
 
     /// Writes and fsyncs the message files of `datas` before taking the user's index lock (so
@@ -434,7 +472,9 @@ fn remove_unreferenced(conn: &mut Connection, blobs: &BlobDir, shas: &mut Vec<St
     let mut removed = 0;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
-        let mut used = tx.prepare_cached("SELECT 1 FROM messages WHERE blob = ?1 LIMIT 1")?;
+        let mut used = tx.prepare_cached(
+            "SELECT 1 FROM messages WHERE blob = ?1 UNION ALL SELECT 1 FROM retained WHERE blob = ?1 LIMIT 1",
+        )?;
         let mut forget_text = tx.prepare_cached("DELETE FROM search_text WHERE blob = ?1")?;
         for sha in shas.iter() {
             if !used.exists([sha])? {
@@ -553,7 +593,30 @@ impl Store for SqliteStore {
         uids: &[u32],
         parts: MetaParts,
     ) -> Result<Vec<MessageMeta>> {
-        self.read(user, |conn, _| messages::fetch_meta(conn, mailbox, uids, parts))
+        self.read(user, |conn, _| messages::fetch_meta(conn, messages::Rows::Messages, mailbox, uids, parts))
+    }
+
+    fn hold_expunged(&self, user: &str, mailbox: MailboxId) -> Box<dyn ExpungeHold> {
+        match self.handle(user) {
+            Ok(handle) => Box::new(Hold {
+                token: self.retention.watch(user, mailbox),
+                retention: self.retention.clone(),
+                handle,
+                user: user.to_string(),
+                mailbox,
+            }),
+            Err(_) => Box::new(NoExpungeHold),
+        }
+    }
+
+    fn retained_meta(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        uids: &[u32],
+        parts: MetaParts,
+    ) -> Result<Vec<MessageMeta>> {
+        self.read(user, |conn, _| messages::fetch_meta(conn, messages::Rows::Retained, mailbox, uids, parts))
     }
 
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>> {
@@ -645,16 +708,18 @@ impl Store for SqliteStore {
 
     fn copy(&self, user: &str, mailbox: MailboxId, uids: &[u32], to: &str) -> Result<Placed> {
         let to = canonical_mailbox_name(to)?;
-        self.with_user(user, |conn, _, fx| messages::copy(conn, mailbox, uids, &to, false, fx))
+        self.with_user(user, |conn, _, fx| messages::copy(conn, mailbox, uids, &to, None, fx))
     }
 
     fn move_messages(&self, user: &str, mailbox: MailboxId, uids: &[u32], to: &str) -> Result<Placed> {
         let to = canonical_mailbox_name(to)?;
-        self.with_user(user, |conn, _, fx| messages::copy(conn, mailbox, uids, &to, true, fx))
+        let removal = self.removal(user, mailbox);
+        self.with_user(user, |conn, _, fx| messages::copy(conn, mailbox, uids, &to, Some(removal), fx))
     }
 
     fn expunge(&self, user: &str, mailbox: MailboxId, uids: Option<&[u32]>) -> Result<Vec<u32>> {
-        self.with_user(user, |conn, _, fx| messages::expunge(conn, mailbox, uids, fx))
+        let removal = self.removal(user, mailbox);
+        self.with_user(user, |conn, _, fx| messages::expunge(conn, mailbox, uids, removal, fx))
     }
 
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64> {
@@ -711,6 +776,41 @@ impl Store for SqliteStore {
         seen: bool,
     ) -> Result<Vec<MessageState>> {
         self.with_user(owner, |conn, _, fx| acl::set_seen(conn, mailbox, viewer, uids, seen, fx))
+    }
+}
+
+/// A session's hold on a mailbox's expunged messages (see [`Store::hold_expunged`]).
+struct Hold {
+    retention: Arc<Retention>,
+    handle: Arc<UserHandle>,
+    user: String,
+    mailbox: MailboxId,
+    token: u64,
+}
+
+impl Hold {
+    /// Removes the rows retained at or below `through` (no hold needs them any more).
+    fn release(&self, through: u64) {
+        let removed = self.handle.remove_retained(|conn| retained::release(conn, self.mailbox, through));
+        if let Err(e) = removed {
+            tracing::warn!(user = self.user, error = %e, "could not remove retained expunged messages");
+        }
+    }
+}
+
+impl ExpungeHold for Hold {
+    fn caught_up(&self, modseq: u64) {
+        if let Some(through) = self.retention.told(&self.user, self.mailbox, self.token, modseq) {
+            self.release(through);
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if let Some(through) = self.retention.unwatch(&self.user, self.mailbox, self.token) {
+            self.release(through);
+        }
     }
 }
 

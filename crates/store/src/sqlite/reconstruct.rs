@@ -426,6 +426,19 @@ fn survey(
             }
         }
     }
+    // Files kept for sessions that have not been told of an expunge are not orphans: they
+    // must not come back in `Recovered` (the rows go when released or stale).
+    let has_retained =
+        conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retained'")?.exists([])?;
+    if has_retained {
+        let mut stmt = conn.prepare("SELECT DISTINCT blob FROM retained")?;
+        for blob in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            let blob = blob?;
+            if files.contains_key(&blob) {
+                out.referenced.insert(blob);
+            }
+        }
+    }
     Ok(out)
 }
 

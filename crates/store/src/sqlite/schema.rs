@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 5;
+pub(crate) const SCHEMA_VERSION: i64 = 6;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
@@ -21,6 +21,9 @@ pub(crate) const V_SEARCH_TEXT: i64 = 4;
 
 /// The version that added a covering index of message states.
 pub(crate) const V_STATE_INDEX: i64 = 5;
+
+/// The version that added retained copies of expunged messages.
+pub(crate) const V_RETAINED: i64 = 6;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -143,6 +146,33 @@ const STATE_INDEX: &str = "
 CREATE INDEX IF NOT EXISTS messages_state ON messages (mailbox, uid, modseq, flags, keywords);
 ";
 
+/// Version 6 ([`V_RETAINED`]): copies of message rows expunged while a session of this process
+/// watched the mailbox (`sqlite/retained.rs`), kept with their file until every such session
+/// has announced the expunge, so FETCH still serves them. No foreign key: a row outlives a
+/// deleted mailbox until it is released (or purged when old), and its file is removed then.
+const RETAINED: &str = "
+CREATE TABLE retained (
+    mailbox              INTEGER NOT NULL,
+    uid                  INTEGER NOT NULL,
+    expunged_modseq      INTEGER NOT NULL,
+    expunged_at          INTEGER NOT NULL,           -- seconds since the epoch
+    blob                 TEXT NOT NULL,
+    size                 INTEGER NOT NULL,
+    internal_date        INTEGER NOT NULL,
+    internal_date_offset INTEGER NOT NULL,
+    save_date            INTEGER NOT NULL,
+    modseq               INTEGER NOT NULL,
+    flags                INTEGER NOT NULL,
+    keywords             TEXT NOT NULL,
+    envelope             TEXT NOT NULL,
+    bodystructure        TEXT NOT NULL,
+    body                 TEXT NOT NULL,
+    header               BLOB NOT NULL,
+    PRIMARY KEY (mailbox, uid)
+);
+CREATE INDEX retained_blob ON retained (blob);
+";
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
 /// file had before (0 for a new index).
@@ -198,6 +228,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
             v if v == V_USAGE - 1 => tx.execute_batch(USAGE)?,
             v if v == V_SEARCH_TEXT - 1 => tx.execute_batch(SEARCH_TEXT)?,
             v if v == V_STATE_INDEX - 1 => tx.execute_batch(STATE_INDEX)?,
+            v if v == V_RETAINED - 1 => tx.execute_batch(RETAINED)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(

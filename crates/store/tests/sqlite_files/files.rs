@@ -46,3 +46,70 @@ fn garbage_collection_keeps_referenced_files() {
     let id = store.select("alice", "INBOX").unwrap().id;
     assert_eq!(store.read_message("alice", id, 1).unwrap(), message(1));
 }
+
+/// The file of `data` in alice's store.
+fn file_of(store: &SqliteStore, data: &[u8]) -> std::path::PathBuf {
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect();
+    store.user_dir("alice").unwrap().join("blobs").join(&sha[..2]).join(sha)
+}
+
+/// An expunge while a session holds the mailbox keeps the message readable (metadata and
+/// file) until every hold caught up with it; without a hold the file goes at once.
+#[test]
+fn expunged_messages_are_retained_for_holds() {
+    use bushbuck_store::{FlagChange, MetaParts};
+    let (_dir, store) = store();
+    store.append("alice", "INBOX", &[new(&message(1)), new(&message(2)), new(&message(3))]).unwrap();
+    let id = store.select("alice", "INBOX").unwrap().id;
+    let deleted = vec!["\\Deleted".to_string()];
+    let (a, b) = (store.hold_expunged("alice", id), store.hold_expunged("alice", id));
+    let told = store.select("alice", "INBOX").unwrap().highest_modseq;
+    a.caught_up(told);
+    b.caught_up(told);
+    store.store_flags("alice", id, &[2], FlagChange::Add, &deleted, None).unwrap();
+    assert_eq!(store.expunge("alice", id, None).unwrap(), vec![2]);
+    let expunged_at = store.select("alice", "INBOX").unwrap().highest_modseq;
+    assert!(store.fetch_meta("alice", id, &[2], MetaParts::FACTS).unwrap().is_empty());
+    let kept = store.retained_meta("alice", id, &[1, 2, 3], MetaParts::WITH_STRUCTURE).unwrap();
+    assert_eq!(kept.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![2]);
+    assert!(kept[0].envelope.starts_with('('), "{}", kept[0].envelope);
+    assert_eq!(store.read_message("alice", id, 2).unwrap(), message(2));
+    a.caught_up(expunged_at);
+    assert!(file_of(&store, &message(2)).exists(), "b has not been told");
+    b.caught_up(expunged_at);
+    assert!(!file_of(&store, &message(2)).exists());
+    assert!(store.retained_meta("alice", id, &[2], MetaParts::FACTS).unwrap().is_empty());
+    assert!(store.read_message("alice", id, 2).is_err());
+
+    // A hold that ends releases what only it needed; unheld expunges keep nothing.
+    store.store_flags("alice", id, &[1], FlagChange::Add, &deleted, None).unwrap();
+    store.expunge("alice", id, None).unwrap();
+    assert!(file_of(&store, &message(1)).exists());
+    drop((a, b));
+    assert!(!file_of(&store, &message(1)).exists());
+    store.store_flags("alice", id, &[3], FlagChange::Add, &deleted, None).unwrap();
+    store.expunge("alice", id, None).unwrap();
+    assert!(!file_of(&store, &message(3)).exists());
+    assert!(store.retained_meta("alice", id, &[1, 3], MetaParts::FACTS).unwrap().is_empty());
+}
+
+/// Rows a process retained and never released (it was killed) are purged by garbage
+/// collection, and their files with them.
+#[test]
+fn retained_rows_left_behind_are_collected() {
+    use bushbuck_store::{FlagChange, MetaParts};
+    let (_dir, store) = store();
+    store.append("alice", "INBOX", &[new(&message(1))]).unwrap();
+    let id = store.select("alice", "INBOX").unwrap().id;
+    let hold = store.hold_expunged("alice", id);
+    store.store_flags("alice", id, &[1], FlagChange::Add, &["\\Deleted".to_string()], None).unwrap();
+    store.expunge("alice", id, None).unwrap();
+    std::mem::forget(hold);
+    assert_eq!(store.retained_meta("alice", id, &[1], MetaParts::FACTS).unwrap().len(), 1);
+    store.collect_garbage("alice", std::time::Duration::from_secs(3600)).unwrap();
+    assert!(file_of(&store, &message(1)).exists(), "younger than the grace period");
+    store.collect_garbage("alice", std::time::Duration::ZERO).unwrap();
+    assert!(!file_of(&store, &message(1)).exists());
+    assert!(store.retained_meta("alice", id, &[1], MetaParts::FACTS).unwrap().is_empty());
+}

@@ -51,7 +51,7 @@ fn an_old_index_is_backfilled() {
          DROP TRIGGER messages_usage_insert; DROP TRIGGER messages_usage_delete;
          DROP TRIGGER messages_usage_update;
          ALTER TABLE mailboxes DROP COLUMN used_bytes; ALTER TABLE mailboxes DROP COLUMN used_messages;
-         DROP TABLE search_text;
+         DROP TABLE search_text; DROP TABLE retained;
          PRAGMA user_version = 2;",
     )
     .unwrap();
