@@ -5,6 +5,7 @@
 use super::database::{Effects, Tx, TxResult};
 use super::mailboxes::{bump_modseq, missing, selectable_by_id};
 use super::messages::{state_from_row, uid_array};
+use super::statements::Statements;
 use crate::api::{MailboxId, MessageState, OWNER_RIGHTS, SHARED_OWNER};
 use crate::names::parents;
 
@@ -13,14 +14,14 @@ use crate::names::parents;
 pub(crate) fn inherit(tx: &mut Tx<'_>, owner: &str, id: MailboxId, name: &str) -> TxResult<()> {
     let superiors = parents(name);
     let nearest: Option<i64> = tx
-        .query_opt(
+        .fetch_opt(
             "SELECT id FROM mail_mailboxes WHERE owner = $1 AND name = ANY($2) AND id != $3
              ORDER BY length(name) DESC LIMIT 1",
             &[&owner, &superiors, &id.0],
         )?
         .map(|r| r.get(0));
     if let Some(parent) = nearest {
-        tx.execute(
+        tx.exec(
             "INSERT INTO mail_acl (mailbox, identifier, rights) SELECT $2, identifier, rights
              FROM mail_acl WHERE mailbox = $1 ON CONFLICT (mailbox, identifier) DO UPDATE SET rights = excluded.rights",
             &[&parent, &id.0],
@@ -32,7 +33,7 @@ pub(crate) fn inherit(tx: &mut Tx<'_>, owner: &str, id: MailboxId, name: &str) -
 }
 
 fn set_entry(tx: &mut Tx<'_>, mailbox: i64, identifier: &str, rights: &str) -> TxResult<()> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_acl (mailbox, identifier, rights) VALUES ($1, $2, $3)
          ON CONFLICT (mailbox, identifier) DO UPDATE SET rights = excluded.rights",
         &[&mailbox, &identifier, &rights],
@@ -42,7 +43,7 @@ fn set_entry(tx: &mut Tx<'_>, mailbox: i64, identifier: &str, rights: &str) -> T
 
 /// The id of the mailbox called `name` (placeholders too: they have ACLs for LIST).
 fn id_of(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<i64> {
-    match tx.query_opt("SELECT id FROM mail_mailboxes WHERE owner = $1 AND name = $2", &[&owner, &name])? {
+    match tx.fetch_opt("SELECT id FROM mail_mailboxes WHERE owner = $1 AND name = $2", &[&owner, &name])? {
         Some(row) => Ok(row.get(0)),
         None => Err(missing(tx, owner)?),
     }
@@ -51,7 +52,7 @@ fn id_of(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<i64> {
 /// The ACL of a mailbox as (identifier, rights), sorted by identifier.
 pub(crate) fn get(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<Vec<(String, String)>> {
     let id = id_of(tx, owner, name)?;
-    let rows = tx.query("SELECT identifier, rights FROM mail_acl WHERE mailbox = $1", &[&id])?;
+    let rows = tx.fetch("SELECT identifier, rights FROM mail_acl WHERE mailbox = $1", &[&id])?;
     let mut out: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     out.sort();
     Ok(out)
@@ -69,7 +70,7 @@ pub(crate) fn set(
     match rights.filter(|r| !r.is_empty()) {
         Some(rights) => set_entry(tx, id, identifier, rights)?,
         None => {
-            tx.execute("DELETE FROM mail_acl WHERE mailbox = $1 AND identifier = $2", &[&id, &identifier])?;
+            tx.exec("DELETE FROM mail_acl WHERE mailbox = $1 AND identifier = $2", &[&id, &identifier])?;
         }
     }
     Ok(())
@@ -77,7 +78,7 @@ pub(crate) fn set(
 
 /// Owners whose ACLs name any of `identifiers` (other than themselves), sorted.
 pub(crate) fn grantors(tx: &mut Tx<'_>, identifiers: &[String]) -> TxResult<Vec<String>> {
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT DISTINCT m.owner FROM mail_acl a JOIN mail_mailboxes m ON m.id = a.mailbox
          WHERE a.identifier = ANY($1) AND a.identifier != m.owner",
         &[&identifiers],
@@ -95,7 +96,7 @@ pub(crate) fn seen_uids(
     viewer: &str,
 ) -> TxResult<Vec<u32>> {
     let m = selectable_by_id(tx, owner, mailbox)?;
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT s.uid FROM mail_seen s JOIN mail_messages m ON m.mailbox = s.mailbox AND m.uid = s.uid
          WHERE s.mailbox = $1 AND s.viewer = $2 ORDER BY s.uid",
         &[&m.id.0, &viewer],
@@ -116,7 +117,7 @@ pub(crate) fn set_seen(
     fx: &mut Effects,
 ) -> TxResult<Vec<MessageState>> {
     let m = selectable_by_id(tx, owner, mailbox)?;
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT uid, modseq, flags, keywords, EXISTS (SELECT 1 FROM mail_seen s WHERE s.mailbox = $1
                 AND s.viewer = $3 AND s.uid = mail_messages.uid)
          FROM mail_messages WHERE mailbox = $1 AND uid = ANY($2) ORDER BY uid FOR UPDATE",
@@ -130,17 +131,17 @@ pub(crate) fn set_seen(
     }
     let stamp = bump_modseq(tx, m.id)?;
     if seen {
-        tx.execute(
+        tx.exec(
             "INSERT INTO mail_seen (mailbox, viewer, uid) SELECT $1, $2, unnest($3::BIGINT[]) ON CONFLICT DO NOTHING",
             &[&m.id.0, &viewer, &changing],
         )?;
     } else {
-        tx.execute(
+        tx.exec(
             "DELETE FROM mail_seen WHERE mailbox = $1 AND viewer = $2 AND uid = ANY($3)",
             &[&m.id.0, &viewer, &changing],
         )?;
     }
-    tx.execute(
+    tx.exec(
         "UPDATE mail_messages SET modseq = $3 WHERE mailbox = $1 AND uid = ANY($2)",
         &[&m.id.0, &changing, &(stamp as i64)],
     )?;

@@ -81,6 +81,9 @@ impl Database {
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(0))
+            // No test query before each use (a round trip per operation): a connection found
+            // closed when its transaction starts is replaced instead (see `run`).
+            .test_on_check_out(false)
             .connection_timeout(CONNECT_TIMEOUT)
             .build_unchecked(manager);
         Ok(Database { pool })
@@ -114,16 +117,21 @@ impl Database {
         read_only: bool,
         mut op: impl FnMut(&mut Tx<'_>) -> TxResult<T>,
     ) -> Result<T> {
-        let mut attempt = 1;
+        let (mut attempt, mut stale) = (1, 0);
         loop {
             let mut client = self.client()?;
-            let outcome = (|| {
-                let mut tx =
-                    client.build_transaction().isolation_level(level).read_only(read_only).start()?;
-                let value = op(&mut tx)?;
-                tx.commit()?;
-                Ok(value)
-            })();
+            let mut tx = match client.build_transaction().isolation_level(level).read_only(read_only).start()
+            {
+                Ok(tx) => tx,
+                // A pooled connection the server closed while it was idle (a restart): nothing
+                // was done on it; the pool drops it and hands out another.
+                Err(e) if e.as_db_error().is_none() && stale <= POOL_SIZE => {
+                    stale += 1;
+                    continue;
+                }
+                Err(e) => return Err(Failure::from(e).into()),
+            };
+            let outcome = op(&mut tx).and_then(|value| Ok(tx.commit().map(|()| value)?));
             match outcome {
                 Ok(value) => return Ok(value),
                 Err(Failure::Database(e)) if is_retryable(&e) && attempt < ATTEMPTS => {

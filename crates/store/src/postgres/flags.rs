@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::database::{Effects, Tx, TxResult};
 use super::mailboxes::{bump_modseq, selectable_by_id};
 use super::messages::uid_array;
+use super::statements::Statements;
 use crate::api::{FlagChange, FlagUpdate, MailboxId, MessageState};
 use crate::flagset::Flags;
 
@@ -19,13 +20,13 @@ pub(crate) fn canonical_keywords(
         return Ok(Vec::new());
     }
     let lnames: Vec<String> = keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_keywords (mailbox, lname, name)
          SELECT $1, k.lname, k.name FROM unnest($2::TEXT[], $3::TEXT[]) WITH ORDINALITY AS k(lname, name, n)
          ORDER BY k.n ON CONFLICT DO NOTHING",
         &[&mailbox.0, &lnames, &keywords],
     )?;
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT lname, name FROM mail_keywords WHERE mailbox = $1 AND lname = ANY($2)",
         &[&mailbox.0, &lnames],
     )?;
@@ -95,7 +96,7 @@ pub(crate) fn store(
     if change != FlagChange::Remove {
         given.keywords = canonical_keywords(tx, m.id, &given.keywords)?;
     }
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT uid, modseq, flags, keywords FROM mail_messages WHERE mailbox = $1 AND uid = ANY($2)
          ORDER BY uid FOR UPDATE",
         &[&m.id.0, &uid_array(uids)],
@@ -126,7 +127,7 @@ pub(crate) fn store(
     let uids: Vec<i64> = changed.iter().map(|(i, _)| i64::from(update.updated[*i].uid)).collect();
     let systems: Vec<i64> = changed.iter().map(|(_, f)| f.system).collect();
     let keywords: Vec<String> = changed.iter().map(|(_, f)| f.keywords_column()).collect();
-    tx.execute(
+    tx.exec(
         "UPDATE mail_messages m SET flags = n.flags, keywords = n.keywords, modseq = $2
          FROM unnest($3::BIGINT[], $4::BIGINT[], $5::TEXT[]) AS n(uid, flags, keywords)
          WHERE m.mailbox = $1 AND m.uid = n.uid",

@@ -4,6 +4,7 @@
 use super::database::{Effects, Tx, TxResult};
 use super::mailboxes::{by_name, create_parents, insert, lock_owner, note_uidvalidity, selectable_by_id};
 use super::messages::{insert_rows, uid_array, NewRow};
+use super::statements::Statements;
 use crate::api::{ImportedMessage, MailboxId, MailboxImage};
 use crate::error::StoreError;
 use crate::flagset::Flags;
@@ -15,7 +16,7 @@ pub(crate) fn mailbox(tx: &mut Tx<'_>, owner: &str, name: &str, image: &MailboxI
     let id = match by_name(tx, owner, name)? {
         Some(m) if m.selectable => {
             let holds =
-                tx.query_opt("SELECT 1 FROM mail_messages WHERE mailbox = $1 LIMIT 1", &[&m.id.0])?.is_some();
+                tx.fetch_opt("SELECT 1 FROM mail_messages WHERE mailbox = $1 LIMIT 1", &[&m.id.0])?.is_some();
             if m.uidvalidity != image.uid_validity && holds {
                 return Err(StoreError::NotPossible(format!(
                     "{name} exists with UIDVALIDITY {} and holds messages, so copying UIDVALIDITY {} \
@@ -27,7 +28,7 @@ pub(crate) fn mailbox(tx: &mut Tx<'_>, owner: &str, name: &str, image: &MailboxI
             m.id
         }
         Some(placeholder) => {
-            tx.execute("DELETE FROM mail_expunged WHERE mailbox = $1", &[&placeholder.id.0])?;
+            tx.exec("DELETE FROM mail_expunged WHERE mailbox = $1", &[&placeholder.id.0])?;
             placeholder.id
         }
         None => {
@@ -35,7 +36,7 @@ pub(crate) fn mailbox(tx: &mut Tx<'_>, owner: &str, name: &str, image: &MailboxI
             insert(tx, owner, name, image.special_use.as_deref(), true)?
         }
     };
-    tx.execute(
+    tx.exec(
         "UPDATE mail_mailboxes SET selectable = TRUE, uidvalidity = $2, special_use = COALESCE(special_use, $3),
                 uidnext = GREATEST(uidnext, $4), highestmodseq = GREATEST(highestmodseq, $5) WHERE id = $1",
         &[
@@ -63,10 +64,10 @@ pub(crate) fn messages(
     fx: &mut Effects,
 ) -> TxResult<usize> {
     let m = selectable_by_id(tx, owner, mailbox)?;
-    tx.execute("SELECT 1 FROM mail_mailboxes WHERE id = $1 FOR UPDATE", &[&m.id.0])?;
+    tx.exec("SELECT 1 FROM mail_mailboxes WHERE id = $1 FOR UPDATE", &[&m.id.0])?;
     let given: Vec<u32> = messages.iter().map(|msg| msg.uid).collect();
     let present: Vec<u32> = tx
-        .query(
+        .fetch(
             "SELECT uid FROM mail_messages WHERE mailbox = $1 AND uid = ANY($2)",
             &[&m.id.0, &uid_array(&given)],
         )?
@@ -100,7 +101,7 @@ pub(crate) fn messages(
         return Ok(0);
     }
     insert_rows(tx, m.id, &rows)?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_seen (mailbox, uid, viewer) SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[])
          ON CONFLICT DO NOTHING",
         &[&m.id.0, &seen_uids, &seen_viewers],
@@ -108,7 +109,7 @@ pub(crate) fn messages(
     let top_uid = rows.iter().map(|r| r.uid).max().unwrap_or(0);
     let top_modseq = rows.iter().map(|r| r.modseq).max().unwrap_or(1);
     let bytes: i64 = rows.iter().map(|r| r.data.len() as i64).sum();
-    tx.execute(
+    tx.exec(
         "UPDATE mail_mailboxes SET uidnext = GREATEST(uidnext, $2), highestmodseq = GREATEST(highestmodseq, $3),
                 used_bytes = used_bytes + $4, used_messages = used_messages + $5 WHERE id = $1",
         &[&m.id.0, &(i64::from(top_uid) + 1), &(top_modseq as i64), &bytes, &(rows.len() as i64)],

@@ -5,6 +5,7 @@
 use postgres::Row;
 
 use super::database::{Effects, Failure, Tx, TxResult};
+use super::statements::Statements;
 use crate::api::{MailboxId, MailboxInfo, MailboxStatus};
 use crate::clock::now;
 use crate::error::StoreError;
@@ -30,13 +31,13 @@ fn from_row(r: &Row) -> Mailbox {
 /// The mailbox called `name`, placeholder or not.
 pub(crate) fn by_name(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<Option<Mailbox>> {
     let sql = format!("SELECT {COLUMNS} FROM mail_mailboxes WHERE owner = $1 AND name = $2");
-    Ok(tx.query_opt(&sql, &[&owner, &name])?.as_ref().map(from_row))
+    Ok(tx.fetch_opt(&sql, &[&owner, &name])?.as_ref().map(from_row))
 }
 
 /// The mailbox with this id, placeholder or not, if it is `owner`'s.
 fn by_id(tx: &mut Tx<'_>, owner: &str, id: MailboxId) -> TxResult<Option<Mailbox>> {
     let sql = format!("SELECT {COLUMNS} FROM mail_mailboxes WHERE owner = $1 AND id = $2");
-    Ok(tx.query_opt(&sql, &[&owner, &id.0])?.as_ref().map(from_row))
+    Ok(tx.fetch_opt(&sql, &[&owner, &id.0])?.as_ref().map(from_row))
 }
 
 /// The selectable mailbox called `name`, or why there is none.
@@ -62,7 +63,7 @@ pub(crate) fn highest_modseq(tx: &mut Tx<'_>, owner: &str, id: MailboxId) -> TxR
 
 /// Whether `owner` has a store.
 pub(crate) fn owner_exists(tx: &mut Tx<'_>, owner: &str) -> TxResult<bool> {
-    Ok(tx.query_opt("SELECT 1 FROM mail_users WHERE name = $1", &[&owner])?.is_some())
+    Ok(tx.fetch_opt("SELECT 1 FROM mail_users WHERE name = $1", &[&owner])?.is_some())
 }
 
 /// The error for a mailbox that was looked for and not found: `NoSuchUser` when the owner
@@ -74,7 +75,7 @@ pub(crate) fn missing(tx: &mut Tx<'_>, owner: &str) -> TxResult<Failure> {
 /// Locks the owner's row until the transaction ends (hierarchy changes take turns), or
 /// `NoSuchUser`.
 pub(crate) fn lock_owner(tx: &mut Tx<'_>, owner: &str) -> TxResult<()> {
-    match tx.query_opt("SELECT 1 FROM mail_users WHERE name = $1 FOR UPDATE", &[&owner])? {
+    match tx.fetch_opt("SELECT 1 FROM mail_users WHERE name = $1 FOR UPDATE", &[&owner])? {
         Some(_) => Ok(()),
         None => Err(StoreError::NoSuchUser.into()),
     }
@@ -84,7 +85,7 @@ pub(crate) fn lock_owner(tx: &mut Tx<'_>, owner: &str) -> TxResult<()> {
 pub(crate) fn bump_modseq(tx: &mut Tx<'_>, id: MailboxId) -> TxResult<u64> {
     let sql =
         "UPDATE mail_mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq";
-    Ok(tx.query_one(sql, &[&id.0])?.get::<_, i64>(0) as u64)
+    Ok(tx.fetch_one(sql, &[&id.0])?.get::<_, i64>(0) as u64)
 }
 
 /// A UIDVALIDITY the owner never had: the current time in seconds, or one more than the last
@@ -92,7 +93,7 @@ pub(crate) fn bump_modseq(tx: &mut Tx<'_>, id: MailboxId) -> TxResult<u64> {
 fn new_uidvalidity(tx: &mut Tx<'_>, owner: &str) -> TxResult<u32> {
     let sql = "UPDATE mail_users SET last_uidvalidity = LEAST(GREATEST(last_uidvalidity + 1, $2), 4294967295)
                WHERE name = $1 RETURNING last_uidvalidity";
-    match tx.query_opt(sql, &[&owner, &now().max(1)])? {
+    match tx.fetch_opt(sql, &[&owner, &now().max(1)])? {
         Some(row) => Ok(row.get::<_, i64>(0) as u32),
         None => Err(StoreError::NoSuchUser.into()),
     }
@@ -101,7 +102,7 @@ fn new_uidvalidity(tx: &mut Tx<'_>, owner: &str) -> TxResult<u32> {
 /// Makes sure UIDVALIDITYs handed out later are above `used` (a mailbox imported with it).
 pub(crate) fn note_uidvalidity(tx: &mut Tx<'_>, owner: &str, used: u32) -> TxResult<()> {
     let sql = "UPDATE mail_users SET last_uidvalidity = GREATEST(last_uidvalidity, $2) WHERE name = $1";
-    tx.execute(sql, &[&owner, &i64::from(used)])?;
+    tx.exec(sql, &[&owner, &i64::from(used)])?;
     Ok(())
 }
 
@@ -114,7 +115,7 @@ pub(crate) fn insert(
     selectable: bool,
 ) -> TxResult<MailboxId> {
     let uidvalidity = i64::from(new_uidvalidity(tx, owner)?);
-    let row = tx.query_one(
+    let row = tx.fetch_one(
         "INSERT INTO mail_mailboxes (owner, name, uidvalidity, special_use, selectable)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
         &[&owner, &name, &uidvalidity, &special_use, &selectable],
@@ -128,7 +129,7 @@ pub(crate) fn insert(
 fn has_inferiors(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<bool> {
     let sql = "SELECT 1 FROM mail_mailboxes WHERE owner = $1
                AND name > $2 || '/' COLLATE \"C\" AND name < $2 || '0' COLLATE \"C\" LIMIT 1";
-    Ok(tx.query_opt(sql, &[&owner, &name])?.is_some())
+    Ok(tx.fetch_opt(sql, &[&owner, &name])?.is_some())
 }
 
 /// Creates any missing superior mailboxes of `name` as ordinary mailboxes.
@@ -138,7 +139,7 @@ pub(crate) fn create_parents(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResu
         return Ok(());
     }
     let present: Vec<String> = tx
-        .query("SELECT name FROM mail_mailboxes WHERE owner = $1 AND name = ANY($2)", &[&owner, &wanted])?
+        .fetch("SELECT name FROM mail_mailboxes WHERE owner = $1 AND name = ANY($2)", &[&owner, &wanted])?
         .iter()
         .map(|r| r.get(0))
         .collect();
@@ -155,7 +156,7 @@ fn prune_placeholders(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<()> 
     for parent in parents(name).into_iter().rev() {
         match by_name(tx, owner, parent)? {
             Some(m) if !m.selectable && !has_inferiors(tx, owner, parent)? => {
-                tx.execute("DELETE FROM mail_mailboxes WHERE id = $1", &[&m.id.0])?;
+                tx.exec("DELETE FROM mail_mailboxes WHERE id = $1", &[&m.id.0])?;
             }
             _ => return Ok(()),
         }
@@ -166,7 +167,7 @@ fn prune_placeholders(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<()> 
 /// Every mailbox of the owner, sorted by name.
 pub(crate) fn list(tx: &mut Tx<'_>, owner: &str) -> TxResult<Vec<MailboxInfo>> {
     let sql = format!("SELECT {COLUMNS} FROM mail_mailboxes WHERE owner = $1");
-    let rows = tx.query(&sql, &[&owner])?;
+    let rows = tx.fetch(&sql, &[&owner])?;
     if rows.is_empty() && !owner_exists(tx, owner)? {
         return Err(StoreError::NoSuchUser.into());
     }
@@ -192,12 +193,12 @@ pub(crate) fn create(
         Some(m) if m.selectable => Err(StoreError::MailboxExists.into()),
         Some(m) => {
             let uidvalidity = i64::from(new_uidvalidity(tx, owner)?);
-            tx.execute(
+            tx.exec(
                 "UPDATE mail_mailboxes SET selectable = TRUE, special_use = $2, uidvalidity = $3, uidnext = 1,
                         highestmodseq = 1, recent_mark = 0 WHERE id = $1",
                 &[&m.id.0, &special_use, &uidvalidity],
             )?;
-            tx.execute("DELETE FROM mail_expunged WHERE mailbox = $1", &[&m.id.0])?;
+            tx.exec("DELETE FROM mail_expunged WHERE mailbox = $1", &[&m.id.0])?;
             Ok(m.id)
         }
         None => {
@@ -222,7 +223,7 @@ pub(crate) fn delete(tx: &mut Tx<'_>, owner: &str, name: &str, fx: &mut Effects)
         )
         .into());
     }
-    tx.execute("DELETE FROM mail_mailboxes WHERE id = $1", &[&mailbox.id.0])?;
+    tx.exec("DELETE FROM mail_mailboxes WHERE id = $1", &[&mailbox.id.0])?;
     if children {
         insert(tx, owner, name, None, false)?;
     } else {
@@ -246,27 +247,27 @@ pub(crate) fn rename(tx: &mut Tx<'_>, owner: &str, from: &str, to: &str, fx: &mu
         create_parents(tx, owner, to)?;
         let target = insert(tx, owner, to, None, true)?;
         let modseq = bump_modseq(tx, source.id)? as i64;
-        tx.execute(
+        tx.exec(
             "UPDATE mail_mailboxes t SET uidnext = s.uidnext, highestmodseq = $3, recent_mark = s.recent_mark,
                     used_bytes = s.used_bytes, used_messages = s.used_messages
              FROM mail_mailboxes s WHERE t.id = $1 AND s.id = $2",
             &[&target.0, &source.id.0, &modseq],
         )?;
-        tx.execute(
+        tx.exec(
             "UPDATE mail_mailboxes SET used_bytes = 0, used_messages = 0 WHERE id = $1",
             &[&source.id.0],
         )?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO mail_expunged (mailbox, uid, modseq) SELECT mailbox, uid, $2 FROM mail_messages
              WHERE mailbox = $1 ON CONFLICT (mailbox, uid) DO UPDATE SET modseq = excluded.modseq",
             &[&source.id.0, &modseq],
         )?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO mail_keywords (mailbox, lname, name)
              SELECT $2, lname, name FROM mail_keywords WHERE mailbox = $1 ORDER BY position",
             &[&source.id.0, &target.0],
         )?;
-        tx.execute("UPDATE mail_messages SET mailbox = $2 WHERE mailbox = $1", &[&source.id.0, &target.0])?;
+        tx.exec("UPDATE mail_messages SET mailbox = $2 WHERE mailbox = $1", &[&source.id.0, &target.0])?;
         fx.notify.push((source.id, modseq as u64));
         return Ok(());
     }
@@ -274,7 +275,7 @@ pub(crate) fn rename(tx: &mut Tx<'_>, owner: &str, from: &str, to: &str, fx: &mu
         return Err(StoreError::NotPossible("a mailbox cannot be moved inside itself".into()).into());
     }
     let moving: Vec<String> = tx
-        .query(
+        .fetch(
             "SELECT name FROM mail_mailboxes WHERE owner = $1
              AND (name = $2 OR (name > $2 || '/' COLLATE \"C\" AND name < $2 || '0' COLLATE \"C\"))",
             &[&owner, &from],
@@ -283,14 +284,14 @@ pub(crate) fn rename(tx: &mut Tx<'_>, owner: &str, from: &str, to: &str, fx: &mu
         .map(|r| r.get(0))
         .collect();
     let new_names: Vec<String> = moving.iter().map(|n| format!("{to}{}", &n[from.len()..])).collect();
-    let taken = tx.query_opt(
+    let taken = tx.fetch_opt(
         "SELECT 1 FROM mail_mailboxes WHERE owner = $1 AND name = ANY($2) LIMIT 1",
         &[&owner, &new_names],
     )?;
     if taken.is_some() {
         return Err(StoreError::MailboxExists.into());
     }
-    tx.execute(
+    tx.exec(
         "UPDATE mail_mailboxes m SET name = n.new FROM unnest($2::text[], $3::text[]) AS n(old, new)
          WHERE m.owner = $1 AND m.name = n.old",
         &[&owner, &moving, &new_names],
@@ -303,7 +304,7 @@ pub(crate) fn rename(tx: &mut Tx<'_>, owner: &str, from: &str, to: &str, fx: &mu
 /// STATUS counters.
 pub(crate) fn status(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<MailboxStatus> {
     let m = selectable_by_name(tx, owner, name)?;
-    let row = tx.query_one(
+    let row = tx.fetch_one(
         "SELECT count(*), count(*) FILTER (WHERE uid > $2), count(*) FILTER (WHERE flags & $3 = 0),
                 count(*) FILTER (WHERE flags & $4 != 0), COALESCE(sum(size), 0)::BIGINT
          FROM mail_messages WHERE mailbox = $1",
@@ -324,7 +325,7 @@ pub(crate) fn status(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<Mailb
 
 /// Subscribed names, sorted.
 pub(crate) fn subscriptions(tx: &mut Tx<'_>, owner: &str) -> TxResult<Vec<String>> {
-    let rows = tx.query("SELECT name FROM mail_subscriptions WHERE owner = $1 ORDER BY name", &[&owner])?;
+    let rows = tx.fetch("SELECT name FROM mail_subscriptions WHERE owner = $1 ORDER BY name", &[&owner])?;
     if rows.is_empty() && !owner_exists(tx, owner)? {
         return Err(StoreError::NoSuchUser.into());
     }
@@ -337,12 +338,12 @@ pub(crate) fn set_subscribed(tx: &mut Tx<'_>, owner: &str, name: &str, subscribe
         return Err(StoreError::NoSuchUser.into());
     }
     if subscribed {
-        tx.execute(
+        tx.exec(
             "INSERT INTO mail_subscriptions (owner, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             &[&owner, &name],
         )?;
     } else {
-        tx.execute("DELETE FROM mail_subscriptions WHERE owner = $1 AND name = $2", &[&owner, &name])?;
+        tx.exec("DELETE FROM mail_subscriptions WHERE owner = $1 AND name = $2", &[&owner, &name])?;
     }
     Ok(())
 }

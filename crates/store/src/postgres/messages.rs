@@ -12,6 +12,7 @@ use super::database::{Effects, Tx, TxResult};
 use super::flags::Spellings;
 use super::mailboxes::{missing, selectable_by_id, selectable_by_name};
 use super::objects;
+use super::statements::Statements;
 use crate::api::*;
 use crate::clock::now;
 use crate::error::StoreError;
@@ -36,13 +37,13 @@ pub(crate) fn state_from_row(r: &Row) -> MessageState {
 /// Keywords in use in a mailbox, in the order first used.
 fn keywords(tx: &mut Tx<'_>, mailbox: MailboxId) -> TxResult<Vec<String>> {
     let rows =
-        tx.query("SELECT name FROM mail_keywords WHERE mailbox = $1 ORDER BY position", &[&mailbox.0])?;
+        tx.fetch("SELECT name FROM mail_keywords WHERE mailbox = $1 ORDER BY position", &[&mailbox.0])?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// Number of messages in a mailbox, from its usage counter.
 fn message_count(tx: &mut Tx<'_>, mailbox: MailboxId) -> TxResult<u32> {
-    let row = tx.query_one("SELECT used_messages FROM mail_mailboxes WHERE id = $1", &[&mailbox.0])?;
+    let row = tx.fetch_one("SELECT used_messages FROM mail_mailboxes WHERE id = $1", &[&mailbox.0])?;
     Ok(row.get::<_, i64>(0) as u32)
 }
 
@@ -63,7 +64,7 @@ pub(crate) fn open_mailbox(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult
 /// The state a session sees on SELECT.
 pub(crate) fn select(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<MailboxSnapshot> {
     let m = selectable_by_name(tx, owner, name)?;
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT uid, modseq, flags, keywords FROM mail_messages WHERE mailbox = $1 ORDER BY uid",
         &[&m.id.0],
     )?;
@@ -80,30 +81,27 @@ pub(crate) fn select(tx: &mut Tx<'_>, owner: &str, name: &str) -> TxResult<Mailb
 /// Claims \Recent on every UID above the mailbox's recent mark (the row lock makes two
 /// sessions on two nodes claim each message once).
 pub(crate) fn claim_recent(tx: &mut Tx<'_>, owner: &str, mailbox: MailboxId) -> TxResult<Vec<u32>> {
-    let locked = tx.query_opt(
+    let locked = tx.fetch_opt(
         "SELECT recent_mark FROM mail_mailboxes WHERE id = $1 AND owner = $2 AND selectable FOR UPDATE",
         &[&mailbox.0, &owner],
     )?;
     let Some(mark) = locked.map(|r| r.get::<_, i64>(0)) else {
         return Err(missing(tx, owner)?);
     };
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT uid FROM mail_messages WHERE mailbox = $1 AND uid > $2 ORDER BY uid",
         &[&mailbox.0, &mark],
     )?;
     let uids: Vec<u32> = rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect();
     if let Some(&last) = uids.last() {
-        tx.execute(
-            "UPDATE mail_mailboxes SET recent_mark = $2 WHERE id = $1",
-            &[&mailbox.0, &i64::from(last)],
-        )?;
+        tx.exec("UPDATE mail_mailboxes SET recent_mark = $2 WHERE id = $1", &[&mailbox.0, &i64::from(last)])?;
     }
     Ok(uids)
 }
 
 /// UIDs expunged with a MODSEQ above `since`, at most `max_uid`, ascending.
 fn expunged_uids(tx: &mut Tx<'_>, mailbox: MailboxId, since: u64, max_uid: u32) -> TxResult<Vec<u32>> {
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT uid FROM mail_expunged WHERE mailbox = $1 AND modseq > $2 AND uid <= $3 ORDER BY uid",
         &[&mailbox.0, &(since as i64), &i64::from(max_uid)],
     )?;
@@ -121,7 +119,7 @@ pub(crate) fn changes(
 ) -> TxResult<MailboxChanges> {
     let m = selectable_by_id(tx, owner, mailbox)?;
     let known = i64::from(known_max_uid);
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT uid, modseq, flags, keywords FROM mail_messages
          WHERE mailbox = $1 AND (uid > $2 OR modseq > $3) ORDER BY uid",
         &[&m.id.0, &known, &(since as i64)],
@@ -166,7 +164,7 @@ pub(crate) fn fetch_meta(
                 {structure}, {header}
          FROM mail_messages WHERE mailbox = $1 AND uid = ANY($2) ORDER BY uid"
     );
-    let rows = tx.query(&sql, &[&m.id.0, &uid_array(uids)])?;
+    let rows = tx.fetch(&sql, &[&m.id.0, &uid_array(uids)])?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -194,7 +192,7 @@ pub(crate) fn fetch_meta(
 pub(crate) fn blob_of(tx: &mut Tx<'_>, owner: &str, mailbox: MailboxId, uid: u32) -> TxResult<(String, u64)> {
     let m = selectable_by_id(tx, owner, mailbox)?;
     let row = tx
-        .query_opt(
+        .fetch_opt(
             "SELECT blob, size FROM mail_messages WHERE mailbox = $1 AND uid = $2",
             &[&m.id.0, &i64::from(uid)],
         )?
@@ -211,7 +209,7 @@ pub(crate) fn search_texts(
     uids: &[u32],
 ) -> TxResult<Vec<crate::search_text::StoredText>> {
     let m = selectable_by_id(tx, owner, mailbox)?;
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT m.uid, m.blob, t.text FROM mail_messages m LEFT JOIN mail_search_text t ON t.blob = m.blob
          WHERE m.mailbox = $1 AND m.uid = ANY($2) ORDER BY m.uid",
         &[&m.id.0, &uid_array(uids)],
@@ -222,7 +220,7 @@ pub(crate) fn search_texts(
 /// Whether a message of `owner` names the object `sha` (so it is stored, and an append of the
 /// same octets to anyone needs no second copy).
 pub(crate) fn owner_holds(tx: &mut Tx<'_>, owner: &str, sha: &str) -> TxResult<bool> {
-    let row = tx.query_opt(
+    let row = tx.fetch_opt(
         "SELECT 1 FROM mail_messages m JOIN mail_mailboxes b ON b.id = m.mailbox
          WHERE m.blob = $1 AND b.owner = $2 LIMIT 1",
         &[&sha, &owner],
@@ -234,7 +232,7 @@ pub(crate) fn owner_holds(tx: &mut Tx<'_>, owner: &str, sha: &str) -> TxResult<b
 pub(crate) fn backfill_search_texts(tx: &mut Tx<'_>, texts: &[(String, Vec<u8>)]) -> TxResult<()> {
     let (blobs, packed): (Vec<&str>, Vec<&[u8]>) =
         texts.iter().map(|(b, t)| (b.as_str(), t.as_slice())).unzip();
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_search_text (blob, text) SELECT * FROM unnest($1::TEXT[], $2::BYTEA[])
          ON CONFLICT (blob) DO UPDATE SET text = excluded.text",
         &[&blobs, &packed],
@@ -255,7 +253,7 @@ struct Allocated {
 /// the UID space is exhausted.
 fn allocate(tx: &mut Tx<'_>, owner: &str, name: &str, count: usize, bytes: u64) -> TxResult<Allocated> {
     let count = count as i64;
-    let row = tx.query_opt(
+    let row = tx.fetch_opt(
         "UPDATE mail_mailboxes SET uidnext = uidnext + $3, highestmodseq = highestmodseq + 1,
                 used_bytes = used_bytes + $4, used_messages = used_messages + $3
          WHERE owner = $1 AND name = $2 AND selectable
@@ -314,7 +312,7 @@ pub(crate) fn insert_rows(tx: &mut Tx<'_>, mailbox: MailboxId, rows: &[NewRow<'_
     let headers: Vec<&[u8]> =
         rows.iter().map(|r| &r.data[..r.prepared.summary().header_len.min(r.data.len())]).collect();
     let sent: Vec<Option<i64>> = rows.iter().map(|r| r.prepared.summary().sent_date).collect();
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_messages (mailbox, uid, blob, size, internal_date, internal_date_offset, save_date,
                                     modseq, flags, keywords, envelope, bodystructure, body, header, sent_date)
          SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], $6::INTEGER[],
@@ -339,7 +337,7 @@ pub(crate) fn insert_rows(tx: &mut Tx<'_>, mailbox: MailboxId, rows: &[NewRow<'_
         ],
     )?;
     let texts: Vec<&[u8]> = rows.iter().map(|r| r.prepared.text()).collect();
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_search_text (blob, text) SELECT * FROM unnest($1::TEXT[], $2::BYTEA[]) ON CONFLICT DO NOTHING",
         &[&blobs, &texts],
     )?;
@@ -396,7 +394,7 @@ pub(crate) fn copy(
 ) -> TxResult<Placed> {
     let src = selectable_by_id(tx, owner, mailbox)?;
     let dst = selectable_by_name(tx, owner, to)?;
-    let sources = tx.query(
+    let sources = tx.fetch(
         "SELECT uid, flags, keywords, blob, size FROM mail_messages WHERE mailbox = $1 AND uid = ANY($2) ORDER BY uid",
         &[&src.id.0, &uid_array(uids)],
     )?;
@@ -412,7 +410,7 @@ pub(crate) fn copy(
     let keywords: Vec<String> = flags.iter().map(|f| spellings.column(f)).collect();
     let source_uids: Vec<i64> = sources.iter().map(|r| r.get(0)).collect();
     let new_uids: Vec<i64> = (0..sources.len()).map(|i| i64::from(at.first_uid) + i as i64).collect();
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_messages (mailbox, uid, blob, size, internal_date, internal_date_offset, save_date,
                                     modseq, flags, keywords, envelope, bodystructure, body, header, sent_date)
          SELECT $1, n.new_uid, m.blob, m.size, m.internal_date, m.internal_date_offset, $2, $3, m.flags,
@@ -442,7 +440,7 @@ fn remove_rows(
     only_deleted: bool,
 ) -> TxResult<Option<(Vec<u32>, u64)>> {
     let flag_mask = if only_deleted { DELETED } else { 0 };
-    let gone = tx.query(
+    let gone = tx.fetch(
         "DELETE FROM mail_messages WHERE mailbox = $1 AND ($2::BIGINT[] IS NULL OR uid = ANY($2))
                 AND flags & $3 = $3
          RETURNING uid, size",
@@ -454,13 +452,13 @@ fn remove_rows(
     let mut removed: Vec<i64> = gone.iter().map(|r| r.get(0)).collect();
     removed.sort_unstable();
     let bytes: i64 = gone.iter().map(|r| r.get::<_, i64>(1)).sum();
-    let row = tx.query_one(
+    let row = tx.fetch_one(
         "UPDATE mail_mailboxes SET highestmodseq = highestmodseq + 1, used_bytes = used_bytes - $2,
                 used_messages = used_messages - $3 WHERE id = $1 RETURNING highestmodseq",
         &[&mailbox.0, &bytes, &(removed.len() as i64)],
     )?;
     let modseq: i64 = row.get(0);
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_expunged (mailbox, uid, modseq) SELECT $1, unnest($2::BIGINT[]), $3
          ON CONFLICT (mailbox, uid) DO UPDATE SET modseq = excluded.modseq",
         &[&mailbox.0, &removed, &modseq],

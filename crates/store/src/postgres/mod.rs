@@ -22,6 +22,7 @@ mod mailboxes;
 mod messages;
 mod objects;
 mod schema;
+mod statements;
 mod usage;
 mod users;
 mod watch;

@@ -18,6 +18,7 @@
 use std::time::Duration;
 
 use super::database::{Database, Tx, TxResult};
+use super::statements::{Element, Statements};
 use crate::clock::now;
 use crate::error::Result;
 use crate::object_blobs::BlobStore;
@@ -33,7 +34,7 @@ pub(crate) fn register(db: &Database, shas: &[&str]) -> Result<Vec<String>> {
     shas.sort_unstable();
     shas.dedup();
     let (named, _) = db.write(|tx, _| {
-        tx.execute(
+        tx.exec(
             "INSERT INTO mail_objects (sha, stored_at) SELECT unnest($1::TEXT[]), $2
              ON CONFLICT (sha) DO UPDATE SET stored_at = excluded.stored_at",
             &[&shas, &now()],
@@ -49,13 +50,13 @@ pub(crate) fn keep_alive(tx: &mut Tx<'_>, shas: &[String]) -> TxResult<()> {
     let mut shas: Vec<&str> = shas.iter().map(String::as_str).collect();
     shas.sort_unstable();
     shas.dedup();
-    tx.execute("UPDATE mail_objects SET stored_at = $2 WHERE sha = ANY($1)", &[&shas, &now()])?;
+    tx.exec("UPDATE mail_objects SET stored_at = $2 WHERE sha = ANY($1)", &[&shas, &now()])?;
     Ok(())
 }
 
 /// Those of `shas` that some message row names.
-fn named_by_rows<T: postgres::types::ToSql + Sync>(tx: &mut Tx<'_>, shas: &[T]) -> TxResult<Vec<String>> {
-    let rows = tx.query("SELECT DISTINCT blob FROM mail_messages WHERE blob = ANY($1)", &[&shas])?;
+fn named_by_rows<T: Element>(tx: &mut Tx<'_>, shas: &[T]) -> TxResult<Vec<String>> {
+    let rows = tx.fetch("SELECT DISTINCT blob FROM mail_messages WHERE blob = ANY($1)", &[&shas])?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
@@ -67,7 +68,7 @@ pub(crate) fn sweep(db: &Database, blobs: &dyn BlobStore, grace: Duration) -> Re
     let cutoff = now() - grace.as_secs() as i64;
     let mut candidates = blobs.stored_before(grace)?;
     candidates.extend(db.read(|tx| {
-        let rows = tx.query(
+        let rows = tx.fetch(
             "SELECT sha FROM mail_objects o WHERE stored_at <= $1
              AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.blob = o.sha)",
             &[&cutoff],
@@ -91,13 +92,13 @@ fn sweep_batch(tx: &mut Tx<'_>, blobs: &dyn BlobStore, batch: &[String], cutoff:
     if unnamed.is_empty() {
         return Ok(0);
     }
-    tx.execute(
+    tx.exec(
         "INSERT INTO mail_objects (sha, stored_at) SELECT unnest($1::TEXT[]), 0 ON CONFLICT DO NOTHING",
         &[&unnamed],
     )?;
     // Waits for appends and copies stamping these objects, and sees their new stamp.
     let locked: Vec<String> = tx
-        .query(
+        .fetch(
             "SELECT sha FROM mail_objects WHERE sha = ANY($1) AND stored_at <= $2 ORDER BY sha FOR UPDATE",
             &[&unnamed, &cutoff],
         )?
@@ -110,7 +111,7 @@ fn sweep_batch(tx: &mut Tx<'_>, blobs: &dyn BlobStore, batch: &[String], cutoff:
     for sha in &doomed {
         blobs.delete(sha)?;
     }
-    tx.execute("DELETE FROM mail_objects WHERE sha = ANY($1)", &[&doomed])?;
-    tx.execute("DELETE FROM mail_search_text WHERE blob = ANY($1)", &[&doomed])?;
+    tx.exec("DELETE FROM mail_objects WHERE sha = ANY($1)", &[&doomed])?;
+    tx.exec("DELETE FROM mail_search_text WHERE blob = ANY($1)", &[&doomed])?;
     Ok(doomed.len() as u64)
 }

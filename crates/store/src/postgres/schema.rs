@@ -2,6 +2,7 @@
 //! the others), created when missing; the version row says which schema the database has.
 
 use super::database::Database;
+use super::statements::Statements;
 use crate::api::SHARED_OWNER;
 use crate::error::{Result, StoreError};
 
@@ -102,8 +103,8 @@ pub(crate) fn create(db: &Database) -> Result<()> {
     let (version, _) = db.write(|tx, _| {
         tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext('bushbuck schema mailstore'))")?;
         tx.batch_execute(V1)?;
-        tx.execute("INSERT INTO mail_users (name) VALUES ($1) ON CONFLICT DO NOTHING", &[&SHARED_OWNER])?;
-        Ok(tx.query_one("SELECT max(version) FROM mail_schema", &[])?.get::<_, i64>(0))
+        tx.exec("INSERT INTO mail_users (name) VALUES ($1) ON CONFLICT DO NOTHING", &[&SHARED_OWNER])?;
+        Ok(tx.fetch_one("SELECT max(version) FROM mail_schema", &[])?.get::<_, i64>(0))
     })?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::Io(format!(

@@ -3,6 +3,7 @@
 
 use super::database::{Tx, TxResult};
 use super::mailboxes::owner_exists;
+use super::statements::Statements;
 use crate::api::{MailboxUsage, Usage, UsageFix};
 use crate::error::StoreError;
 
@@ -23,7 +24,7 @@ fn known(tx: &mut Tx<'_>, owner: &str) -> TxResult<()> {
 /// The owner's total: the sum of the mailbox counters.
 pub(crate) fn total(tx: &mut Tx<'_>, owner: &str) -> TxResult<Usage> {
     known(tx, owner)?;
-    let row = tx.query_one(
+    let row = tx.fetch_one(
         "SELECT COALESCE(sum(used_bytes), 0)::BIGINT, COALESCE(sum(used_messages), 0)::BIGINT
          FROM mail_mailboxes WHERE owner = $1",
         &[&owner],
@@ -34,7 +35,7 @@ pub(crate) fn total(tx: &mut Tx<'_>, owner: &str) -> TxResult<Usage> {
 /// Every mailbox's counters, sorted by name.
 pub(crate) fn per_mailbox(tx: &mut Tx<'_>, owner: &str) -> TxResult<Vec<MailboxUsage>> {
     known(tx, owner)?;
-    let rows = tx.query(
+    let rows = tx.fetch(
         "SELECT name, used_bytes, used_messages FROM mail_mailboxes WHERE owner = $1 ORDER BY name",
         &[&owner],
     )?;
@@ -45,8 +46,8 @@ pub(crate) fn per_mailbox(tx: &mut Tx<'_>, owner: &str) -> TxResult<Vec<MailboxU
 /// no write on any node falls between count and store), and corrects the counters that differ.
 pub(crate) fn fix(tx: &mut Tx<'_>, owner: &str) -> TxResult<Vec<UsageFix>> {
     known(tx, owner)?;
-    tx.execute("SELECT 1 FROM mail_mailboxes WHERE owner = $1 ORDER BY id FOR UPDATE", &[&owner])?;
-    let rows = tx.query(
+    tx.exec("SELECT 1 FROM mail_mailboxes WHERE owner = $1 ORDER BY id FOR UPDATE", &[&owner])?;
+    let rows = tx.fetch(
         "SELECT mb.id, mb.name, mb.used_bytes, mb.used_messages,
                 COALESCE(sum(m.size), 0)::BIGINT, count(m.uid)
          FROM mail_mailboxes mb LEFT JOIN mail_messages m ON m.mailbox = mb.id
@@ -70,7 +71,7 @@ pub(crate) fn fix(tx: &mut Tx<'_>, owner: &str) -> TxResult<Vec<UsageFix>> {
         }
     }
     if !ids.is_empty() {
-        tx.execute(
+        tx.exec(
             "UPDATE mail_mailboxes mb SET used_bytes = n.bytes, used_messages = n.messages
              FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) AS n(id, bytes, messages) WHERE mb.id = n.id",
             &[&ids, &bytes, &counts],

@@ -4,6 +4,7 @@
 
 use super::database::{Tx, TxResult};
 use super::mailboxes::insert;
+use super::statements::Statements;
 use crate::api::SHARED_OWNER;
 use crate::error::StoreError;
 use crate::names::validate_user_name;
@@ -24,7 +25,7 @@ pub(crate) fn check_partition(partition: Option<&str>) -> TxResult<()> {
 /// Creates the user's row and INBOX, or `UserExists`.
 pub(crate) fn create(tx: &mut Tx<'_>, user: &str) -> TxResult<()> {
     validate_user_name(user)?;
-    if tx.execute("INSERT INTO mail_users (name) VALUES ($1) ON CONFLICT DO NOTHING", &[&user])? == 0 {
+    if tx.exec("INSERT INTO mail_users (name) VALUES ($1) ON CONFLICT DO NOTHING", &[&user])? == 0 {
         return Err(StoreError::UserExists.into());
     }
     insert(tx, user, "INBOX", None, true)?;
@@ -33,7 +34,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, user: &str) -> TxResult<()> {
 
 /// Deletes the user and everything the rows say they have, or `NoSuchUser`.
 pub(crate) fn delete(tx: &mut Tx<'_>, user: &str) -> TxResult<()> {
-    if user == SHARED_OWNER || tx.execute("DELETE FROM mail_users WHERE name = $1", &[&user])? == 0 {
+    if user == SHARED_OWNER || tx.exec("DELETE FROM mail_users WHERE name = $1", &[&user])? == 0 {
         return Err(StoreError::NoSuchUser.into());
     }
     Ok(())
@@ -41,7 +42,7 @@ pub(crate) fn delete(tx: &mut Tx<'_>, user: &str) -> TxResult<()> {
 
 /// Users that have a store, sorted (the shared store is none).
 pub(crate) fn list(tx: &mut Tx<'_>) -> TxResult<Vec<String>> {
-    let rows = tx.query("SELECT name FROM mail_users WHERE name != $1", &[&SHARED_OWNER])?;
+    let rows = tx.fetch("SELECT name FROM mail_users WHERE name != $1", &[&SHARED_OWNER])?;
     let mut out: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     out.sort();
     Ok(out)

@@ -13,6 +13,7 @@ use std::time::Duration;
 use postgres::fallible_iterator::FallibleIterator;
 
 use super::database::{Tx, TxResult};
+use super::statements::Statements;
 use crate::api::MailboxId;
 use crate::error::{Result, StoreError};
 use crate::notify::Notifier;
@@ -37,7 +38,7 @@ pub(crate) fn announce(
     }
     let payloads: Vec<String> =
         changed.iter().map(|(mailbox, modseq)| format!("{node}\t{owner}\t{}\t{modseq}", mailbox.0)).collect();
-    tx.execute("SELECT pg_notify($1, p) FROM unnest($2::TEXT[]) AS p", &[&CHANNEL, &payloads])?;
+    tx.exec("SELECT pg_notify($1, p) FROM unnest($2::TEXT[]) AS p", &[&CHANNEL, &payloads])?;
     Ok(())
 }
 
