@@ -488,3 +488,22 @@ fn a_part_holding_nul_is_base64_in_body_and_raw_in_binary() {
     assert_eq!(section(single, &[], SectionPart::Text).unwrap(), b"AAAA\r\n");
     assert_eq!(section(single, &[1], SectionPart::Full).unwrap(), b"AAAA\r\n");
 }
+
+const BOUNCE: &[u8] = b"From: MAILER-DAEMON@example.org\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n\
+--R\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+--R\r\nContent-Type: message/rfc822\r\n\r\n\
+From: Someone <someone@python.org>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n\r\nOriginal words\r\n\
+--R--\r\n";
+
+#[test]
+fn search_text_includes_the_header_lines_of_embedded_messages() {
+    // As Dovecot: the header of a message/rfc822 part is text of the enclosing body.
+    let folded = folded_body_text(BOUNCE);
+    assert!(folded.contains("could not be delivered"), "{folded}");
+    assert!(folded.contains("from: someone <someone@python.org>"), "{folded}");
+    assert!(folded.contains("subject: grüße"), "{folded}");
+    assert!(folded.contains("original words"), "{folded}");
+    // Sieve's body :text takes text parts only.
+    assert!(!body_text(BOUNCE).contains("python.org"));
+}

@@ -28,12 +28,29 @@ pub fn header_text(header: &[u8]) -> String {
     out
 }
 
-/// Appends the decoded text parts under `part` to `out`; with `html_as_text`, text/html
-/// parts contribute their visible text ([`html_to_text`]) instead of their markup.
-fn collect(msg: &[u8], part: &Part, html_as_text: bool, out: &mut String) {
+/// What [`collect`] takes from a message besides its text parts.
+#[derive(Clone, Copy)]
+struct Extract {
+    /// text/html parts contribute their visible text ([`html_to_text`]), not their markup.
+    html_as_text: bool,
+    /// An encapsulated message (message/rfc822) contributes its header lines
+    /// ([`header_text`]) before its text: they are text of the enclosing message's body.
+    embedded_headers: bool,
+}
+
+/// Appends the decoded text parts under `part` to `out`, as `how` says.
+fn collect(msg: &[u8], part: &Part, how: Extract, out: &mut String) {
     match &part.kind {
-        Kind::Multipart(children) => children.iter().for_each(|c| collect(msg, c, html_as_text, out)),
-        Kind::Message(inner) => collect(msg, inner, html_as_text, out),
+        Kind::Multipart(children) => children.iter().for_each(|c| collect(msg, c, how, out)),
+        Kind::Message(inner) => {
+            if how.embedded_headers {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&header_text(inner.header(msg)));
+            }
+            collect(msg, inner, how, out)
+        }
         Kind::Leaf if part.info.is_text() => {
             // A part in an unknown transfer encoding is skipped, as Dovecot's decoder does.
             let Ok(bytes) = decode::transfer(part.body(msg), part.info.encoding.as_deref()) else {
@@ -47,7 +64,7 @@ fn collect(msg: &[u8], part: &Part, html_as_text: bool, out: &mut String) {
             if !out.is_empty() {
                 out.push('\n');
             }
-            if html_as_text && is_html(part) {
+            if how.html_as_text && is_html(part) {
                 out.push_str(&html_to_text(&text));
             } else {
                 out.push_str(&text);
@@ -63,7 +80,7 @@ fn collect(msg: &[u8], part: &Part, html_as_text: bool, out: &mut String) {
 pub fn body_text(message: &[u8]) -> String {
     let root = structure::parse(message);
     let mut out = String::new();
-    collect(message, &root, false, &mut out);
+    collect(message, &root, Extract { html_as_text: false, embedded_headers: false }, &mut out);
     out
 }
 
@@ -80,13 +97,14 @@ pub fn fold(s: &str) -> String {
 
 /// What SEARCH BODY/TEXT match against: the decoded text parts as in [`body_text`], except
 /// that text/html parts are reduced to their visible text ([`html_to_text`]: no tags,
-/// scripts or styles, character references decoded), [`fold`]ed. The search text index
-/// keeps exactly this, and a reader without an index row computes it from the file, so
-/// both must call this one function.
+/// scripts or styles, character references decoded) and that each embedded message
+/// (message/rfc822, as in a bounce) adds its decoded header lines ([`header_text`]), as
+/// Dovecot matches them; [`fold`]ed. The search text index keeps exactly this, and a reader
+/// without an index row computes it from the file, so both must call this one function.
 pub fn folded_body_text(message: &[u8]) -> String {
     let root = structure::parse(message);
     let mut out = String::new();
-    collect(message, &root, true, &mut out);
+    collect(message, &root, Extract { html_as_text: true, embedded_headers: true }, &mut out);
     fold(&out)
 }
 

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 7;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
@@ -24,6 +24,9 @@ pub(crate) const V_STATE_INDEX: i64 = 5;
 
 /// The version that added retained copies of expunged messages.
 pub(crate) const V_RETAINED: i64 = 6;
+
+/// The version whose search texts include the header lines of embedded messages.
+pub(crate) const V_EMBEDDED_TEXT: i64 = 7;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -173,6 +176,16 @@ CREATE TABLE retained (
 CREATE INDEX retained_blob ON retained (blob);
 ";
 
+/// Version 7 ([`V_EMBEDDED_TEXT`]): search texts now include the decoded header lines of
+/// embedded messages (`bushbuck_mime::folded_body_text`). The rows of content holding a
+/// message/rfc822 part (its cached BODYSTRUCTURE says so) are dropped, so the first SEARCH
+/// BODY/TEXT that reads such a message computes the new text from the file and stores it, as
+/// for a store from before the index; other rows are unchanged.
+const EMBEDDED_TEXT: &str = r#"
+DELETE FROM search_text WHERE blob IN
+    (SELECT blob FROM messages WHERE bodystructure LIKE '%"message" "rfc822"%');
+"#;
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
 /// file had before (0 for a new index).
@@ -229,6 +242,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
             v if v == V_SEARCH_TEXT - 1 => tx.execute_batch(SEARCH_TEXT)?,
             v if v == V_STATE_INDEX - 1 => tx.execute_batch(STATE_INDEX)?,
             v if v == V_RETAINED - 1 => tx.execute_batch(RETAINED)?,
+            v if v == V_EMBEDDED_TEXT - 1 => tx.execute_batch(EMBEDDED_TEXT)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(
