@@ -91,8 +91,25 @@ impl From<&[u8]> for Value {
 /// The engine behind a [`Database`].
 enum Engine {
     Sqlite(Mutex<rusqlite::Connection>),
-    /// The pool, and the settings it connects with (for the connections a [`HeldLock`] keeps).
-    Postgres(r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>, postgres::Config),
+    Postgres(Postgres),
+}
+
+/// The PostgreSQL pool, and the settings it connects with (for the connections a
+/// [`HeldLock`] keeps).
+struct Postgres {
+    /// Present until dropped (see the `Drop` impl).
+    pool: Option<r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>>,
+    config: postgres::Config,
+}
+
+impl Drop for Postgres {
+    /// Each pooled client owns a runtime, which must not be dropped on an async task's thread
+    /// (where a server shutting down drops its state): the pool is dropped on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 /// One SQL database of the state beside the mailstore.
@@ -145,13 +162,15 @@ impl Database {
             ))
         })?;
         config.connect_timeout(CONNECT_TIMEOUT);
+        // Schema creation on every start: its "already exists, skipping" notices are no news.
+        config.options("-c client_min_messages=warning");
         let manager = PostgresConnectionManager::new(config.clone(), postgres::NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(0))
             .connection_timeout(CONNECT_TIMEOUT)
             .build_unchecked(manager);
-        let db = Database { engine: Engine::Postgres(pool, config) };
+        let db = Database { engine: Engine::Postgres(Postgres { pool: Some(pool), config }) };
         let lock = format!("SELECT pg_advisory_xact_lock(hashtext('bushbuck schema {name}'))");
         db.execute_batch(&format!("BEGIN; {lock}; {schema}; COMMIT;"))?;
         Ok(db)
@@ -159,10 +178,10 @@ impl Database {
 
     fn postgres_client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<postgres::NoTls>>> {
         match &self.engine {
-            Engine::Postgres(pool, _) => {
+            Engine::Postgres(Postgres { pool: Some(pool), .. }) => {
                 pool.get().map_err(|e| AuthError::Unavailable(format!("cannot reach PostgreSQL: {e}")))
             }
-            Engine::Sqlite(_) => unreachable!("postgres_client is only called for PostgreSQL"),
+            _ => unreachable!("postgres_client is only called for PostgreSQL, before drop"),
         }
     }
 
@@ -172,7 +191,7 @@ impl Database {
     /// embedded database belongs to one node: there the lock is always granted (the caller
     /// keeps its own in-process lock).
     pub fn try_lock(&self, name: &str) -> Result<Option<HeldLock>> {
-        let Engine::Postgres(_, config) = &self.engine else { return Ok(Some(HeldLock(None))) };
+        let Engine::Postgres(Postgres { config, .. }) = &self.engine else { return Ok(Some(HeldLock(None))) };
         let unavailable =
             |e: postgres::Error| AuthError::Unavailable(format!("cannot reach PostgreSQL: {e}"));
         let mut client = config.connect(postgres::NoTls).map_err(unavailable)?;

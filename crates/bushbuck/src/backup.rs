@@ -10,6 +10,12 @@
 //! `restore` copies a backup into a new, empty data directory (message files hard-linked when
 //! possible: they are never modified in place) and checks that every index opens. Start the
 //! server on the new directory afterwards.
+//!
+//! With a distributed store (`store_url`), a backup is logical: the whole site (directory,
+//! mail, ACLs, scripts, every UID and MODSEQ) copied through the store interface into an
+//! embedded data directory and verified by counts and content hashes, as `store migrate`
+//! does; `restore` copies such a backup (or any embedded data directory) into the configured
+//! database and object store the same way. A backup of either kind restores into either.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,6 +25,7 @@ use clap::Args;
 
 use crate::cli::Location;
 use crate::settings::{self, CliError};
+use crate::store_migrate;
 
 /// `bushbuck backup DIR`
 #[derive(Args)]
@@ -61,6 +68,16 @@ fn is_sqlite_side_file(name: &str) -> bool {
 /// Runs `bushbuck backup`.
 pub fn run_backup(args: BackupArgs) -> Result<(), CliError> {
     let config = settings::load(&args.location)?;
+    if config.store_url.is_some() {
+        fresh_dir(&args.dir, "backup")?;
+        let target = store_migrate::embedded_at(&config, &args.dir)?;
+        store_migrate::copy_and_verify(&config, &target, None)?;
+        println!(
+            "backup of the distributed store written to {} (an embedded data directory)",
+            args.dir.display()
+        );
+        return Ok(());
+    }
     let data = &config.data;
     if !data.join("users").is_dir() {
         return Err(CliError::Config(format!(
@@ -132,6 +149,12 @@ pub fn run_restore(args: RestoreArgs) -> Result<(), CliError> {
             "{} is not a Bushbuck backup (no users/ in it)",
             args.dir.display()
         )));
+    }
+    if config.store_url.is_some() {
+        let source = store_migrate::embedded_at(&config, &args.dir)?;
+        store_migrate::copy_and_verify(&source, &config, None)?;
+        println!("restored {} into the distributed store", args.dir.display());
+        return Ok(());
     }
     fresh_dir(data, "restored data")?;
     copy_tree(&args.dir, data, true)?;

@@ -6,6 +6,7 @@ use std::io::ErrorKind;
 use std::net::{TcpListener, ToSocketAddrs};
 use std::path::Path;
 
+use bushbuck_server::config::mask_password;
 use bushbuck_server::Config;
 use bushbuck_store::Partitions;
 
@@ -72,16 +73,6 @@ fn print_effective(
 fn environment_source(key: &str) -> String {
     let variable = settings::ENVIRONMENT_KEYS.iter().find(|(_, k)| *k == key).map_or("", |(v, _)| *v);
     format!("environment {variable}")
-}
-
-/// A URL with the password of its user info (`scheme://user:PASSWORD@host`) masked.
-pub(crate) fn mask_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:********@{host}"),
-        None => url.to_string(),
-    }
 }
 
 /// Everything found wrong, one sentence each.

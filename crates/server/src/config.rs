@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bushbuck_store::{Partitions, SqliteStore, Store, DEFAULT_PARTITION};
+use bushbuck_store::{
+    open_blobs, BlobSettings, Partitions, PostgresStore, SqliteStore, Store, DEFAULT_PARTITION,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -169,6 +171,10 @@ pub struct Config {
     pub blob_access_key: Option<String>,
     /// Secret key for `blob_url`; unset: the environment's AWS_SECRET_ACCESS_KEY.
     pub blob_secret_key: Option<String>,
+    /// With `store_url`: seconds a message object no message names is kept before the
+    /// sweeper removes it (an APPEND stores its object before the row that names it commits,
+    /// so this must exceed the longest upload); the sweeper runs every tenth of this.
+    pub object_grace_seconds: u64,
 }
 
 impl Default for Config {
@@ -225,6 +231,7 @@ impl Default for Config {
             blob_url: None,
             blob_access_key: None,
             blob_secret_key: None,
+            object_grace_seconds: 3600,
         }
     }
 }
@@ -259,19 +266,46 @@ impl Config {
     }
 
     /// Opens the configured mail store: what the server and every subcommand that reads or
-    /// writes mail go through.
+    /// writes mail go through. The embedded store in the data directory, or with `store_url`
+    /// the PostgreSQL database and the object store of `blob_url` (files in the data
+    /// directory's `blobs/` when only `store_url` is set: for one node).
     pub fn open_store(&self) -> Result<Arc<dyn Store>, String> {
-        Ok(Arc::new(self.open_embedded_store()?))
+        match &self.store_url {
+            Some(url) => Ok(Arc::new(self.open_distributed_store(url)?)),
+            None => Ok(Arc::new(self.open_embedded_store()?)),
+        }
+    }
+
+    /// Opens the mail store in the PostgreSQL database `url` and the configured object store.
+    pub fn open_distributed_store(&self, url: &str) -> Result<PostgresStore, String> {
+        let settings = BlobSettings {
+            url: self.blob_url.clone(),
+            access_key: self.blob_access_key.clone(),
+            secret_key: self.blob_secret_key.clone(),
+        };
+        let blobs = open_blobs(&settings, &self.data.join("blobs"))
+            .map_err(|e| format!("cannot open blob_url: {e}"))?;
+        PostgresStore::open(url, blobs).map_err(|e| format!("cannot open the mail store in store_url: {e}"))
     }
 
     /// Opens the embedded mail store in the data directory with the configured partitions,
     /// for the tools that work on its files (reconstruct, backup).
     pub fn open_embedded_store(&self) -> Result<SqliteStore, String> {
-        self.embedded_state_only()?;
+        self.embedded_only()?;
         let partitions = Partitions::new(&self.data, &self.partitions, &self.default_partition)
             .map_err(|e| format!("invalid partitions in the configuration: {e}"))?;
         let store = SqliteStore::open(&self.data)
             .map_err(|e| format!("cannot open the mail store in {}: {e}", self.data.display()))?;
         Ok(store.with_partitions(partitions))
+    }
+}
+
+/// A URL with the password of its user info (`scheme://user:PASSWORD@host`) masked.
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:********@{host}"),
+        None => url.to_string(),
     }
 }

@@ -30,6 +30,7 @@ pub mod sieve;
 mod state;
 mod store_gauges;
 mod stream;
+mod sweeper;
 mod telemetry;
 pub mod throttle;
 pub mod tls;

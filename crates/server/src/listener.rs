@@ -58,11 +58,17 @@ impl Service {
 /// Opens the data directory, binds every configured listener and serves until SIGINT or
 /// SIGTERM. Errors say what to fix (a port in use, an unwritable directory).
 pub async fn run(config: Config) -> Result<(), String> {
-    let store = config.open_store()?;
-    let directory = config.open_directory().map_err(|e| e.to_string())?;
-    let duplicates = config.open_duplicates()?;
-    let scripts = config.open_scripts()?;
-    let pop3_locks = Arc::new(Pop3Locks::new(config.store_url.as_deref())?);
+    // The shared engines' clients block (and run runtimes of their own): open them off the
+    // async threads.
+    let (store, directory, duplicates, scripts, pop3_locks) = tokio::task::block_in_place(|| {
+        Ok::<_, String>((
+            config.open_store()?,
+            config.open_directory().map_err(|e| e.to_string())?,
+            config.open_duplicates()?,
+            config.open_scripts()?,
+            Arc::new(Pop3Locks::new(config.store_url.as_deref())?),
+        ))
+    })?;
     let tls = crate::tls::acceptor(&config.data, config.tls_cert.as_deref(), config.tls_key.as_deref())?;
     let throttle = crate::throttle::Throttle::new(&config)?;
     let limits = Limits {
@@ -98,6 +104,12 @@ pub async fn run(config: Config) -> Result<(), String> {
         throttle,
         tables: Default::default(),
     });
+    if ctx.config.store_url.is_some() {
+        crate::sweeper::spawn(
+            ctx.store.clone(),
+            std::time::Duration::from_secs(ctx.config.object_grace_seconds),
+        );
+    }
     for (addr, service) in services {
         let listener = TcpListener::bind(&addr).await.map_err(|e| {
             format!("cannot listen on {addr} for {service:?}: {e} (is another server using the port?)")

@@ -1,8 +1,8 @@
 //! Opening the state beside the mailstore (the user directory, the duplicate log, the Sieve
 //! scripts) where the configuration puts it. Everything that opens one of them goes through
 //! these methods, so the choice of backend by `store_url` is made in one place: the data
-//! directory by default, the PostgreSQL database of `store_url` when set. The mail store's own
-//! opening (`Config::open_store`) still refuses `store_url` and `blob_url` (below).
+//! directory by default, the PostgreSQL database of `store_url` when set, as for the mail store
+//! (`Config::open_store`).
 
 use bushbuck_auth::Directory;
 
@@ -11,19 +11,22 @@ use crate::duplicates::DuplicateLog;
 use crate::sieve::scripts::ScriptStore;
 
 impl Config {
-    /// Refuses `store_url` and `blob_url` for the mail store: this build has only the embedded
-    /// mail store (the index and the message files in the data directory), and a node that
-    /// silently ran it beside others would disagree with them about mail.
-    pub(crate) fn embedded_state_only(&self) -> Result<(), String> {
-        let (key, url) = match (&self.store_url, &self.blob_url) {
-            (Some(url), _) => ("store_url", url),
-            (None, Some(url)) => ("blob_url", url),
-            (None, None) => return Ok(()),
-        };
-        Err(format!(
-            "{key} is set ({url}), but this build keeps the mail store only in the data \
-             directory; remove store_url and blob_url to run embedded"
-        ))
+    /// Refuses a distributed store for the tools that work on the embedded store's files
+    /// (reconstruct), and `blob_url` without `store_url` (the embedded index names files in
+    /// the data directory, not objects).
+    pub(crate) fn embedded_only(&self) -> Result<(), String> {
+        match (&self.store_url, &self.blob_url) {
+            (Some(url), _) => Err(format!(
+                "store_url is set ({}): this works on the embedded store's files in the data directory; \
+                 the distributed store's index is the database (use `bushbuck quota fix` to recount usage)",
+                crate::config::mask_password(url)
+            )),
+            (None, Some(url)) => Err(format!(
+                "blob_url is set ({url}) without store_url: the embedded store keeps message files in \
+                 the data directory; set store_url too, or remove blob_url"
+            )),
+            (None, None) => Ok(()),
+        }
     }
 
     /// Opens the user directory (users, passwords, administrator marks, groups, quota limits).
@@ -62,7 +65,7 @@ mod tests {
     use bushbuck_auth::AuthError;
 
     #[test]
-    fn embedded_state_opens_in_the_data_directory_and_a_store_url_is_refused_clearly() {
+    fn embedded_state_opens_in_the_data_directory_and_file_tools_refuse_a_distributed_store() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config { data: dir.path().to_path_buf(), ..Config::default() };
         config.open_directory().unwrap().add_user("alice", b"pw").unwrap();
@@ -71,16 +74,16 @@ mod tests {
         config.open_scripts().unwrap().put("alice", "s", b"keep;").unwrap();
         assert!(dir.path().join("directory.sqlite3").exists() && dir.path().join("sieve/alice").exists());
 
-        config.store_url = Some("postgres://bushbuck@127.0.0.1:5432/mail".into());
-        assert!(config.open_store().err().is_some_and(|e| e.contains("store_url is set")));
+        config.store_url = Some("postgres://bushbuck:secret@127.0.0.1:1/mail".into());
+        let refused = config.open_embedded_store().err().expect("reconstruct refuses a distributed store");
+        assert!(refused.contains("store_url is set") && !refused.contains("secret"), "{refused}");
+        let down = config.open_store().err().expect("nothing listens on port 1");
+        assert!(down.contains("store_url"), "{down}");
 
         config.store_url = None;
         config.blob_url = Some("s3://mail?endpoint=http://127.0.0.1:3900&region=garage".into());
-        assert!(config.open_store().err().is_some_and(|e| e.contains("blob_url is set")));
-        assert!(config
-            .open_embedded_store()
-            .err()
-            .is_some_and(|e| e.contains("remove store_url and blob_url")));
+        let alone = config.open_store().err().expect("blob_url needs store_url");
+        assert!(alone.contains("without store_url"), "{alone}");
     }
 
     #[test]

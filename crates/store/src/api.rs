@@ -434,6 +434,15 @@ pub trait Store: Send + Sync {
     /// processes of the embedded store, and for wake-ups lost while a node was cut off.
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64>;
 
+    /// Removes stored message contents that no message has named for at least `grace`;
+    /// returns how many. A backend that removes a content with its last reference (the
+    /// embedded store) has nothing to sweep; a shared one leaves expunged and orphaned
+    /// objects to this, which the server calls now and then (safe on several nodes at once).
+    fn sweep(&self, grace: std::time::Duration) -> Result<u64> {
+        let _ = grace;
+        Ok(0)
+    }
+
     /// (octets, messages) the user's mailboxes hold, every copy counted (quota usage).
     /// Cheap: read from per-mailbox counters, not by counting messages.
     fn usage(&self, user: &str) -> Result<(u64, u64)>;

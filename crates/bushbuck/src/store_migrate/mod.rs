@@ -18,6 +18,7 @@ mod side;
 mod target;
 mod verify;
 
+use bushbuck_server::Config;
 use bushbuck_store::SHARED_OWNER;
 use clap::{Args, Subcommand};
 
@@ -75,10 +76,34 @@ pub fn run(args: StoreArgs) -> Result<(), CliError> {
 fn migrate(args: MigrateArgs) -> Result<(), CliError> {
     let source_config = settings::load(&args.location)?;
     let target_config = target::config(&source_config, &args.to, args.blobs.as_deref())?;
-    let source = Side::open(&source_config)?;
-    let target = Side::open(&target_config)?;
-    let marks = Marks::open(&target_config)?;
-    let owners = owners(&source, args.user.as_deref())?;
+    copy_and_verify(&source_config, &target_config, args.user.as_deref())
+}
+
+/// The configuration of an embedded store in `dir`, otherwise as `config`: the target of a
+/// logical backup, or the source of a restore, of a distributed store.
+pub fn embedded_at(config: &Config, dir: &std::path::Path) -> Result<Config, CliError> {
+    let mut embedded = config.clone();
+    embedded.store_url = None;
+    embedded.blob_url = None;
+    target::config(
+        &embedded,
+        dir.to_str().ok_or_else(|| CliError::Config(format!("{} is not UTF-8", dir.display())))?,
+        None,
+    )
+}
+
+/// Copies the store `source_config` opens (every user and the shared mailboxes, or only
+/// `user`) into the one `target_config` opens, then verifies the copy by counts and content
+/// hashes; fails (exit 70) unless the target matches the source. Rerunning continues.
+pub fn copy_and_verify(
+    source_config: &Config,
+    target_config: &Config,
+    user: Option<&str>,
+) -> Result<(), CliError> {
+    let source = Side::open(source_config)?;
+    let target = Side::open(target_config)?;
+    let marks = Marks::open(target_config)?;
+    let owners = owners(&source, user)?;
     let directory_users = source.directory.list_users().map_err(auth_error)?;
     println!("copying {} from {} to {}", owners_text(&owners), source.label, target.label);
 
@@ -89,7 +114,7 @@ fn migrate(args: MigrateArgs) -> Result<(), CliError> {
         let copied = copier.copy_owner(owner, &progress)?;
         progress.finish_owner(&copied.summary(owner));
     }
-    if args.user.is_none() {
+    if user.is_none() {
         copier.copy_shared_quota_roots()?;
     }
     progress.finish();
@@ -99,7 +124,7 @@ fn migrate(args: MigrateArgs) -> Result<(), CliError> {
     for owner in &owners {
         mismatches.extend(verify::owner(&source, &target, owner, &directory_users)?);
     }
-    if args.user.is_none() {
+    if user.is_none() {
         mismatches.extend(verify::shared_quota_roots(&source, &target)?);
     }
     if !mismatches.is_empty() {

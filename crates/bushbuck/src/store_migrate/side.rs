@@ -10,9 +10,9 @@ use bushbuck_server::Config;
 use bushbuck_store::{MailboxId, Store};
 
 use super::store_failed;
-use crate::config_check::mask_password;
 use crate::settings::CliError;
 use crate::user::auth_error;
+use bushbuck_server::config::mask_password;
 
 /// The stores of one installation.
 pub struct Side {

@@ -14,7 +14,11 @@ impl Session {
         if self.conn.flush().await.is_err() {
             return (Outcome::done("IDLE"), Flow::Close);
         }
-        let mut watch = self.selected.as_ref().map(|v| self.ctx.store.watch(&v.owner, v.id));
+        // A shared store reads the mailbox's MODSEQ to start the watch: a blocking call.
+        let mut watch = self
+            .selected
+            .as_ref()
+            .map(|v| tokio::task::block_in_place(|| self.ctx.store.watch(&v.owner, v.id)));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(self.ctx.config.idle_timeout_secs);
         loop {
             let changed = async {

@@ -63,7 +63,18 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// The pool of connections to the store's database.
 pub(crate) struct Database {
-    pool: Pool,
+    /// Present until dropped (see the `Drop` impl).
+    pool: Option<Pool>,
+}
+
+impl Drop for Database {
+    /// Each pooled client owns a runtime, which must not be dropped on an async task's thread
+    /// (where a server shutting down drops its state): the pool is dropped on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 impl Database {
@@ -77,6 +88,8 @@ impl Database {
             ))
         })?;
         config.connect_timeout(CONNECT_TIMEOUT);
+        // Schema creation on every start: its "already exists, skipping" notices are no news.
+        config.options("-c client_min_messages=warning");
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
@@ -86,12 +99,13 @@ impl Database {
             .test_on_check_out(false)
             .connection_timeout(CONNECT_TIMEOUT)
             .build_unchecked(manager);
-        Ok(Database { pool })
+        Ok(Database { pool: Some(pool) })
     }
 
     /// A connection from the pool, or `Unavailable`.
     pub(crate) fn client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
-        self.pool.get().map_err(|e| StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}")))
+        let pool = self.pool.as_ref().expect("the pool is present until drop");
+        pool.get().map_err(|e| StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}")))
     }
 
     /// Runs `op` in a read-write transaction and commits it; returns its value and effects.

@@ -66,14 +66,6 @@ impl PostgresStore {
         Ok(PostgresStore { db, blobs, notifier, node, _listener: listener })
     }
 
-    /// Removes message objects that no message names any more and that were stored or last
-    /// referenced more than `grace` ago (an hour is a good choice), with their search text;
-    /// returns how many. Expunge and mailbox or user deletion leave objects for this; the
-    /// server calls it now and then. Safe on several nodes at once.
-    pub fn sweep(&self, grace: Duration) -> Result<u64> {
-        objects::sweep(&self.db, &*self.blobs, grace)
-    }
-
     /// Runs a write for `user` and wakes the watchers of the mailboxes it changed, on this
     /// node once it committed, on the others by a notification sent in its transaction.
     fn write<T>(
@@ -285,6 +277,10 @@ impl Store for PostgresStore {
 
     fn expunge(&self, user: &str, mailbox: MailboxId, uids: Option<&[u32]>) -> Result<Vec<u32>> {
         self.write(user, |tx, fx| messages::expunge(tx, user, mailbox, uids, fx))
+    }
+
+    fn sweep(&self, grace: Duration) -> Result<u64> {
+        objects::sweep(&self.db, &*self.blobs, grace)
     }
 
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64> {
