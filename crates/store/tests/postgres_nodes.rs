@@ -84,21 +84,27 @@ fn appends_from_two_nodes_get_unique_increasing_uids_and_modseqs() {
 fn an_append_on_one_node_wakes_a_watcher_on_another() {
     let Some(site) = Site::fresh() else { return };
     let (a, b) = (site.node(), site.node());
-    let id = b.open_mailbox("alice", "INBOX").unwrap().id;
-    let mut rx = b.watch("alice", id);
-    assert_eq!(*rx.borrow_and_update(), 1);
-    a.append("alice", "INBOX", &[new(&message(1))]).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let woken = |rx: &mut tokio::sync::watch::Receiver<u64>| {
-        runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.changed()).await.is_ok() })
-    };
-    assert!(woken(&mut rx), "node B's watcher woke within 5 s");
-    assert_eq!(*rx.borrow_and_update(), 2);
-    // A change that does not touch the mailbox's state sends nothing.
-    a.claim_recent("alice", id).unwrap();
-    a.store_flags("alice", id, &[1], FlagChange::Add, &["\\Seen".to_string()], None).unwrap();
-    assert!(woken(&mut rx));
-    assert_eq!(*rx.borrow_and_update(), 3);
+    // Called from async code on a runtime's worker thread, as an IMAP session's IDLE does.
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+    runtime.block_on(async {
+        let id = b.open_mailbox("alice", "INBOX").unwrap().id;
+        let mut rx = b.watch("alice", id);
+        assert_eq!(*rx.borrow_and_update(), 1);
+        let woken = |rx: &mut tokio::sync::watch::Receiver<u64>| {
+            let mut rx = rx.clone();
+            async move { tokio::time::timeout(Duration::from_secs(5), rx.changed()).await.is_ok() }
+        };
+        let wait = woken(&mut rx);
+        a.append("alice", "INBOX", &[new(&message(1))]).unwrap();
+        assert!(wait.await, "node B's watcher woke within 5 s");
+        assert_eq!(*rx.borrow_and_update(), 2);
+        // A change that does not touch the mailbox's state sends nothing; one that does, does.
+        a.claim_recent("alice", id).unwrap();
+        a.store_flags("alice", id, &[1], FlagChange::Add, &["\\Seen".to_string()], None).unwrap();
+        assert!(woken(&mut rx).await);
+        assert_eq!(*rx.borrow_and_update(), 3);
+    });
 }
 
 #[test]

@@ -129,6 +129,15 @@ impl Database {
         &self,
         level: IsolationLevel,
         read_only: bool,
+        op: impl FnMut(&mut Tx<'_>) -> TxResult<T>,
+    ) -> Result<T> {
+        blocking(|| self.run_here(level, read_only, op))
+    }
+
+    fn run_here<T>(
+        &self,
+        level: IsolationLevel,
+        read_only: bool,
         mut op: impl FnMut(&mut Tx<'_>) -> TxResult<T>,
     ) -> Result<T> {
         let (mut attempt, mut stale) = (1, 0);
@@ -155,6 +164,18 @@ impl Database {
                 Err(failure) => return Err(failure.into()),
             }
         }
+    }
+}
+
+/// Runs `work`, which blocks on the database client's own runtime: on a worker thread of a
+/// multi-threaded tokio runtime (an IMAP session calling the store directly) through
+/// `block_in_place`, so the runtime moves its other tasks elsewhere meanwhile; elsewhere as is.
+pub(crate) fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 

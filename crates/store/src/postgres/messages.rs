@@ -119,9 +119,13 @@ pub(crate) fn changes(
 ) -> TxResult<MailboxChanges> {
     let m = selectable_by_id(tx, owner, mailbox)?;
     let known = i64::from(known_max_uid);
+    // Two index ranges in one statement: new messages by UID, changed ones by MODSEQ (few
+    // change between two looks, and many may lie below `known`).
     let rows = tx.fetch(
-        "SELECT uid, modseq, flags, keywords FROM mail_messages
-         WHERE mailbox = $1 AND (uid > $2 OR modseq > $3) ORDER BY uid",
+        "SELECT uid, modseq, flags, keywords FROM mail_messages WHERE mailbox = $1 AND uid > $2
+         UNION ALL
+         SELECT uid, modseq, flags, keywords FROM mail_messages WHERE mailbox = $1 AND uid <= $2 AND modseq > $3
+         ORDER BY uid",
         &[&m.id.0, &known, &(since as i64)],
     )?;
     let (new_messages, changed): (Vec<MessageState>, Vec<MessageState>) =

@@ -28,7 +28,7 @@ mod users;
 mod watch;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use database::{Database, Effects, Tx, TxResult};
@@ -50,8 +50,11 @@ pub struct PostgresStore {
     notifier: Arc<Notifier>,
     /// Tells this store's notifications from other nodes' (see `watch`).
     node: u64,
-    /// Wakes watchers of mailboxes other nodes changed; stops with the store.
-    _listener: watch::Listener,
+    /// The database, for the listener.
+    url: String,
+    /// Wakes watchers of mailboxes other nodes changed; started by the first
+    /// [`Store::watch`] (a command-line tool never needs one), stops with the store.
+    listener: OnceLock<watch::Listener>,
 }
 
 impl PostgresStore {
@@ -60,10 +63,14 @@ impl PostgresStore {
     pub fn open(url: &str, blobs: Arc<dyn BlobStore>) -> Result<PostgresStore> {
         let db = Database::connect(url)?;
         schema::create(&db)?;
-        let notifier = Arc::new(Notifier::default());
-        let node = rand::random();
-        let listener = watch::Listener::start(url, node, notifier.clone())?;
-        Ok(PostgresStore { db, blobs, notifier, node, _listener: listener })
+        Ok(PostgresStore {
+            db,
+            blobs,
+            notifier: Arc::new(Notifier::default()),
+            node: rand::random(),
+            url: url.to_string(),
+            listener: OnceLock::new(),
+        })
     }
 
     /// Runs a write for `user` and wakes the watchers of the mailboxes it changed, on this
@@ -284,6 +291,7 @@ impl Store for PostgresStore {
     }
 
     fn watch(&self, user: &str, mailbox: MailboxId) -> tokio::sync::watch::Receiver<u64> {
+        self.listener.get_or_init(|| watch::Listener::start(&self.url, self.node, self.notifier.clone()));
         let current = self.db.read(|tx| mailboxes::highest_modseq(tx, user, mailbox)).unwrap_or(0);
         self.notifier.subscribe(user, mailbox, current)
     }

@@ -15,7 +15,6 @@ use postgres::fallible_iterator::FallibleIterator;
 use super::database::{Tx, TxResult};
 use super::statements::Statements;
 use crate::api::MailboxId;
-use crate::error::{Result, StoreError};
 use crate::notify::Notifier;
 
 /// The channel every node listens on.
@@ -50,17 +49,31 @@ pub(crate) struct Listener {
 impl Listener {
     /// Starts listening on the database at `url` for changes made by nodes other than `node`,
     /// waking `notifier`'s watchers.
-    pub(crate) fn start(url: &str, node: u64, notifier: Arc<Notifier>) -> Result<Listener> {
-        let config = postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Io(format!("store_url {url:?} is not a PostgreSQL URL ({e})")))?;
+    /// Listening has begun when this returns (or, with the database unreachable, begins as
+    /// soon as it is back), so no change committed after it is missed.
+    pub(crate) fn start(url: &str, node: u64, notifier: Arc<Notifier>) -> Listener {
         let stop = Arc::new(AtomicBool::new(false));
+        // The URL was parsed when the store was opened.
+        let Ok(config) = postgres::Config::from_str(url) else { return Listener { stop } };
+        let first = super::database::blocking(|| connect(&config))
+            .map_err(|e| tracing::warn!(error = %e, "change listener cannot reach PostgreSQL yet; retrying"))
+            .ok();
         let stopped = stop.clone();
-        std::thread::Builder::new()
+        let started = std::thread::Builder::new()
             .name("pg-listen".into())
-            .spawn(move || listen(&config, node, &notifier, &stopped))
-            .map_err(|e| StoreError::Io(format!("cannot start the change listener: {e}")))?;
-        Ok(Listener { stop })
+            .spawn(move || listen(&config, first, node, &notifier, &stopped));
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start the change listener: other nodes' changes wake no one here");
+        }
+        Listener { stop }
     }
+}
+
+/// A connection listening on [`CHANNEL`].
+fn connect(config: &postgres::Config) -> std::result::Result<postgres::Client, postgres::Error> {
+    let mut client = config.connect(postgres::NoTls)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    Ok(client)
 }
 
 impl Drop for Listener {
@@ -69,11 +82,22 @@ impl Drop for Listener {
     }
 }
 
-/// Connects, listens and delivers until `stop`, reconnecting after every failure.
-fn listen(config: &postgres::Config, node: u64, notifier: &Notifier, stop: &AtomicBool) {
+/// Delivers until `stop`, starting with the connection `first` if there is one, and
+/// connecting again after every failure.
+fn listen(
+    config: &postgres::Config,
+    mut first: Option<postgres::Client>,
+    node: u64,
+    notifier: &Notifier,
+    stop: &AtomicBool,
+) {
     let mut logged = false;
     while !stop.load(Ordering::Relaxed) {
-        match listen_once(config, node, notifier, stop) {
+        let client = match first.take() {
+            Some(client) => Ok(client),
+            None => connect(config),
+        };
+        match client.and_then(|client| deliver(client, node, notifier, stop)) {
             Ok(()) => return,
             Err(e) => {
                 if !logged {
@@ -87,14 +111,12 @@ fn listen(config: &postgres::Config, node: u64, notifier: &Notifier, stop: &Atom
 }
 
 /// One connection's life: `Ok` when asked to stop, `Err` when the connection failed.
-fn listen_once(
-    config: &postgres::Config,
+fn deliver(
+    mut client: postgres::Client,
     node: u64,
     notifier: &Notifier,
     stop: &AtomicBool,
 ) -> std::result::Result<(), postgres::Error> {
-    let mut client = config.connect(postgres::NoTls)?;
-    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     while !stop.load(Ordering::Relaxed) {
         {
             let mut notifications = client.notifications();
