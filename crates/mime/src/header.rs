@@ -48,7 +48,8 @@ pub(crate) fn parse_named<'a>(block: &'a [u8], name: &str) -> Vec<Field<'a>> {
     parse_where(block, |n| n.eq_ignore_ascii_case(name.as_bytes()))
 }
 
-fn parse_where(block: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<Field<'_>> {
+/// The fields whose name `keep` accepts, as [`parse`] gives them.
+pub(crate) fn parse_where(block: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<Field<'_>> {
     let mut fields: Vec<Field<'_>> = Vec::new();
     // Whether a field has started, and whether it was kept (its continuation lines go with it).
     let mut previous: Option<bool> = None;

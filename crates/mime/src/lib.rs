@@ -34,8 +34,8 @@ pub use section::{binary, section, BinaryError, SectionPart};
 pub use structure::{MAX_DEPTH, MAX_PARTS};
 pub use subject::{base_subject, base_subject_of_reply};
 pub use text::{
-    body_text, contains_folded, first_address, first_address_mailbox, fold, folded_body_text,
-    header_may_contain, header_text, header_values,
+    body_text, contains_folded, first_address, first_address_mailbox, first_header_values, fold,
+    folded_body_text, header_may_contain, header_text, header_values,
 };
 
 /// What the index caches about a message at delivery time.

@@ -160,6 +160,13 @@ fn encoded_words_and_8bit_headers() {
         s.envelope
     );
     assert_eq!(header_values(m, "subject"), vec!["été \"x\"".to_string()]);
+    assert_eq!(
+        first_header_values(
+            b"Subject: a\r\nTo: b\r\nSUBJECT: c\r\nX: =?utf-8?q?d=C3=A9?=\r\n\r\n",
+            &["subject", "x", "cc"]
+        ),
+        vec![Some("a".to_string()), Some("dé".to_string()), None]
+    );
     assert!(header_text(m).contains("Subject: été"));
     let bad = b"Subject: caf\xe9\r\n\r\n";
     let s = summarize(bad);

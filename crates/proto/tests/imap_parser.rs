@@ -563,6 +563,7 @@ fn sort_commands() {
         ok("a UID SORT (REVERSE DATE subject) UTF-8 ALL\r\n"),
         Command::Sort {
             uid: true,
+            ret: None,
             criteria: vec![
                 SortCriterion { reverse: true, key: SortKey::Date },
                 SortCriterion { reverse: false, key: SortKey::Subject }
@@ -576,9 +577,31 @@ fn sort_commands() {
         b"a SORT (BOGUS) UTF-8 ALL\r\n",
         b"a SORT (DATE) ALL\r\n",
         b"a SORT DATE UTF-8 ALL\r\n",
+        b"a SORT RETURN (BOGUS) (DATE) UTF-8 ALL\r\n",
+        b"a SORT RETURN (MIN) UTF-8 ALL\r\n",
+        b"a CANCELUPDATE\r\n",
     ] {
         assert_eq!(err(bad).tag.as_deref(), Some("a"));
     }
+}
+
+#[test]
+fn esort_and_contexts() {
+    assert_eq!(
+        ok("a SORT RETURN (MIN COUNT UPDATE) (SIZE) UTF-8 UNSEEN\r\n"),
+        Command::Sort {
+            uid: false,
+            ret: Some(vec![SearchReturn::Min, SearchReturn::Count, SearchReturn::Update]),
+            criteria: vec![SortCriterion { reverse: false, key: SortKey::Size }],
+            charset: "UTF-8".into(),
+            search: SearchKey::Unseen
+        }
+    );
+    let Command::Search { ret, .. } = ok("a UID SEARCH RETURN (CONTEXT ALL) ALL\r\n") else {
+        panic!("not a SEARCH")
+    };
+    assert_eq!(ret, Some(vec![SearchReturn::Context, SearchReturn::All]));
+    assert_eq!(ok("a CANCELUPDATE \"B01\" b02\r\n"), Command::CancelUpdate(vec!["B01".into(), "b02".into()]));
 }
 
 #[test]

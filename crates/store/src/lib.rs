@@ -13,7 +13,7 @@ mod mailbox_row;
 mod names;
 mod notify;
 mod object_blobs;
-mod parallel;
+pub mod parallel;
 mod partitions;
 mod postgres;
 mod prepared;

@@ -3,7 +3,7 @@
 
 /// `f` applied to every item, in order: on the calling thread for fewer than `min` items (or
 /// on a single core), else split evenly over the cores.
-pub(crate) fn map<T: Sync, U: Send>(items: &[T], min: usize, f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+pub fn map<T: Sync, U: Send>(items: &[T], min: usize, f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let threads = cores();
     if items.len() < min.max(2) || threads < 2 {
         return items.iter().map(f).collect();

@@ -166,10 +166,12 @@ pub enum Command {
         /// Destination mailbox, raw.
         mailbox: Vec<u8>,
     },
-    /// SORT / UID SORT (RFC 5256)
+    /// SORT / UID SORT (RFC 5256), with ESORT's RETURN options (RFC 5267)
     Sort {
         /// True for UID SORT.
         uid: bool,
+        /// RETURN options; `None` when no RETURN was given (plain SORT answer).
+        ret: Option<Vec<SearchReturn>>,
         /// Sort criteria, most significant first.
         criteria: Vec<SortCriterion>,
         /// The charset of the search strings.
@@ -177,6 +179,8 @@ pub enum Command {
         /// Which messages to sort.
         search: SearchKey,
     },
+    /// CANCELUPDATE "tag" ... (RFC 5267): close the UPDATE contexts of these commands.
+    CancelUpdate(Vec<String>),
     /// THREAD / UID THREAD (RFC 5256, REFS of draft-ietf-morg-inthread)
     Thread {
         /// True for UID THREAD.
@@ -532,7 +536,7 @@ pub enum ThreadAlgorithm {
     Refs,
 }
 
-/// ESEARCH RETURN options (RFC 4731, RFC 5182).
+/// ESEARCH RETURN options (RFC 4731, RFC 5182, RFC 5267).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchReturn {
     /// MIN
@@ -545,6 +549,10 @@ pub enum SearchReturn {
     Count,
     /// SAVE (SEARCHRES)
     Save,
+    /// CONTEXT (RFC 5267): a hint that the client may ask again; changes nothing.
+    Context,
+    /// UPDATE (RFC 5267): keep the result open and announce ADDTO/REMOVEFROM as it changes.
+    Update,
 }
 
 /// A date in SEARCH (day precision), as (year, month 1-12, day 1-31).

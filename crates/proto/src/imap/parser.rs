@@ -161,6 +161,17 @@ fn read_command(c: &mut Cursor<'_>) -> PResult<Command> {
             let identifier = acl_word(c, "identifier")?;
             Command::DeleteAcl { mailbox, identifier }
         }
+        "CANCELUPDATE" => {
+            let mut tags = Vec::new();
+            loop {
+                c.sp("tag")?;
+                tags.push(String::from_utf8_lossy(&c.astring("tag")?).into_owned());
+                if c.at_eol() {
+                    break;
+                }
+            }
+            Command::CancelUpdate(tags)
+        }
         "GETACL" => Command::GetAcl(mailbox(c)?),
         "LISTRIGHTS" => {
             let mailbox = mailbox(c)?;
@@ -507,9 +518,15 @@ fn read_message_command(c: &mut Cursor<'_>, name: &str, uid: bool) -> PResult<Co
     }
 }
 
-/// `SORT (criteria) charset search-keys` (RFC 5256).
+/// `SORT [RETURN (options)] (criteria) charset search-keys` (RFC 5256, RFC 5267).
 fn read_sort(c: &mut Cursor<'_>, uid: bool) -> PResult<Command> {
     c.sp("sort criteria")?;
+    let mut ret = None;
+    if c.eat_keyword("RETURN") {
+        c.sp("RETURN options")?;
+        ret = Some(read_search_return(c)?);
+        c.sp("sort criteria")?;
+    }
     c.expect(b'(', "Expected ( before sort criteria")?;
     let mut criteria = Vec::new();
     loop {
@@ -541,7 +558,7 @@ fn read_sort(c: &mut Cursor<'_>, uid: bool) -> PResult<Command> {
     let charset = String::from_utf8_lossy(&c.astring("charset")?).to_ascii_uppercase();
     c.sp("search key")?;
     let search = read_search_program(c)?;
-    Ok(Command::Sort { uid, criteria, charset, search })
+    Ok(Command::Sort { uid, ret, criteria, charset, search })
 }
 
 fn read_search(c: &mut Cursor<'_>, uid: bool) -> PResult<Command> {

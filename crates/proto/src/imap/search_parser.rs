@@ -22,6 +22,8 @@ pub(crate) fn read_search_return(c: &mut Cursor<'_>) -> PResult<Vec<SearchReturn
             "ALL" => SearchReturn::All,
             "COUNT" => SearchReturn::Count,
             "SAVE" => SearchReturn::Save,
+            "CONTEXT" => SearchReturn::Context,
+            "UPDATE" => SearchReturn::Update,
             _ => return Err(format!("Unknown RETURN option {name}")),
         };
         if !opts.contains(&opt) {

@@ -41,8 +41,14 @@ impl Session {
                         _ => (Outcome::done("IDLE"), Flow::Close),
                     };
                 }
-                _ = changed => self.sync_view(true),
-                _ = tokio::time::sleep(POLL) => self.sync_view(true),
+                _ = changed => {
+                    self.sync_view(true);
+                    self.announce_context_changes();
+                }
+                _ = tokio::time::sleep(POLL) => {
+                    self.sync_view(true);
+                    self.announce_context_changes();
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     self.conn.write(b"* BYE Autologout; idle for too long\r\n");
                     let _ = self.conn.flush().await;

@@ -1,10 +1,11 @@
 //! SEARCH and UID SEARCH, with ESEARCH (RETURN MIN MAX ALL COUNT) and SEARCHRES (SAVE).
 
 use bushbuck_proto::imap::command::{SearchDate, SearchKey, SearchReturn};
-use bushbuck_proto::imap::response;
 use bushbuck_store::{MessageMeta, MetaParts};
 use chrono::{DateTime, NaiveDate};
 
+use super::contexts::Query;
+use super::esearch::Found;
 use super::sequence::set_contains;
 use super::session::{Outcome, Session};
 
@@ -292,6 +293,16 @@ impl Session {
         Ok(hits)
     }
 
+    /// The messages matching `criteria`, in mailbox order.
+    pub(super) fn search_found(
+        &mut self,
+        charset: Option<&str>,
+        criteria: &SearchKey,
+    ) -> Result<Vec<Found>, Outcome> {
+        let hits = self.matching(charset, criteria, false)?;
+        Ok(hits.into_iter().map(|h| Found { seq: h.seq, uid: h.meta.uid, modseq: h.modseq }).collect())
+    }
+
     pub(super) fn search(
         &mut self,
         uid_cmd: bool,
@@ -299,78 +310,30 @@ impl Session {
         ret: Option<&[SearchReturn]>,
         criteria: &SearchKey,
     ) -> Outcome {
-        let with_modseq = uses_modseq(criteria);
-        let hits: Vec<(u32, u32, u64)> = match self.matching(charset, criteria, false) {
-            Ok(h) => h.into_iter().map(|h| (h.seq, h.meta.uid, h.modseq)).collect(),
+        if let Some(bad) = self.refuse_update_tag(ret) {
+            return bad;
+        }
+        let found = match self.search_found(charset, criteria) {
+            Ok(f) => f,
             Err(o) => return o,
         };
-        let numbers: Vec<u32> = hits.iter().map(|(seq, uid, _)| if uid_cmd { *uid } else { *seq }).collect();
-        let max_modseq = hits.iter().map(|h| h.2).max();
+        let modseq = if uses_modseq(criteria) { found.iter().map(|f| f.modseq).max() } else { None };
         let ret = match ret {
             None if self.rev2 => Some(&[][..]),
             other => other,
         };
         let Some(ret) = ret else {
             let mut line = String::from("SEARCH");
-            for n in &numbers {
-                line.push_str(&format!(" {n}"));
+            for f in &found {
+                line.push_str(&format!(" {}", if uid_cmd { f.uid } else { f.seq }));
             }
-            if let (true, Some(m)) = (with_modseq, max_modseq) {
+            if let Some(m) = modseq {
                 line.push_str(&format!(" (MODSEQ {m})"));
             }
             self.untagged(&line);
             return Outcome::done(if uid_cmd { "UID SEARCH" } else { "SEARCH" });
         };
-        let ret: Vec<SearchReturn> = if ret.is_empty() { vec![SearchReturn::All] } else { ret.to_vec() };
-        if ret.contains(&SearchReturn::Save) {
-            let uids: Vec<u32> = hits.iter().map(|h| h.1).collect();
-            let saved = if ret.len() == 1 {
-                uids
-            } else {
-                // RFC 5182: with MIN or MAX alone, only those are saved.
-                let mut keep = Vec::new();
-                if ret.contains(&SearchReturn::All) || ret.contains(&SearchReturn::Count) {
-                    keep = uids.clone();
-                } else {
-                    if ret.contains(&SearchReturn::Min) {
-                        keep.extend(uids.first());
-                    }
-                    if ret.contains(&SearchReturn::Max) {
-                        keep.extend(uids.last());
-                    }
-                    keep.dedup();
-                }
-                keep
-            };
-            if let Some(view) = self.selected.as_mut() {
-                view.saved_search = saved;
-            }
-            if ret.len() == 1 {
-                return Outcome::done(if uid_cmd { "UID SEARCH" } else { "SEARCH" });
-            }
-        }
-        let mut line = format!("ESEARCH (TAG \"{}\")", self.current_tag());
-        if uid_cmd {
-            line.push_str(" UID");
-        }
-        if !numbers.is_empty() {
-            if ret.contains(&SearchReturn::Min) {
-                line.push_str(&format!(" MIN {}", numbers[0]));
-            }
-            if ret.contains(&SearchReturn::Max) {
-                line.push_str(&format!(" MAX {}", numbers[numbers.len() - 1]));
-            }
-            if ret.contains(&SearchReturn::All) {
-                line.push_str(&format!(" ALL {}", response::sequence_set(&numbers)));
-            }
-        }
-        if ret.contains(&SearchReturn::Count) {
-            line.push_str(&format!(" COUNT {}", numbers.len()));
-        }
-        if let (true, Some(m)) = (with_modseq, max_modseq) {
-            line.push_str(&format!(" MODSEQ {m}"));
-        }
-        self.untagged(&line);
-        Outcome::done(if uid_cmd { "UID SEARCH" } else { "SEARCH" })
+        let query = Query::Search { charset: charset.map(str::to_string), key: criteria.clone() };
+        self.answer_esearch(uid_cmd, ret, &found, modseq, query)
     }
 }

@@ -109,6 +109,8 @@ pub struct Session {
     pub(super) tag: String,
     /// IMAP4rev2 has been enabled: UTF-8 mailbox names, no \Recent, ESEARCH answers.
     pub(super) rev2: bool,
+    /// Open UPDATE contexts of the selected mailbox (RFC 5267).
+    pub(super) contexts: Vec<super::contexts::UpdateContext>,
 }
 
 /// The answer to QRESYNC parameters while the server does not offer QRESYNC.
@@ -137,6 +139,7 @@ impl Session {
             auth_failures: 0,
             tag: String::new(),
             rev2: false,
+            contexts: Vec::new(),
         };
         let greeting = format!("* OK [CAPABILITY {}] Bushbuck IMAP ready\r\n", session.capabilities());
         session.conn.write(greeting.as_bytes());
@@ -234,6 +237,12 @@ impl Session {
                 | Command::Sort { uid: false, .. }
                 | Command::Thread { uid: false, .. }
         );
+        if matches!(
+            command,
+            Command::Select { .. } | Command::Examine { .. } | Command::Close | Command::Unselect
+        ) {
+            self.drop_contexts();
+        }
         let started = std::time::Instant::now();
         let (outcome, flow) = self.dispatch(&tag, command, bytes).await;
         self.ctx.metrics.command(Protocol::Imap, name, started.elapsed());
@@ -242,6 +251,7 @@ impl Session {
         }
         if self.selected.is_some() {
             self.sync_view(expunge_ok);
+            self.announce_context_changes();
         }
         let line = match outcome {
             Outcome::Ok(text) => format!("{tag} OK {text}\r\n"),
@@ -282,6 +292,7 @@ impl Session {
             | Move { .. }
             | Sort { .. }
             | Thread { .. }
+            | CancelUpdate(_)
                 if !selected =>
             {
                 Some("needs a selected mailbox")
@@ -355,7 +366,10 @@ impl Session {
             }
             Copy { uid, set, mailbox } => self.copy(uid, &set, &mailbox, false),
             Move { uid, set, mailbox } => self.copy(uid, &set, &mailbox, true),
-            Sort { uid, criteria, charset, search } => self.sort(uid, &criteria, &charset, &search),
+            Sort { uid, ret, criteria, charset, search } => {
+                self.sort(uid, ret.as_deref(), &criteria, &charset, &search)
+            }
+            CancelUpdate(tags) => self.cancel_update(&tags),
             Thread { uid, algorithm, charset, search } => self.thread(uid, algorithm, &charset, &search),
             GetQuota(root) => self.getquota(&root),
             GetQuotaRoot(mailbox) => self.getquotaroot(&mailbox),
@@ -472,6 +486,9 @@ impl Session {
             "QUOTA",
             "SORT",
             "SORT=DISPLAY",
+            "ESORT",
+            "CONTEXT=SEARCH",
+            "CONTEXT=SORT",
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
             "THREAD=REFS",
@@ -633,6 +650,7 @@ fn command_name(command: &Command) -> &'static str {
         Move { .. } => "MOVE",
         Sort { .. } => "SORT",
         Thread { .. } => "THREAD",
+        CancelUpdate(_) => "CANCELUPDATE",
         GetQuota(_) => "GETQUOTA",
         GetQuotaRoot(_) => "GETQUOTAROOT",
         SetQuota { .. } => "SETQUOTA",

@@ -2,9 +2,11 @@
 
 use std::cmp::Ordering;
 
-use bushbuck_proto::imap::command::{SearchKey, SortCriterion, SortKey};
+use bushbuck_proto::imap::command::{SearchKey, SearchReturn, SortCriterion, SortKey};
 use bushbuck_store::MessageMeta;
 
+use super::contexts::Query;
+use super::esearch::Found;
 use super::session::{Outcome, Session};
 
 /// One sort key's value for one message. Text is compared as i;ascii-casemap does (RFC
@@ -36,9 +38,12 @@ fn display(meta: &MessageMeta, name: &str) -> String {
 /// The sent date of RFC 5256 2.2 (SORT DATE, THREAD): the Date header in seconds since the
 /// epoch, else the internal date.
 pub(super) fn sent_date(meta: &MessageMeta) -> i64 {
-    header_field(meta, "Date")
-        .and_then(|d| bushbuck_mime::parse_date(&d))
-        .map_or(meta.internal_date, |(secs, _)| secs)
+    sent_date_from(header_field(meta, "Date").as_deref(), meta.internal_date)
+}
+
+/// [`sent_date`] from a Date header value already read.
+pub(super) fn sent_date_from(date: Option<&str>, internal_date: i64) -> i64 {
+    date.and_then(bushbuck_mime::parse_date).map_or(internal_date, |(secs, _)| secs)
 }
 
 fn value(meta: &MessageMeta, key: SortKey) -> Value {
@@ -65,20 +70,20 @@ fn value(meta: &MessageMeta, key: SortKey) -> Value {
 }
 
 impl Session {
-    pub(super) fn sort(
+    /// The messages matching `search`, in the order of `criteria` (ties by sequence number).
+    pub(super) fn sort_found(
         &mut self,
-        uid_cmd: bool,
         criteria: &[SortCriterion],
         charset: &str,
         search: &SearchKey,
-    ) -> Outcome {
-        let hits = match self.matching(Some(charset), search, true) {
-            Ok(h) => h,
-            Err(o) => return o,
-        };
-        let mut keyed: Vec<(Vec<Value>, u32, u32)> = hits
+    ) -> Result<Vec<Found>, Outcome> {
+        let hits = self.matching(Some(charset), search, true)?;
+        let mut keyed: Vec<(Vec<Value>, Found)> = hits
             .into_iter()
-            .map(|h| (criteria.iter().map(|c| value(&h.meta, c.key)).collect(), h.seq, h.meta.uid))
+            .map(|h| {
+                let found = Found { seq: h.seq, uid: h.meta.uid, modseq: h.modseq };
+                (criteria.iter().map(|c| value(&h.meta, c.key)).collect(), found)
+            })
             .collect();
         keyed.sort_by(|a, b| {
             for (i, c) in criteria.iter().enumerate() {
@@ -88,11 +93,38 @@ impl Session {
                     return order;
                 }
             }
-            a.1.cmp(&b.1)
+            a.1.seq.cmp(&b.1.seq)
         });
+        Ok(keyed.into_iter().map(|(_, f)| f).collect())
+    }
+
+    /// SORT and UID SORT; with RETURN options the answer is an ESEARCH (ESORT, RFC 5267 3).
+    pub(super) fn sort(
+        &mut self,
+        uid_cmd: bool,
+        ret: Option<&[SearchReturn]>,
+        criteria: &[SortCriterion],
+        charset: &str,
+        search: &SearchKey,
+    ) -> Outcome {
+        if let Some(bad) = self.refuse_update_tag(ret) {
+            return bad;
+        }
+        let found = match self.sort_found(criteria, charset, search) {
+            Ok(f) => f,
+            Err(o) => return o,
+        };
+        if let Some(ret) = ret {
+            let query = Query::Sort {
+                criteria: criteria.to_vec(),
+                charset: charset.to_string(),
+                key: search.clone(),
+            };
+            return self.answer_esearch(uid_cmd, ret, &found, None, query);
+        }
         let mut line = String::from("SORT");
-        for (_, seq, uid) in &keyed {
-            line.push_str(&format!(" {}", if uid_cmd { uid } else { seq }));
+        for f in &found {
+            line.push_str(&format!(" {}", if uid_cmd { f.uid } else { f.seq }));
         }
         self.untagged(&line);
         Outcome::done(if uid_cmd { "UID SORT" } else { "SORT" })
