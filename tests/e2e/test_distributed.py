@@ -15,6 +15,7 @@ import pytest
 
 from e2e_helpers import (HOST, USERS, append, close_quietly, fetch, imap_ok, lmtp_exchange, make_message,
                          read_until, run_cli, status_of)
+from engines import Garage, Postgres
 
 # These tests start their own engines and nodes: the distributed pass (conftest.py) skips them.
 pytestmark = pytest.mark.embedded_only
@@ -250,3 +251,62 @@ def test_the_pop3_maildrop_lock_holds_across_nodes(two_nodes):
             time.sleep(0.2)
     assert third.stat()[0] == 0
     third.quit()
+
+
+@pytest.fixture
+def own_engines(make_server, tmp_path):
+    """A cluster on a PostgreSQL and a Garage of this test's own, which it may stop."""
+    postgres, garage = Postgres(), Garage()
+    postgres.start()
+    garage.start()
+    yield Cluster(make_server, tmp_path, postgres, garage), postgres, garage
+    postgres.remove()
+    garage.remove()
+
+
+def test_an_engine_outage_is_a_temporary_failure_and_passes_without_a_restart(own_engines):
+    cluster, postgres, garage = own_engines
+    node = cluster.node()
+    cluster.cli(node, "user", "add", "alice", "--password", USERS["alice"])
+    session = node.imap("alice")
+    session.select("INBOX")
+    message = make_message(subject="after the outage", body="delivered once the engines are back\n")
+
+    postgres.stop()
+    rcpt, data = lmtp_exchange(node.lmtp_port, b"sender@example.org", [b"alice"], message)
+    answers = rcpt + data
+    assert any(a.startswith("451") for a in answers) and not any(a.startswith(("250 2.1.5", "5")) for a in data), answers
+    late = node.raw()
+    tagged, _ = late.command(f'LOGIN alice "{USERS["alice"]}"')
+    assert status_of(tagged) == "NO" and b"UNAVAILABLE" in tagged, tagged
+    late.close()
+    pop = poplib.POP3(HOST, node.pop3_port, timeout=15)
+    pop.user("alice")
+    with pytest.raises(poplib.error_proto, match=r"SYS/TEMP"):
+        pop.pass_(USERS["alice"])
+    pop.quit()
+    postgres.start()
+
+    garage.stop()
+    typ, data = session.append("INBOX", None, None, make_message(subject="refused while storage is down"))
+    assert typ == "NO" and b"UNAVAILABLE" in data[0], (typ, data)
+    garage.start()
+
+    # Both back: the same node serves again, without a restart.
+    deadline = time.monotonic() + 20
+    while True:
+        rcpt, data = lmtp_exchange(node.lmtp_port, b"sender@example.org", [b"alice"], message)
+        if data and data[0].startswith("250"):
+            break
+        assert time.monotonic() < deadline, (rcpt, data)
+        time.sleep(0.5)
+    fresh = node.imap("alice")
+    fresh.select("INBOX")
+    typ, data = fresh.search(None, "ALL")
+    assert data[0].split() == [b"1"], "the refused APPEND and the deferred delivery left nothing behind"
+    body = fetch(fresh, "1", "(BODY.PEEK[TEXT])")[1]["BODY[TEXT]"]
+    assert b"engines are back" in body
+    close_quietly(fresh)
+    typ, _ = session.noop()
+    assert typ == "OK", "a session open through the outage goes on"
+    close_quietly(session)
