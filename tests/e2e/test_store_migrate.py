@@ -3,7 +3,7 @@ flags, keywords, ACLs, subscriptions and another user's \\Seen; the CLI for the 
 groups and Sieve scripts) is copied into a new data directory, and a server started there
 shows the same thing: the same UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, UIDs, flags, dates and
 octets, the same ACLs and per-user \\Seen, and the passwords still work. `--user` copies one
-user alone."""
+user alone. And the same copy into PostgreSQL + object storage and back (#16)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ import re
 import signal
 import subprocess
 
+import pytest
+
 from e2e_helpers import BushbuckServer, USERS, bushbuck_bin, close_quietly, imap_ok, run_cli
 from ops_helpers import append, message, read_store
+
+# The servers here open data directories of their own, whatever the pass (conftest.py).
+pytestmark = pytest.mark.embedded_only
 
 SCRIPT = b'require "fileinto";\nif header :contains "subject" "report" { fileinto "Archive"; }\n'
 
@@ -98,6 +103,45 @@ def test_migrate_to_a_new_data_directory_keeps_everything(make_server, tmp_path)
 
     again = run_cli("store", "migrate", "--to", str(target_dir), data=source.data).stdout
     assert "user alice: already copied" in again and "verified" in again, again
+
+
+def test_migrate_into_postgresql_and_object_storage_and_back(make_server, tmp_path, postgres_engine, garage_engine,
+                                                              monkeypatch):
+    source = make_server()
+    build_site(source, tmp_path)
+    before = {user: (read_store(source, user, dates=True), counters(source, user)) for user in USERS}
+    source.stop()
+    access, secret = garage_engine.credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    database, blobs = postgres_engine.fresh_database(), garage_engine.fresh_prefix()
+
+    out = run_cli("store", "migrate", "--to", database, "--blobs", blobs, data=source.data).stdout
+    assert "verified: 3 users and the shared mailboxes match" in out, out
+    config = tmp_path / "distributed.toml"
+    config.write_text(f'store_url = "{database}"\nblob_url = "{blobs}"\n')
+    node = BushbuckServer(tmp_path / "node", tmp_path, extra_args=["--config", str(config)])
+    node.data.mkdir()
+    node.start()
+    try:
+        for user in USERS:
+            assert read_store(node, user, dates=True) == before[user][0], f"{user}'s messages on PostgreSQL"
+            assert counters(node, user) == before[user][1], f"{user}'s counters on PostgreSQL"
+    finally:
+        node.stop()
+
+    back = tmp_path / "back"
+    out = run_cli("store", "migrate", "--to", str(back), "--config", str(config), data=node.data).stdout
+    assert "verified: 3 users and the shared mailboxes match" in out, out
+    target = BushbuckServer(back, tmp_path)
+    target.start()
+    try:
+        for user in USERS:
+            assert read_store(target, user, dates=True) == before[user][0], f"{user}'s messages back embedded"
+            assert counters(target, user) == before[user][1], f"{user}'s counters back embedded"
+        assert run_cli("sieve", "get", "alice", "main", data=back).stdout == SCRIPT.decode()
+    finally:
+        target.stop()
 
 
 def test_migrate_one_user(make_server, tmp_path):
