@@ -605,6 +605,31 @@ fn esort_and_contexts() {
 }
 
 #[test]
+fn partial_ranges() {
+    let ret = |input: &str| match ok(input) {
+        Command::Search { ret, .. } | Command::Sort { ret, .. } => ret.unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let partial = |low, high, from_end| SearchReturn::Partial(PartialRange { low, high, from_end });
+    assert_eq!(ret("a UID SEARCH RETURN (PARTIAL 1:100) ALL\r\n"), vec![partial(1, 100, false)]);
+    assert_eq!(
+        ret("a SEARCH RETURN (COUNT PARTIAL -100:-1) ALL\r\n"),
+        vec![SearchReturn::Count, partial(1, 100, true)]
+    );
+    assert_eq!(ret("a SORT RETURN (PARTIAL 500:400) (DATE) UTF-8 ALL\r\n"), vec![partial(400, 500, false)]);
+    for bad in [
+        &b"a SEARCH RETURN (PARTIAL 1:100 ALL) ALL\r\n"[..],
+        b"a SEARCH RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL\r\n",
+        b"a SEARCH RETURN (PARTIAL -1:100) ALL\r\n",
+        b"a SEARCH RETURN (PARTIAL 0:10) ALL\r\n",
+        b"a SEARCH RETURN (PARTIAL 1:*) ALL\r\n",
+        b"a SEARCH RETURN (PARTIAL) ALL\r\n",
+    ] {
+        assert_eq!(err(bad).tag.as_deref(), Some("a"));
+    }
+}
+
+#[test]
 fn thread_commands() {
     assert_eq!(
         ok("a UID THREAD references UTF-8 SINCE 1-Feb-1994\r\n"),

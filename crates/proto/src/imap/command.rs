@@ -553,6 +553,20 @@ pub enum SearchReturn {
     Context,
     /// UPDATE (RFC 5267): keep the result open and announce ADDTO/REMOVEFROM as it changes.
     Update,
+    /// PARTIAL range (RFC 5267 4.4, RFC 9394 3.1): only the results at these positions.
+    Partial(PartialRange),
+}
+
+/// A PARTIAL range (RFC 9394 4): result positions `low..=high` (1-based, `low <= high`),
+/// counted from the first result, or from the last one when `from_end` (`-1:-100`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialRange {
+    /// The nearer end (1 is the first, or with `from_end` the last, result).
+    pub low: u32,
+    /// The farther end, at least `low`.
+    pub high: u32,
+    /// Counted from the last result (the range was written with minus signs).
+    pub from_end: bool,
 }
 
 /// A date in SEARCH (day precision), as (year, month 1-12, day 1-31).

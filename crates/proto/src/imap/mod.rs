@@ -8,6 +8,7 @@ pub mod framer;
 mod lexer;
 pub mod mutf7;
 pub mod parser;
+mod partial;
 pub mod response;
 mod search_parser;
 pub mod sequence;

@@ -2,6 +2,7 @@
 
 use super::command::{SearchKey, SearchReturn};
 use super::lexer::{Cursor, PResult};
+use super::partial::read_partial_range;
 use super::sequence::{at_sequence_set, read_sequence_set};
 
 /// Deepest nesting of parentheses, NOT and OR accepted in a search program.
@@ -24,12 +25,23 @@ pub(crate) fn read_search_return(c: &mut Cursor<'_>) -> PResult<Vec<SearchReturn
             "SAVE" => SearchReturn::Save,
             "CONTEXT" => SearchReturn::Context,
             "UPDATE" => SearchReturn::Update,
+            "PARTIAL" => {
+                c.sp("PARTIAL range")?;
+                if opts.iter().any(|o| matches!(o, SearchReturn::Partial(_))) {
+                    return Err("PARTIAL may be given only once (RFC 9394 3.1)".into());
+                }
+                SearchReturn::Partial(read_partial_range(c)?)
+            }
             _ => return Err(format!("Unknown RETURN option {name}")),
         };
         if !opts.contains(&opt) {
             opts.push(opt);
         }
         if c.eat(b')') {
+            if opts.contains(&SearchReturn::All) && opts.iter().any(|o| matches!(o, SearchReturn::Partial(_)))
+            {
+                return Err("PARTIAL and ALL cannot be combined (RFC 9394 3.1)".into());
+            }
             return Ok(opts);
         }
         c.expect(b' ', "Invalid RETURN options")?;

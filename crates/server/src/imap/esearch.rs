@@ -1,8 +1,8 @@
 //! The ESEARCH answer of a SEARCH or SORT with RETURN options: MIN, MAX, ALL, COUNT (RFC
-//! 4731; for SORT in sort order, ESORT of RFC 5267 3.1), SAVE (RFC 5182), and UPDATE, which
-//! opens a context (RFC 5267 4.3, `contexts.rs`).
+//! 4731; for SORT in sort order, ESORT of RFC 5267 3.1), PARTIAL (RFC 9394 3.1), SAVE (RFC
+//! 5182, RFC 9394 3.2), and UPDATE, which opens a context (RFC 5267 4.3, `contexts.rs`).
 
-use bushbuck_proto::imap::command::SearchReturn;
+use bushbuck_proto::imap::command::{PartialRange, SearchReturn};
 use bushbuck_proto::imap::response;
 
 use super::contexts::Query;
@@ -31,11 +31,32 @@ fn result_options(ret: &[SearchReturn]) -> Vec<SearchReturn> {
     }
 }
 
-/// The UIDs SAVE keeps (RFC 5182 2.4: with MIN or MAX alone, only those).
+/// The PARTIAL option among `opts`, if any.
+fn partial_of(opts: &[SearchReturn]) -> Option<PartialRange> {
+    opts.iter().find_map(|o| match o {
+        SearchReturn::Partial(range) => Some(*range),
+        _ => None,
+    })
+}
+
+/// The results at the positions `range` names (RFC 9394 3.1), in answer order; positions
+/// past either end of `found` are left out.
+fn window(found: &[Found], range: PartialRange) -> &[Found] {
+    let len = found.len();
+    let (low, high) = (range.low as usize, range.high as usize);
+    let (start, end) = if range.from_end {
+        (len.saturating_sub(high), len.saturating_sub(low - 1))
+    } else {
+        ((low - 1).min(len), high.min(len))
+    };
+    &found[start..end]
+}
+
+/// The UIDs SAVE keeps: everything with ALL or COUNT (or SAVE alone); else the MIN and MAX
+/// messages and the PARTIAL window that were asked for (RFC 5182 2.4, RFC 9394 3.2).
 fn saved_uids(opts: &[SearchReturn], found: &[Found]) -> Vec<u32> {
-    let uids = found.iter().map(|f| f.uid);
     if opts.contains(&SearchReturn::All) || opts.contains(&SearchReturn::Count) || opts.len() == 1 {
-        return uids.collect();
+        return found.iter().map(|f| f.uid).collect();
     }
     let mut keep = Vec::new();
     if opts.contains(&SearchReturn::Min) {
@@ -44,6 +65,10 @@ fn saved_uids(opts: &[SearchReturn], found: &[Found]) -> Vec<u32> {
     if opts.contains(&SearchReturn::Max) {
         keep.extend(found.last().map(|f| f.uid));
     }
+    if let Some(range) = partial_of(opts) {
+        keep.extend(window(found, range).iter().map(|f| f.uid));
+    }
+    keep.sort_unstable();
     keep.dedup();
     keep
 }
@@ -96,6 +121,17 @@ impl Session {
                 line.push_str(&format!(" ALL {set}"));
             }
         }
+        if let Some(range) = partial_of(&opts) {
+            let part: Vec<u32> =
+                window(found, range).iter().map(|f| if uid_cmd { f.uid } else { f.seq }).collect();
+            let sign = if range.from_end { "-" } else { "" };
+            let set = match (part.is_empty(), sorted) {
+                (true, _) => "NIL".to_string(),
+                (false, true) => response::sequence_set_ordered(&part),
+                (false, false) => response::sequence_set(&part),
+            };
+            line.push_str(&format!(" PARTIAL ({sign}{}:{sign}{} {set})", range.low, range.high));
+        }
         if opts.contains(&SearchReturn::Count) {
             line.push_str(&format!(" COUNT {}", numbers.len()));
         }
@@ -104,5 +140,41 @@ impl Session {
         }
         self.untagged(&line);
         done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(n: u32) -> Vec<Found> {
+        (1..=n).map(|i| Found { seq: i, uid: i * 10, modseq: 1 }).collect()
+    }
+
+    fn uids(found: &[Found]) -> Vec<u32> {
+        found.iter().map(|f| f.uid).collect()
+    }
+
+    #[test]
+    fn windows_count_from_either_end() {
+        let all = found(5);
+        let range = |low, high, from_end| PartialRange { low, high, from_end };
+        assert_eq!(uids(window(&all, range(2, 3, false))), vec![20, 30]);
+        assert_eq!(uids(window(&all, range(1, 2, true))), vec![40, 50]);
+        assert_eq!(uids(window(&all, range(4, 9, false))), vec![40, 50]);
+        assert_eq!(uids(window(&all, range(3, 9, true))), vec![10, 20, 30]);
+        assert!(window(&all, range(6, 9, false)).is_empty());
+        assert!(window(&all, range(6, 9, true)).is_empty());
+    }
+
+    #[test]
+    fn save_keeps_what_was_returned() {
+        let all = found(5);
+        let partial = SearchReturn::Partial(PartialRange { low: 1, high: 2, from_end: false });
+        use SearchReturn::*;
+        assert_eq!(saved_uids(&[Save, partial], &all), vec![10, 20]);
+        assert_eq!(saved_uids(&[Save, partial, Max], &all), vec![10, 20, 50]);
+        assert_eq!(saved_uids(&[Save, partial, Count], &all), vec![10, 20, 30, 40, 50]);
+        assert_eq!(saved_uids(&[Save, Min], &all), vec![10]);
     }
 }
