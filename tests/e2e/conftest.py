@@ -8,12 +8,11 @@ Nothing is shared between tests. Helpers live in e2e_helpers.py.
 
 from __future__ import annotations
 
-import os
 import signal
 
 import pytest
 
-from e2e_helpers import TEST_TIMEOUT, USERS, BushbuckServer, close_quietly
+from e2e_helpers import DISTRIBUTED, TEST_TIMEOUT, USERS, BushbuckServer, close_quietly
 from engines import Garage, Postgres, garage_installed, postgres_installed
 
 
@@ -22,12 +21,11 @@ from engines import Garage, Postgres, garage_installed, postgres_installed
 # ---------------------------------------------------------------------------------------
 
 
-# BUSHBUCK_TEST_BACKEND=distributed runs the suite with every server and tool of a test on a
+# BUSHBUCK_TEST_BACKEND=distributed (e2e_helpers.DISTRIBUTED) runs the suite with every server and tool of a test on a
 # fresh database of a private PostgreSQL and a fresh prefix of a private Garage bucket (through
 # BUSHBUCK_STORE_URL/BUSHBUCK_BLOB_URL); tests marked `embedded_only` (about the embedded
 # store's own files: index files, fsync order, reconstruct, backup of the data directory) are
 # deselected in that pass, the others must pass on both.
-DISTRIBUTED = os.environ.get("BUSHBUCK_TEST_BACKEND", "embedded") == "distributed"
 
 
 def pytest_configure(config):

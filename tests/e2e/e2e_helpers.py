@@ -32,6 +32,10 @@ START_TIMEOUT = 20.0
 # Seconds one test may take before it is interrupted (a hung server must not hang CI).
 TEST_TIMEOUT = int(os.environ.get("BUSHBUCK_TEST_TIMEOUT", "120"))
 
+# The pass the suite runs in: embedded (default), or every server on PostgreSQL + object
+# storage (BUSHBUCK_TEST_BACKEND=distributed; conftest.py). Tests that look at the embedded
+# store's files check them only in the embedded pass.
+DISTRIBUTED = os.environ.get("BUSHBUCK_TEST_BACKEND", "embedded") == "distributed"
 USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 # The mailboxes `bushbuck user add` gives every new user (the default `default_folders`).
 DEFAULT_MAILBOXES = {"INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"}

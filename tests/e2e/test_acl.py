@@ -4,7 +4,7 @@ what administrators may and may not do."""
 from __future__ import annotations
 
 from acl_helpers import acl_server, after_tag, append, names, no, session
-from e2e_helpers import resp_code
+from e2e_helpers import DISTRIBUTED, resp_code
 
 
 def test_capabilities_and_namespace(make_server):
@@ -177,13 +177,15 @@ def test_admin_deletes_and_creates_a_users_mailstore(make_server):
     bob = session(srv, "bob")
     assert resp_code(no(bob, 'DELETE "Other Users/carol"')) in ("NOPERM", "NONEXISTENT")
     admin.ok('DELETE "Other Users/carol"')
-    assert not (srv.data / "users" / "carol").exists()
+    assert not admin.ok('LIST "" "Other Users/carol*"'), "carol's mailboxes are gone"
+    assert DISTRIBUTED or not (srv.data / "users" / "carol").exists()
     tagged, untagged = carol.command("NOOP")
     assert any(line.startswith(b"* BYE") for line in untagged) or status_of_line(tagged) == "NO"
     text = after_tag(no(admin, 'CREATE "Other Users/nobody"'))
     assert b"not a user" in text
     admin.ok('CREATE "Other Users/carol"')
-    assert (srv.data / "users" / "carol" / "index.sqlite3").is_file()
+    assert admin.ok('LIST "" "Other Users/carol*"'), "carol has a mailstore again"
+    assert DISTRIBUTED or (srv.data / "users" / "carol" / "index.sqlite3").is_file()
     fresh = session(srv, "carol")
     fresh.ok("SELECT INBOX")
 
