@@ -62,7 +62,7 @@ def test_search_context_follows_other_sessions(server):
     watcher, other = server.raw("bob"), server.imap("bob")
     watcher.ok("SELECT INBOX")
     other.select("INBOX")
-    tagged, lines = watcher.command("UID SEARCH RETURN (UPDATE) UNSEEN", tag="S1")
+    tagged, lines = watcher.command("UID SEARCH RETURN (ALL UPDATE) UNSEEN", tag="S1")
     assert tagged.startswith(b"S1 OK")
     assert esearch(lines, "S1") == [f"UID ALL {uids[0]}:{uids[3]}"]
     # A new unseen message: ADDTO at position 0 (a SEARCH context), after its EXISTS.
@@ -101,7 +101,7 @@ def test_sort_context_gives_positions(server):
     watcher, other = server.raw("bob"), server.imap("bob")
     watcher.ok("SELECT INBOX")
     other.select("INBOX")
-    tagged, lines = watcher.command("UID SORT RETURN (UPDATE) (REVERSE SIZE) UTF-8 UNSEEN", tag="R1")
+    tagged, lines = watcher.command("UID SORT RETURN (UPDATE ALL) (REVERSE SIZE) UTF-8 UNSEEN", tag="R1")
     u = uids  # sizes 300, 100, 200, 50: reverse size order u0, u2, u1, u3
     assert esearch(lines, "R1") == [f"UID ALL {u[0]},{u[2]},{u[1]},{u[3]}"]
     # A 150-octet body sorts between u2 (200) and u1 (100): third place.

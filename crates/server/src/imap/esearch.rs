@@ -19,12 +19,13 @@ pub(super) struct Found {
     pub modseq: u64,
 }
 
-/// The result options among `ret` (those that shape the answer), ALL when there are none
-/// (RFC 4731 3.1: `RETURN ()` means ALL; CONTEXT and UPDATE alone ask for no less).
+/// The result options among `ret` (those that shape the answer). CONTEXT is only a hint, so
+/// a list of nothing else means ALL as `RETURN ()` does (RFC 4731 3.1); UPDATE alone asks
+/// for no result data (the client adds ALL to get the result), as Dovecot answers both.
 fn result_options(ret: &[SearchReturn]) -> Vec<SearchReturn> {
     let opts: Vec<SearchReturn> =
         ret.iter().copied().filter(|r| !matches!(r, SearchReturn::Context | SearchReturn::Update)).collect();
-    if opts.is_empty() {
+    if opts.is_empty() && !ret.contains(&SearchReturn::Update) {
         vec![SearchReturn::All]
     } else {
         opts
