@@ -34,6 +34,15 @@ impl Notifier {
         }
     }
 
+    /// Wakes every channel without changing what it carries, so its watchers look for
+    /// changes themselves (after notifications may have been missed).
+    pub(crate) fn wake_all(&self) {
+        let senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
+        for sender in senders.values() {
+            sender.send_modify(|_| {});
+        }
+    }
+
     /// Wakes and forgets every channel of a user (the user was deleted).
     pub(crate) fn forget_user(&self, user: &str) {
         let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());

@@ -164,11 +164,18 @@ fn a_database_outage_is_unavailable_and_passes_by_itself() {
     let node = PostgresStore::open(&url, Arc::new(LocalBlobs::new(dir.path().to_path_buf()))).unwrap();
     node.create_user("alice").unwrap();
     node.append("alice", "INBOX", &[new(&message(1))]).unwrap();
+    let id = node.open_mailbox("alice", "INBOX").unwrap().id;
+    let mut rx = node.watch("alice", id);
+    rx.borrow_and_update();
     server.stop();
     let during = node.append("alice", "INBOX", &[new(&message(2))]).unwrap_err();
     assert!(matches!(during, StoreError::Unavailable(_)), "{during:?}");
     assert!(matches!(node.status("alice", "INBOX"), Err(StoreError::Unavailable(_))));
     server.start();
+    // The listener is back, and wakes its watchers: changes made meanwhile notified no one.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let woken = runtime.block_on(async { tokio::time::timeout(Duration::from_secs(15), rx.changed()).await });
+    assert!(woken.is_ok(), "the watcher was woken after the outage");
     node.append("alice", "INBOX", &[new(&message(3))]).unwrap();
     let snap = node.select("alice", "INBOX").unwrap();
     assert_eq!(snap.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 2]);

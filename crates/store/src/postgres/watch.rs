@@ -2,8 +2,8 @@
 //! `NOTIFY bushbuck_mail` in its own transaction (so it is delivered if and only if the change
 //! commits), and each store keeps a listener thread with a connection of its own that wakes the
 //! in-process watchers ([`Notifier`]) of the mailboxes other nodes changed. The listener
-//! reconnects by itself after a database outage; sessions poll now and then anyway, so a
-//! notification lost meanwhile only delays a wake-up.
+//! reconnects by itself after a database outage and then wakes every watcher, so changes
+//! whose notifications were lost meanwhile are found at once (sessions poll now and then too).
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,14 +92,27 @@ fn listen(
     stop: &AtomicBool,
 ) {
     let mut logged = false;
+    let mut missed = first.is_none();
     while !stop.load(Ordering::Relaxed) {
         let client = match first.take() {
             Some(client) => Ok(client),
             None => connect(config),
         };
+        let client = client.inspect(|_| {
+            if missed {
+                // Changes made while this node was not listening notified no one here: every
+                // watcher looks for itself.
+                notifier.wake_all();
+                if logged {
+                    tracing::info!("change listener reached PostgreSQL again");
+                }
+                (missed, logged) = (false, false);
+            }
+        });
         match client.and_then(|client| deliver(client, node, notifier, stop)) {
             Ok(()) => return,
             Err(e) => {
+                missed = true;
                 if !logged {
                     tracing::warn!(error = %e, "change listener lost PostgreSQL; reconnecting");
                     logged = true;
