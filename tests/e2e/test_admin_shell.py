@@ -295,6 +295,7 @@ def test_interactive_terminal_keeps_history_and_goes_on_after_errors(srv, tmp_pa
     assert "cm Interactive" in history and "lm" in history
 
 
+@pytest.mark.embedded_only  # partitions are directories of the embedded store
 def test_partitions_from_the_shell(make_server, tmp_path):
     """cm with a partition places a user's new store; renm of a user onto itself with a
     partition moves them while they stay logged in (the book's cyradm usage)."""

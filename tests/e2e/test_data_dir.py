@@ -10,6 +10,9 @@ import pytest
 
 from e2e_helpers import BushbuckServer, USERS, bushbuck_bin, close_quietly
 
+# Where the embedded store's data directory is found; the distributed pass has none to find.
+pytestmark = pytest.mark.embedded_only
+
 
 @pytest.fixture
 def isolated(tmp_path) -> dict[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from e2e_helpers import lmtp_transaction
 
 MESSAGE = (
@@ -21,6 +23,7 @@ def blob_files(data, user):
     return [p for p in (data / "users" / user / "blobs").rglob("*") if p.is_file() and p.parent.name != "tmp"]
 
 
+@pytest.mark.embedded_only  # counts hard links of message files
 def test_one_message_to_many_recipients_is_stored_once(server):
     answers = lmtp_transaction(server.lmtp_port, b"sender@example.org", [b"alice@example.org", b"bob@example.org"], MESSAGE)
     assert [a[:9] for a in answers] == ["250 2.0.0", "250 2.0.0"], answers

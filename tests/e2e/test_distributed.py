@@ -7,6 +7,7 @@ changes reach sessions on other nodes through the database's notifications (issu
 
 from __future__ import annotations
 
+import imaplib
 import poplib
 import threading
 import time
@@ -310,3 +311,117 @@ def test_an_engine_outage_is_a_temporary_failure_and_passes_without_a_restart(ow
     typ, _ = session.noop()
     assert typ == "OK", "a session open through the outage goes on"
     close_quietly(session)
+
+
+class Load:
+    """LMTP deliveries and IMAP APPENDs to one node from background threads, each message
+    with a unique subject, remembering which ones the node acknowledged (250, OK)."""
+
+    def __init__(self, node):
+        self.node = node
+        self.attempted: set[str] = set()
+        self.acknowledged: set[str] = set()
+        self.answers: list[str] = []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.lmtp), threading.Thread(target=self.imap)]
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+    def note(self, subject: str, answer: str, ok: bool):
+        with self.lock:
+            self.answers.append(answer)
+            if ok:
+                self.acknowledged.add(subject)
+
+    def lmtp(self):
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            subject = f"lmtp {n}"
+            with self.lock:
+                self.attempted.add(subject)
+            try:
+                rcpt, data = lmtp_exchange(self.node.lmtp_port, b"load@example.org", [b"alice"],
+                                           make_message(subject=subject))
+            except (OSError, AssertionError) as e:
+                self.note(subject, f"connection: {e}", False)
+                time.sleep(0.05)
+                continue
+            answer = (data or rcpt)[0]
+            self.note(subject, answer, answer.startswith("250"))
+
+    def imap(self):
+        n = 0
+        m = None
+        while not self.stop.is_set():
+            n += 1
+            subject = f"append {n}"
+            with self.lock:
+                self.attempted.add(subject)
+            try:
+                m = m or self.node.imap("alice", timeout=5)
+                typ, data = m.append("INBOX", None, None, make_message(subject=subject))
+                self.note(subject, f"{typ} {data[0]!r}", typ == "OK")
+            except (OSError, imaplib.IMAP4.error, EOFError) as e:
+                self.note(subject, f"connection: {e}", False)
+                m = None
+                time.sleep(0.05)
+
+
+def subjects_in_inbox(node) -> list[str]:
+    m = node.imap("alice")
+    m.select("INBOX", readonly=True)
+    found = [v["BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip()
+             for v in fetch(m, "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])").values()]
+    close_quietly(m)
+    return found
+
+
+def test_kill9_of_a_node_under_load_loses_nothing_acknowledged(cluster):
+    nodes = [cluster.node() for _ in range(3)]
+    cluster.cli(nodes[0], "user", "add", "alice", "--password", USERS["alice"])
+    victim = nodes[0]
+    with Load(victim) as load:
+        deadline = time.monotonic() + 30
+        while len(load.acknowledged) < 20:
+            assert time.monotonic() < deadline, load.answers[-5:]
+            time.sleep(0.05)
+        victim.kill9()
+        time.sleep(0.5)
+    stored = subjects_in_inbox(nodes[1])
+    assert len(stored) == len(set(stored)), "nothing stored twice"
+    assert load.acknowledged <= set(stored), f"acknowledged but lost: {sorted(load.acknowledged - set(stored))}"
+    assert set(stored) <= load.attempted, "nothing stored that was never sent"
+    assert subjects_in_inbox(nodes[2]) == stored, "every node serves the same mailbox"
+
+
+def test_postgresql_restarted_under_load_gives_temporary_failures_only(own_engines):
+    cluster, postgres, _ = own_engines
+    node = cluster.node()
+    cluster.cli(node, "user", "add", "alice", "--password", USERS["alice"])
+    with Load(node) as load:
+        deadline = time.monotonic() + 30
+        while len(load.acknowledged) < 10:
+            assert time.monotonic() < deadline, load.answers[-5:]
+            time.sleep(0.05)
+        postgres.stop()
+        time.sleep(1)
+        postgres.start()
+        recovered = len(load.acknowledged)
+        deadline = time.monotonic() + 30
+        while len(load.acknowledged) < recovered + 10:
+            assert time.monotonic() < deadline, f"no recovery: {load.answers[-5:]}"
+            time.sleep(0.05)
+    permanent = [a for a in load.answers if a.startswith(("5", "BAD", "NO")) and "UNAVAILABLE" not in a]
+    assert not permanent, f"an outage must only fail temporarily: {permanent[:5]}"
+    stored = subjects_in_inbox(node)
+    assert load.acknowledged <= set(stored) and len(stored) == len(set(stored))
