@@ -14,7 +14,8 @@ import pytest
 from e2e_helpers import USERS, BushbuckServer, close_quietly, inbox_by_message_id, lmtp_exchange, make_message, run_cli
 from powercut.mount import LazyMount, fuse_usable
 
-pytestmark = pytest.mark.skipif(fuse_usable() is not None, reason=str(fuse_usable()))
+# About the embedded store's files (a full disk under the data directory): embedded pass only (conftest.py).
+pytestmark = [pytest.mark.embedded_only, pytest.mark.skipif(fuse_usable() is not None, reason=str(fuse_usable()))]
 
 CAPACITY = 24 << 20
 HEADROOM = 2 << 20  # what is left free for mail once the ballast is written

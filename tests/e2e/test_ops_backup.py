@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from ops_helpers import append, message, read_mailbox, read_store
 from e2e_helpers import close_quietly, run_cli
+
+# About the embedded store's files (the file-level backup of a data directory (test_distributed.py backs up a distributed site)): embedded pass only (conftest.py).
+pytestmark = pytest.mark.embedded_only
 
 
 def test_backup_under_load_and_restore(make_server, tmp_path):

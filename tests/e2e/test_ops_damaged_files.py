@@ -8,9 +8,14 @@ from __future__ import annotations
 import poplib
 import sqlite3
 
+import pytest
+
 from e2e_helpers import HOST, USERS, close_quietly, imap_ok
 from ops_helpers import append, message
 from test_observability import get, metric
+
+# About the embedded store's files (message files damaged by hand): embedded pass only (conftest.py).
+pytestmark = pytest.mark.embedded_only
 
 
 def populate(server) -> None:

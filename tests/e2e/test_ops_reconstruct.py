@@ -4,10 +4,15 @@ was deleted or corrupted, and repairing an index whose files went missing."""
 from __future__ import annotations
 
 import hashlib
+import pytest
+
 from collections import Counter
 
 from ops_helpers import append, message, read_store
 from e2e_helpers import DEFAULT_MAILBOXES, close_quietly
+
+# About the embedded store's files (reconstruct rebuilds the index from the message files): embedded pass only (conftest.py).
+pytestmark = pytest.mark.embedded_only
 
 
 def populate(server) -> None:

@@ -1,7 +1,12 @@
 """Partitions: users placed on a named storage root at creation, moved between partitions
 while their IMAP sessions stay open, and nothing lost on the way."""
 
+import pytest
+
 from e2e_helpers import append, close_quietly, fetch, imap_ok, make_message
+
+# About the embedded store's files (partitions are directories of the data): embedded pass only (conftest.py).
+pytestmark = pytest.mark.embedded_only
 
 
 def partitioned_server(make_server, tmp_path):

@@ -25,7 +25,8 @@ from powercut.mount import LazyMount, fuse_usable
 
 CYCLES = int(os.environ.get("POWERCUT_CYCLES", "10"))
 
-pytestmark = pytest.mark.skipif(fuse_usable() is not None, reason=str(fuse_usable()))
+# About the embedded store's files (power loss of the data directory's file system): embedded pass only (conftest.py).
+pytestmark = [pytest.mark.embedded_only, pytest.mark.skipif(fuse_usable() is not None, reason=str(fuse_usable()))]
 
 
 class Load:
