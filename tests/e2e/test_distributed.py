@@ -95,8 +95,8 @@ def test_delivery_on_one_node_wakes_idle_on_another(two_nodes):
     watcher.close()
 
 
-def test_appends_on_two_nodes_at_once_get_unique_uids(two_nodes):
-    nodes = two_nodes
+def test_appends_on_three_nodes_at_once_get_unique_increasing_uids(cluster, two_nodes):
+    nodes = [*two_nodes, cluster.node()]
     uids: list[int] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -104,25 +104,25 @@ def test_appends_on_two_nodes_at_once_get_unique_uids(two_nodes):
     def appender(node, n: int):
         try:
             m = node.imap("alice")
-            for i in range(n):
-                uid = append(m, make_message(subject=f"{node.imap_port} #{i}"))
-                with lock:
-                    uids.append(uid)
+            mine = [append(m, make_message(subject=f"{node.imap_port} #{i}")) for i in range(n)]
+            assert mine == sorted(mine), f"one client's later APPENDs get higher UIDs: {mine}"
+            with lock:
+                uids.extend(mine)
             close_quietly(m)
         except BaseException as e:  # reported below, in the test's thread
             errors.append(e)
 
-    threads = [threading.Thread(target=appender, args=(node, 25)) for node in nodes for _ in range(2)]
+    threads = [threading.Thread(target=appender, args=(node, 20)) for node in nodes for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors, errors
-    assert len(uids) == 100 and len(set(uids)) == 100, "every APPEND got a UID of its own"
+    assert len(uids) == 120 and len(set(uids)) == 120, "every APPEND got a UID of its own"
     for node in nodes:
         m = node.imap("alice")
         typ, data = m.select("INBOX")
-        assert typ == "OK" and int(data[0]) == 100
+        assert typ == "OK" and int(data[0]) == 120
         typ, data = m.uid("SEARCH", "ALL")
         assert sorted(int(u) for u in data[0].split()) == sorted(uids)
         close_quietly(m)
