@@ -263,11 +263,11 @@ def status_of_raw(m, *args) -> str:
         return "BAD"
 
 
-def test_qresync_parameters_are_refused_while_qresync_is_not_offered(alice):
-    """RFC 7162: QRESYNC and VANISHED are valid only once QRESYNC is advertised and enabled;
+def test_qresync_parameters_are_refused_while_qresync_is_not_enabled(alice):
+    """RFC 7162 3.2.5/3.2.6: QRESYNC and VANISHED are valid only once QRESYNC is enabled;
     accepting and ignoring them would leave a client resyncing on wrong assumptions."""
     typ, data = alice.capability()
-    assert b"QRESYNC" not in data[0].split()
+    assert b"QRESYNC" in data[0].split()
     append(alice, b"Subject: q\r\n\r\nx\r\n")
     assert status_of_raw(alice, "SELECT", "INBOX (QRESYNC (1 1))") == "BAD"
     assert status_of_raw(alice, "EXAMINE", "INBOX (QRESYNC (1 1 1:5))") == "BAD"

@@ -69,8 +69,9 @@ impl Session {
         self.untagged(&format!("OK {code} Moved"));
         let moved: Vec<u32> = placed.uids.iter().map(|(src, _)| *src).collect();
         if let Some(view) = self.selected.as_mut() {
-            for seq in view.remove_own(&moved) {
-                self.conn.write(format!("* {seq} EXPUNGE\r\n").as_bytes());
+            let removed = view.remove_own(&moved);
+            for line in super::qresync::expunge_lines(self.qresync, &removed) {
+                self.untagged(&line);
             }
         }
         Outcome::done("MOVE")

@@ -18,6 +18,7 @@ pub(crate) mod mailbox_name;
 mod mailboxes;
 mod message_table;
 mod pattern;
+mod qresync;
 mod quota;
 mod search;
 mod seen;

@@ -16,7 +16,11 @@ use crate::acl::Rights;
 
 impl Session {
     pub(super) fn select(&mut self, raw: &[u8], condstore: bool, read_only: bool) -> Outcome {
-        self.deselect();
+        if self.selected.is_some() {
+            self.deselect();
+            // RFC 7162 3.2.11: the end of the previous mailbox's responses.
+            self.untagged("OK [CLOSED] Previous mailbox closed");
+        }
         let target = match self.access(raw, Rights::READ) {
             Ok(t) => t,
             Err(d) => return d.into(),
@@ -184,8 +188,9 @@ impl Session {
             Err(e) => return e.into(),
         };
         if let Some(view) = self.selected.as_mut() {
-            for seq in view.remove_own(&expunged) {
-                self.conn.write(format!("* {seq} EXPUNGE\r\n").as_bytes());
+            let removed = view.remove_own(&expunged);
+            for line in super::qresync::expunge_lines(self.qresync, &removed) {
+                self.untagged(&line);
             }
         }
         Outcome::done(if set.is_some() { "UID EXPUNGE" } else { "EXPUNGE" })

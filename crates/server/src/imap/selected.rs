@@ -104,15 +104,15 @@ impl SelectedMailbox {
         }
     }
 
-    /// Removes UIDs this session expunged itself; returns their sequence numbers in the
-    /// order they must be announced.
-    pub fn remove_own(&mut self, uids: &[u32]) -> Vec<u32> {
+    /// Removes UIDs this session expunged itself; returns (sequence number, UID) of each in
+    /// the order they must be announced.
+    pub fn remove_own(&mut self, uids: &[u32]) -> Vec<(u32, u32)> {
         let mut seqs = Vec::with_capacity(uids.len());
         for uid in uids {
             if let Some(i) = self.messages.index_of(*uid) {
                 Arc::make_mut(&mut self.messages).remove(i);
                 self.recent.remove(uid);
-                seqs.push(i as u32 + 1);
+                seqs.push((i as u32 + 1, *uid));
             }
         }
         self.pending_expunges.retain(|u| !uids.contains(u));

@@ -111,10 +111,9 @@ pub struct Session {
     pub(super) rev2: bool,
     /// Open UPDATE contexts of the selected mailbox (RFC 5267).
     pub(super) contexts: Vec<super::contexts::UpdateContext>,
+    /// QRESYNC has been enabled (which enables CONDSTORE too): VANISHED instead of EXPUNGE.
+    pub(super) qresync: bool,
 }
-
-/// The answer to QRESYNC parameters while the server does not offer QRESYNC.
-const QRESYNC_NOT_OFFERED: &str = "QRESYNC is not supported by this server (it is not in CAPABILITY)";
 
 impl Session {
     /// Serves one connection to its end.
@@ -140,6 +139,7 @@ impl Session {
             tag: String::new(),
             rev2: false,
             contexts: Vec::new(),
+            qresync: false,
         };
         let greeting = format!("* OK [CAPABILITY {}] Bushbuck IMAP ready\r\n", session.capabilities());
         session.conn.write(greeting.as_bytes());
@@ -332,12 +332,12 @@ impl Session {
                 self.untagged(crate::namespace::NAMESPACE_RESPONSE);
                 Outcome::done("NAMESPACE")
             }
-            // QRESYNC (RFC 7162) is not advertised: its parameters are refused, not ignored.
-            Select { params, .. } | Examine { params, .. } if params.qresync.is_some() => {
-                Outcome::Bad(QRESYNC_NOT_OFFERED.into())
+            // RFC 7162 3.2.5: the QRESYNC parameter needs ENABLE QRESYNC first.
+            Select { params, .. } | Examine { params, .. } if params.qresync.is_some() && !self.qresync => {
+                Outcome::Bad(super::qresync::NOT_ENABLED.into())
             }
-            Select { mailbox, params } => self.select(&mailbox, params.condstore, false),
-            Examine { mailbox, params } => self.select(&mailbox, params.condstore, true),
+            Select { mailbox, params } => self.select_with(&mailbox, &params, false),
+            Examine { mailbox, params } => self.select_with(&mailbox, &params, true),
             Create { mailbox, special_use, partition } => {
                 self.create(&mailbox, &special_use, partition.as_deref())
             }
@@ -357,8 +357,13 @@ impl Session {
             Search { uid, charset, ret, criteria } => {
                 self.search(uid, charset.as_deref(), ret.as_deref(), &criteria)
             }
-            Fetch { vanished: true, .. } => Outcome::Bad(QRESYNC_NOT_OFFERED.into()),
-            Fetch { uid, set, items, changed_since, vanished: false } => {
+            Fetch { vanished: true, .. } if !self.qresync => Outcome::Bad(super::qresync::NOT_ENABLED.into()),
+            Fetch { uid, set, items, changed_since, vanished } => {
+                if let (true, Some(since)) = (vanished, changed_since) {
+                    if let Err(o) = self.vanished_in(since, &set) {
+                        return (o, Flow::Continue);
+                    }
+                }
                 self.fetch(uid, &set, &items, changed_since)
             }
             Store { uid, set, mode, silent, flags, unchanged_since } => {
@@ -439,6 +444,11 @@ impl Session {
             if cap.eq_ignore_ascii_case("CONDSTORE") && !self.condstore {
                 self.condstore = true;
                 enabled.push("CONDSTORE");
+            } else if cap.eq_ignore_ascii_case("QRESYNC") && !self.qresync {
+                // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.
+                self.qresync = true;
+                self.condstore = true;
+                enabled.push("QRESYNC");
             } else if cap.eq_ignore_ascii_case("IMAP4rev2") && !self.rev2 {
                 self.rev2 = true;
                 enabled.push("IMAP4rev2");
@@ -474,6 +484,7 @@ impl Session {
             "CHILDREN",
             "MOVE",
             "CONDSTORE",
+            "QRESYNC",
             "ESEARCH",
             "SEARCHRES",
             "LIST-EXTENDED",
@@ -578,10 +589,7 @@ impl Session {
             );
         }
         let announce = new_keywords.then(|| (view.rights, view.read_only, view.keywords.clone()));
-        let mut lines = Vec::new();
-        for (seq, _) in &update.expunged {
-            lines.push(format!("{seq} EXPUNGE"));
-        }
+        let mut lines = super::qresync::expunge_lines(self.qresync, &update.expunged);
         if let Some(n) = update.exists {
             lines.push(format!("{n} EXISTS"));
         }
