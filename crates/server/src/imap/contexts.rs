@@ -116,7 +116,7 @@ impl Session {
 
     /// Whether a context is open under `tag` (RFC 5267 4.3: reusing it for another UPDATE is
     /// answered BAD).
-    pub(super) fn has_context(&self, tag: &str) -> bool {
+    fn has_context(&self, tag: &str) -> bool {
         self.contexts.iter().any(|c| c.tag == tag)
     }
 
@@ -168,7 +168,7 @@ impl Session {
     }
 
     /// The result of a searching command, in answer order.
-    pub(super) fn run_query(&mut self, query: &Query) -> Result<Vec<super::esearch::Found>, Outcome> {
+    fn run_query(&mut self, query: &Query) -> Result<Vec<super::esearch::Found>, Outcome> {
         match query {
             Query::Search { charset, key } => self.search_found(charset.as_deref(), key),
             Query::Sort { criteria, charset, key } => self.sort_found(criteria, charset, key),
