@@ -42,6 +42,10 @@ fn new(data: &[u8]) -> NewMessage<'_> {
     NewMessage { data, flags: Vec::new(), internal_date: None }
 }
 
+fn batch(datas: &[Vec<u8>]) -> Vec<NewMessage<'_>> {
+    datas.iter().map(|d| new(d)).collect()
+}
+
 #[test]
 fn appends_from_two_nodes_get_unique_increasing_uids_and_modseqs() {
     let Some(site) = Site::fresh() else { return };
@@ -180,4 +184,46 @@ fn a_database_outage_is_unavailable_and_passes_by_itself() {
     let snap = node.select("alice", "INBOX").unwrap();
     assert_eq!(snap.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(node.read_message("alice", snap.id, 2).unwrap(), message(3));
+}
+
+/// A store operation on some UIDs.
+type Operation<'a> = dyn Fn(&[u32]) + 'a;
+
+#[test]
+fn round_trips_do_not_grow_with_the_number_of_messages() {
+    let Some(site) = Site::fresh() else { return };
+    let node = site.node();
+    node.create_mailbox("alice", "Archive", None).unwrap();
+    node.create_mailbox("alice", "Trash", None).unwrap();
+    let cost = |op: &dyn Fn()| {
+        let before = node.round_trips();
+        op();
+        node.round_trips() - before
+    };
+    let (few, many): (Vec<Vec<u8>>, Vec<Vec<u8>>) =
+        ((0..2).map(message).collect(), (100..300).map(message).collect());
+    let append_few = cost(&|| drop(node.append("alice", "INBOX", &batch(&few)).unwrap()));
+    assert_eq!(cost(&|| drop(node.append("alice", "INBOX", &batch(&many)).unwrap())), append_few, "APPEND");
+    let id = node.open_mailbox("alice", "INBOX").unwrap().id;
+    let (two, all): (Vec<u32>, Vec<u32>) = (vec![1, 2], (3..=202).collect());
+    let work = ["Work".to_string()];
+    // Each operation on two messages, then on two hundred: the same number of round trips.
+    let operations: [(&str, &Operation); 6] = [
+        ("FETCH", &|uids| drop(node.fetch_meta("alice", id, uids, MetaParts::WITH_STRUCTURE).unwrap())),
+        ("SEARCH BODY", &|uids| drop(node.search_texts("alice", id, uids).unwrap())),
+        ("STORE", &|uids| drop(node.store_flags("alice", id, uids, FlagChange::Add, &work, None).unwrap())),
+        ("COPY", &|uids| drop(node.copy("alice", id, uids, "Archive").unwrap())),
+        ("MOVE", &|uids| drop(node.move_messages("alice", id, uids, "Trash").unwrap())),
+        ("SELECT", &|_| drop(node.select("alice", "Trash").unwrap())),
+    ];
+    for (name, op) in operations {
+        let on_two = cost(&|| op(&two));
+        assert_eq!(cost(&|| op(&all)), on_two, "{name}");
+    }
+    let trash = node.open_mailbox("alice", "Trash").unwrap().id;
+    let deleted = ["\\Deleted".to_string()];
+    node.store_flags("alice", trash, &(1..=202).collect::<Vec<_>>(), FlagChange::Add, &deleted, None)
+        .unwrap();
+    let expunge_two = cost(&|| drop(node.expunge("alice", trash, Some(&[1, 2])).unwrap()));
+    assert_eq!(cost(&|| drop(node.expunge("alice", trash, None).unwrap())), expunge_two, "EXPUNGE");
 }

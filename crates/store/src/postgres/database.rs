@@ -5,6 +5,7 @@
 //! cannot be reached now (connection errors, pool timeout, shutdown) is `Unavailable`.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -14,8 +15,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use crate::api::MailboxId;
 use crate::error::{Result, StoreError};
 
-/// A transaction as the operations see it.
-pub(crate) type Tx<'a> = postgres::Transaction<'a>;
+pub(crate) use super::statements::Tx;
 
 /// What an operation inside a transaction can fail with: a store error of its own, or a
 /// PostgreSQL error, kept as it is so the transaction can be retried when that helps.
@@ -65,6 +65,8 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub(crate) struct Database {
     /// Present until dropped (see the `Drop` impl).
     pool: Option<Pool>,
+    /// Round trips to the database so far (see [`Database::round_trips`]).
+    trips: AtomicU64,
 }
 
 impl Drop for Database {
@@ -99,7 +101,12 @@ impl Database {
             .test_on_check_out(false)
             .connection_timeout(CONNECT_TIMEOUT)
             .build_unchecked(manager);
-        Ok(Database { pool: Some(pool) })
+        Ok(Database { pool: Some(pool), trips: AtomicU64::new(0) })
+    }
+
+    /// Round trips made so far by this pool's transactions: BEGIN, each statement, COMMIT.
+    pub(crate) fn round_trips(&self) -> u64 {
+        self.trips.load(Ordering::Relaxed)
     }
 
     /// A connection from the pool, or `Unavailable`.
@@ -145,7 +152,7 @@ impl Database {
             let mut client = self.client()?;
             let mut tx = match client.build_transaction().isolation_level(level).read_only(read_only).start()
             {
-                Ok(tx) => tx,
+                Ok(tx) => Tx::begun(tx, &self.trips),
                 // A pooled connection the server closed while it was idle (a restart): nothing
                 // was done on it; the pool drops it and hands out another.
                 Err(e) if e.as_db_error().is_none() && stale <= POOL_SIZE => {

@@ -73,6 +73,12 @@ impl PostgresStore {
         })
     }
 
+    /// Round trips to PostgreSQL this store has made so far (BEGIN, each statement, COMMIT;
+    /// not the change listener's): for counting what each command costs.
+    pub fn round_trips(&self) -> u64 {
+        self.db.round_trips()
+    }
+
     /// Runs a write for `user` and wakes the watchers of the mailboxes it changed, on this
     /// node once it committed, on the others by a notification sent in its transaction.
     fn write<T>(

@@ -3,10 +3,40 @@
 //! prepare and then an execute. Every Rust type a statement binds says which PostgreSQL type
 //! it is sent as ([`Param`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use postgres::types::{ToSql, Type};
 use postgres::Row;
 
-use super::database::Tx;
+/// A transaction, counting the round trips it makes (BEGIN, each statement, COMMIT).
+pub(crate) struct Tx<'a> {
+    inner: postgres::Transaction<'a>,
+    trips: &'a AtomicU64,
+}
+
+impl<'a> Tx<'a> {
+    /// A transaction begun (one round trip) whose trips add to `trips`.
+    pub(crate) fn begun(inner: postgres::Transaction<'a>, trips: &'a AtomicU64) -> Tx<'a> {
+        trips.fetch_add(1, Ordering::Relaxed);
+        Tx { inner, trips }
+    }
+
+    /// Commits.
+    pub(crate) fn commit(self) -> Result<(), postgres::Error> {
+        self.trip();
+        self.inner.commit()
+    }
+
+    /// Runs statements without parameters (schema changes).
+    pub(crate) fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.trip();
+        self.inner.batch_execute(sql)
+    }
+
+    fn trip(&self) {
+        self.trips.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 /// A value bound to a statement parameter, with the PostgreSQL type it is sent as.
 pub(crate) trait Param: ToSql + Sync {
@@ -95,18 +125,22 @@ fn typed<'a>(params: &'a [&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)>
 
 impl Statements for Tx<'_> {
     fn fetch(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, postgres::Error> {
-        self.query_typed(sql, &typed(params))
+        self.trip();
+        self.inner.query_typed(sql, &typed(params))
     }
 
     fn fetch_one(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Row, postgres::Error> {
-        self.query_typed_one(sql, &typed(params))
+        self.trip();
+        self.inner.query_typed_one(sql, &typed(params))
     }
 
     fn fetch_opt(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, postgres::Error> {
-        self.query_typed_opt(sql, &typed(params))
+        self.trip();
+        self.inner.query_typed_opt(sql, &typed(params))
     }
 
     fn exec(&mut self, sql: &str, params: &[&dyn Param]) -> Result<u64, postgres::Error> {
-        self.execute_typed(sql, &typed(params))
+        self.trip();
+        self.inner.execute_typed(sql, &typed(params))
     }
 }
