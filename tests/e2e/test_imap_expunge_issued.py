@@ -9,6 +9,8 @@ import hashlib
 import time
 from pathlib import Path
 
+import pytest
+
 from e2e_helpers import fetch_one
 
 MESSAGES = [
@@ -73,6 +75,7 @@ def test_fetch_of_a_message_expunged_elsewhere_serves_its_data(server):
         assert _file_of(server, message).exists()
 
 
+@pytest.mark.embedded_only  # counts the embedded store's message files
 def test_retained_file_goes_when_the_last_session_leaves(server, alice):
     a, b = _two_sessions(server)
     doomed = _file_of(server, MESSAGES[1])

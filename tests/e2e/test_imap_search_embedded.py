@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
+import pytest
+
 from e2e_helpers import append, close_quietly, crlf
 
 REPORT = (
@@ -62,6 +64,7 @@ def test_text_and_body_match_embedded_messages(alice):
     assert_embedded_text_matches(alice)
 
 
+@pytest.mark.embedded_only  # edits the embedded index
 def test_search_texts_from_before_are_recomputed(server):
     m = server.imap("alice")
     try:

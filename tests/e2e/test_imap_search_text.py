@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import sqlite3
 
+import pytest
+
 from e2e_helpers import append, close_quietly, crlf
 
 BASE64_TEXT = crlf(
@@ -104,6 +106,7 @@ def test_body_search_after_copy_and_expunge(alice):
     assert_finds_everything(alice)
 
 
+@pytest.mark.embedded_only  # reconstruct of the embedded index
 def test_body_search_after_reconstruct(server):
     m = server.imap("alice")
     try:
@@ -140,6 +143,7 @@ def test_body_search_after_reconstruct(server):
         close_quietly(m)
 
 
+@pytest.mark.embedded_only  # an embedded index from an older schema
 def test_store_from_before_the_index_still_searches(server):
     m = server.imap("alice")
     try:
