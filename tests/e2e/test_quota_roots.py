@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from acl_helpers import acl_server, bulletin_board, lmtp_rcpt, no, session
 from e2e_helpers import resp_code
 
@@ -87,6 +89,7 @@ def test_shared_root_limits_posts_to_a_bulletin_board(make_server):
     assert b"[NONEXISTENT]" in no(bob, 'GETQUOTA "user/alice"'), "other users' roots stay private"
 
 
+@pytest.mark.embedded_only  # edits the embedded index's usage counters
 def test_quota_fix_reports_every_root(make_server):
     srv = acl_server(make_server)
     alice, admin = session(srv, "alice"), session(srv, "admin")
