@@ -52,3 +52,27 @@ def test_partial_errors(server):
                 "SEARCH RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL", "SORT RETURN (PARTIAL 0:3) (SIZE) UTF-8 ALL"):
         tagged, _ = c.command(bad, tag="B1")
         assert tagged.startswith(b"B1 BAD"), (bad, tagged)
+
+
+def test_uid_fetch_partial(server):
+    u = load(server)
+    c = server.raw("bob")
+    assert b"PARTIAL" in c.ok("CAPABILITY")[0].split()
+    c.ok("SELECT INBOX")
+
+    def fetched(command: str) -> list[int]:
+        return [int(line.split(b"UID ")[1].split()[0].rstrip(b")")) for line in c.ok(command) if b" FETCH (" in line]
+
+    # RFC 9394 3.3: the last two, the first one, and a window past the end, of the messages
+    # the UID set names (a set wider than the mailbox).
+    assert fetched("UID FETCH 1:* (UID FLAGS) (PARTIAL -1:-2)") == [u[2], u[3]]
+    assert fetched(f"UID FETCH {u[1]}:{u[3] + 100} (UID) (PARTIAL 1:1)") == [u[1]]
+    assert fetched("UID FETCH 1:* (UID) (PARTIAL 4:9)") == [u[3]]
+    assert fetched("UID FETCH 1:* (UID) (PARTIAL 5:9)") == []
+    # With CHANGEDSINCE, the window is taken among the changed messages.
+    c.ok(f"UID STORE {u[0]},{u[2]} +FLAGS (\\Flagged)")
+    line = next(x for x in c.ok(f"UID FETCH {u[0]} (MODSEQ)") if b"MODSEQ (" in x)
+    since = int(line.split(b"MODSEQ (")[1].split(b")")[0]) - 1
+    assert fetched(f"UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE {since} PARTIAL -1:-1)") == [u[2]]
+    tagged, _ = c.command("FETCH 1:* (UID) (PARTIAL 1:2)", tag="F1")
+    assert tagged.startswith(b"F1 BAD")

@@ -270,7 +270,7 @@ fn append() {
 fn fetch() {
     use FetchAttribute::*;
     let fetch = |input: &str| match ok(input) {
-        Command::Fetch { uid, set, items, changed_since, vanished } => {
+        Command::Fetch { uid, set, items, changed_since, vanished, .. } => {
             (uid, set, items, changed_since, vanished)
         }
         other => panic!("{other:?}"),
@@ -627,6 +627,32 @@ fn partial_ranges() {
     ] {
         assert_eq!(err(bad).tag.as_deref(), Some("a"));
     }
+}
+
+#[test]
+fn fetch_partial_modifier() {
+    let Command::Fetch { partial, changed_since, .. } =
+        ok("a UID FETCH 1:* (UID FLAGS) (PARTIAL -1:-3 CHANGEDSINCE 5)\r\n")
+    else {
+        panic!("not a FETCH")
+    };
+    assert_eq!(partial, Some(PartialRange { low: 1, high: 3, from_end: true }));
+    assert_eq!(changed_since, Some(5));
+    for bad in [
+        &b"a FETCH 1:* FLAGS (PARTIAL 1:2)\r\n"[..],
+        b"a UID FETCH 1:* FLAGS (PARTIAL 1:2 PARTIAL 3:4)\r\n",
+        b"a UID FETCH 1:* FLAGS (PARTIAL 1:-2)\r\n",
+    ] {
+        assert_eq!(err(bad).tag.as_deref(), Some("a"));
+    }
+    let range = |low, high, from_end| PartialRange { low, high, from_end };
+    let items = [1, 2, 3, 4, 5];
+    assert_eq!(range(2, 3, false).window(&items), &[2, 3]);
+    assert_eq!(range(1, 2, true).window(&items), &[4, 5]);
+    assert_eq!(range(4, 9, false).window(&items), &[4, 5]);
+    assert_eq!(range(3, 9, true).window(&items), &[1, 2, 3]);
+    assert!(range(6, 9, false).window(&items).is_empty());
+    assert!(range(6, 9, true).window(&items).is_empty());
 }
 
 #[test]

@@ -141,6 +141,9 @@ pub enum Command {
         changed_since: Option<u64>,
         /// QRESYNC VANISHED modifier (UID FETCH only).
         vanished: bool,
+        /// PARTIAL modifier (RFC 9394 3.3, UID FETCH only): only the messages at these
+        /// positions among those the set names.
+        partial: Option<PartialRange>,
     },
     /// STORE / UID STORE
     Store {
@@ -567,6 +570,21 @@ pub struct PartialRange {
     pub high: u32,
     /// Counted from the last result (the range was written with minus signs).
     pub from_end: bool,
+}
+
+impl PartialRange {
+    /// The items of `items` (results in their order) at the positions this range names;
+    /// positions past either end are left out.
+    pub fn window<'a, T>(&self, items: &'a [T]) -> &'a [T] {
+        let len = items.len();
+        let (low, high) = (self.low as usize, self.high as usize);
+        let (start, end) = if self.from_end {
+            (len.saturating_sub(high), len.saturating_sub(low - 1))
+        } else {
+            ((low - 1).min(len), high.min(len))
+        };
+        &items[start..end]
+    }
 }
 
 /// A date in SEARCH (day precision), as (year, month 1-12, day 1-31).

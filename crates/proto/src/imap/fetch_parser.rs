@@ -1,8 +1,9 @@
 //! FETCH attributes: macros, `BODY[section]<o.n>`, `BINARY[part]`, and the modifiers
 //! (CHANGEDSINCE, VANISHED).
 
-use super::command::{FetchAttribute, Section, SectionText};
+use super::command::{FetchAttribute, PartialRange, Section, SectionText};
 use super::lexer::{Cursor, PResult};
+use super::partial::read_partial_range;
 
 /// Reads the FETCH item argument: a macro, one attribute, or a parenthesised list.
 pub(crate) fn read_fetch_items(c: &mut Cursor<'_>) -> PResult<Vec<FetchAttribute>> {
@@ -155,14 +156,15 @@ fn read_partial(c: &mut Cursor<'_>) -> PResult<Option<(u32, u32)>> {
     Ok(Some((offset, length)))
 }
 
-/// FETCH modifiers (RFC 4466 / RFC 7162).
+/// FETCH modifiers (RFC 4466 / RFC 7162 / RFC 9394).
 #[derive(Default)]
 pub(crate) struct FetchModifiers {
     pub(crate) changed_since: Option<u64>,
     pub(crate) vanished: bool,
+    pub(crate) partial: Option<PartialRange>,
 }
 
-/// Reads `(CHANGEDSINCE n [VANISHED])` in any order (the opening `(` next).
+/// Reads `(CHANGEDSINCE n [VANISHED] [PARTIAL range])` in any order (the opening `(` next).
 pub(crate) fn read_fetch_modifiers(c: &mut Cursor<'_>) -> PResult<FetchModifiers> {
     let mut m = FetchModifiers::default();
     c.expect(b'(', "Invalid fetch modifiers")?;
@@ -174,6 +176,10 @@ pub(crate) fn read_fetch_modifiers(c: &mut Cursor<'_>) -> PResult<FetchModifiers
                 m.changed_since = Some(c.number64("mod-sequence")?);
             }
             "VANISHED" if !m.vanished => m.vanished = true,
+            "PARTIAL" if m.partial.is_none() => {
+                c.sp("PARTIAL range")?;
+                m.partial = Some(read_partial_range(c)?);
+            }
             _ => return Err(format!("Unknown fetch modifier {name}")),
         }
         if c.eat(b')') {

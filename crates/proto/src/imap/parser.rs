@@ -594,7 +594,17 @@ fn read_fetch(c: &mut Cursor<'_>, uid: bool, set: SequenceSet) -> PResult<Comman
     if m.vanished && m.changed_since.is_none() {
         return Err("VANISHED requires CHANGEDSINCE".into());
     }
-    Ok(Command::Fetch { uid, set, items, changed_since: m.changed_since, vanished: m.vanished })
+    if m.partial.is_some() && !uid {
+        return Err("PARTIAL is only allowed with UID FETCH (RFC 9394 3.3)".into());
+    }
+    Ok(Command::Fetch {
+        uid,
+        set,
+        items,
+        changed_since: m.changed_since,
+        vanished: m.vanished,
+        partial: m.partial,
+    })
 }
 
 fn read_store(c: &mut Cursor<'_>, uid: bool, set: SequenceSet) -> PResult<Command> {

@@ -40,19 +40,6 @@ fn partial_of(opts: &[SearchReturn]) -> Option<PartialRange> {
     })
 }
 
-/// The results at the positions `range` names (RFC 9394 3.1), in answer order; positions
-/// past either end of `found` are left out.
-fn window(found: &[Found], range: PartialRange) -> &[Found] {
-    let len = found.len();
-    let (low, high) = (range.low as usize, range.high as usize);
-    let (start, end) = if range.from_end {
-        (len.saturating_sub(high), len.saturating_sub(low - 1))
-    } else {
-        ((low - 1).min(len), high.min(len))
-    };
-    &found[start..end]
-}
-
 /// The UIDs SAVE keeps: everything with ALL or COUNT (or SAVE alone); else the MIN and MAX
 /// messages and the PARTIAL window that were asked for (RFC 5182 2.4, RFC 9394 3.2).
 fn saved_uids(opts: &[SearchReturn], found: &[Found]) -> Vec<u32> {
@@ -67,7 +54,7 @@ fn saved_uids(opts: &[SearchReturn], found: &[Found]) -> Vec<u32> {
         keep.extend(found.last().map(|f| f.uid));
     }
     if let Some(range) = partial_of(opts) {
-        keep.extend(window(found, range).iter().map(|f| f.uid));
+        keep.extend(range.window(found).iter().map(|f| f.uid));
     }
     keep.sort_unstable();
     keep.dedup();
@@ -124,7 +111,7 @@ impl Session {
         }
         if let Some(range) = partial_of(&opts) {
             let part: Vec<u32> =
-                window(found, range).iter().map(|f| if uid_cmd { f.uid } else { f.seq }).collect();
+                range.window(found).iter().map(|f| if uid_cmd { f.uid } else { f.seq }).collect();
             let sign = if range.from_end { "-" } else { "" };
             let set = match (part.is_empty(), sorted) {
                 (true, _) => "NIL".to_string(),
@@ -150,22 +137,6 @@ mod tests {
 
     fn found(n: u32) -> Vec<Found> {
         (1..=n).map(|i| Found { seq: i, uid: i * 10, modseq: 1 }).collect()
-    }
-
-    fn uids(found: &[Found]) -> Vec<u32> {
-        found.iter().map(|f| f.uid).collect()
-    }
-
-    #[test]
-    fn windows_count_from_either_end() {
-        let all = found(5);
-        let range = |low, high, from_end| PartialRange { low, high, from_end };
-        assert_eq!(uids(window(&all, range(2, 3, false))), vec![20, 30]);
-        assert_eq!(uids(window(&all, range(1, 2, true))), vec![40, 50]);
-        assert_eq!(uids(window(&all, range(4, 9, false))), vec![40, 50]);
-        assert_eq!(uids(window(&all, range(3, 9, true))), vec![10, 20, 30]);
-        assert!(window(&all, range(6, 9, false)).is_empty());
-        assert!(window(&all, range(6, 9, true)).is_empty());
     }
 
     #[test]

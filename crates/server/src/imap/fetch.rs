@@ -1,7 +1,7 @@
 //! FETCH and UID FETCH: every RFC 3501 item plus BINARY, MODSEQ, SAVEDATE and EMAILID.
 
 use bushbuck_mime::{BinaryError, SectionPart};
-use bushbuck_proto::imap::command::{FetchAttribute, Section, SectionText, SequenceSet};
+use bushbuck_proto::imap::command::{FetchAttribute, PartialRange, Section, SectionText, SequenceSet};
 use bushbuck_proto::imap::response;
 use bushbuck_store::{FlagChange, MessageMeta, MetaParts, StoreError};
 
@@ -69,6 +69,7 @@ impl Session {
         set: &SequenceSet,
         items: &[FetchAttribute],
         changed_since: Option<u64>,
+        partial: Option<PartialRange>,
     ) -> Outcome {
         if changed_since.is_some() || items.iter().any(|i| matches!(i, FetchAttribute::ModSeq)) {
             self.enable_condstore();
@@ -82,6 +83,10 @@ impl Session {
         };
         if let Some(since) = changed_since {
             uids.retain(|u| view.get(*u).is_some_and(|m| m.modseq > since));
+        }
+        // RFC 9394 3.3: only the messages at these positions among those left.
+        if let Some(range) = partial {
+            uids = range.window(&uids).to_vec();
         }
         let need = needs(items);
         let (user, id, viewer) = (view.owner.clone(), view.id, view.viewer.clone());

@@ -358,13 +358,13 @@ impl Session {
                 self.search(uid, charset.as_deref(), ret.as_deref(), &criteria)
             }
             Fetch { vanished: true, .. } if !self.qresync => Outcome::Bad(super::qresync::NOT_ENABLED.into()),
-            Fetch { uid, set, items, changed_since, vanished } => {
+            Fetch { uid, set, items, changed_since, vanished, partial } => {
                 if let (true, Some(since)) = (vanished, changed_since) {
                     if let Err(o) = self.vanished_in(since, &set) {
                         return (o, Flow::Continue);
                     }
                 }
-                self.fetch(uid, &set, &items, changed_since)
+                self.fetch(uid, &set, &items, changed_since, partial)
             }
             Store { uid, set, mode, silent, flags, unchanged_since } => {
                 self.store(uid, &set, mode, silent, &flags, unchanged_since)
@@ -500,6 +500,7 @@ impl Session {
             "ESORT",
             "CONTEXT=SEARCH",
             "CONTEXT=SORT",
+            "PARTIAL",
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
             "THREAD=REFS",
