@@ -81,6 +81,7 @@ def test_search_texts_from_before_are_recomputed(server):
     conn = sqlite3.connect(index)
     conn.execute("UPDATE search_text SET text = (SELECT text FROM search_text WHERE blob = ?) WHERE blob = ?",
                  (twin, bounce))
+    conn.execute("ALTER TABLE mailboxes DROP COLUMN expunge_log_from")
     conn.execute("PRAGMA user_version = 6")
     conn.commit()
     conn.close()

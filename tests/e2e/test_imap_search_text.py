@@ -154,7 +154,8 @@ def test_store_from_before_the_index_still_searches(server):
     index = server.data / "users" / "alice" / "index.sqlite3"
     # As the previous version (schema 3) left it: no search text table at all.
     conn = sqlite3.connect(index)
-    conn.executescript("DROP TABLE retained; DROP TABLE search_text; PRAGMA user_version = 3;")
+    conn.executescript("ALTER TABLE mailboxes DROP COLUMN expunge_log_from; DROP TABLE retained; "
+                       "DROP TABLE search_text; PRAGMA user_version = 3;")
     conn.close()
     start_and_find_everything(server)
     server.stop()

@@ -367,7 +367,10 @@ pub trait Store: Send + Sync {
         since: u64,
         known_max_uid: u32,
     ) -> Result<MailboxChanges>;
-    /// UIDs expunged with a MODSEQ above `since` (QRESYNC VANISHED (EARLIER)).
+    /// UIDs expunged with a MODSEQ above `since` (QRESYNC VANISHED (EARLIER)), ascending. A
+    /// store whose expunge log does not reach back to `since` (a mailbox copied in by
+    /// [`Store::import_mailbox`] from a MODSEQ older than the copy) answers every UID below
+    /// UIDNEXT without a message instead, so a resync never misses an expunge.
     fn expunged_since(&self, user: &str, mailbox: MailboxId, since: u64) -> Result<Vec<u32>>;
     /// Metadata of the given UIDs that still exist, ascending by UID, with the costlier
     /// parts that `parts` asks for.

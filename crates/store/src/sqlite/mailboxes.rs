@@ -201,7 +201,8 @@ pub(crate) fn import(conn: &mut Connection, name: &str, image: &MailboxImage) ->
     };
     tx.execute(
         "UPDATE mailboxes SET selectable = 1, uidvalidity = ?2, special_use = COALESCE(special_use, ?3),
-                uidnext = MAX(uidnext, ?4), highestmodseq = MAX(highestmodseq, ?5) WHERE id = ?1",
+                uidnext = MAX(uidnext, ?4), highestmodseq = MAX(highestmodseq, ?5),
+                expunge_log_from = MAX(expunge_log_from, ?5) WHERE id = ?1",
         params![id.0, image.uid_validity, image.special_use, image.uid_next, image.highest_modseq as i64],
     )?;
     // Mailboxes created later must still get a UIDVALIDITY above every one in use.

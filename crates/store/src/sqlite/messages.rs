@@ -149,11 +149,24 @@ pub(crate) fn changes(
     })
 }
 
-/// UIDs expunged with a MODSEQ above `since`.
+/// UIDs expunged with a MODSEQ above `since`. When the expunge log does not reach back to
+/// `since` (the mailbox was copied from another store, see `expunge_log_from`), every UID below
+/// UIDNEXT that has no message, since any of them may have been expunged.
 pub(crate) fn expunged_since(conn: &mut Connection, mailbox: MailboxId, since: u64) -> Result<Vec<u32>> {
     let tx = conn.transaction()?;
     let m = selectable_by_id(&tx, mailbox)?;
-    expunged_uids(&tx, "AND ?3 = ?3", m.id, since, 0)
+    let log_from: i64 = tx
+        .prepare_cached("SELECT expunge_log_from FROM mailboxes WHERE id = ?1")?
+        .query_row([m.id.0], |r| r.get(0))?;
+    if (since as i64) >= log_from {
+        return expunged_uids(&tx, "AND ?3 = ?3", m.id, since, 0);
+    }
+    let present: Vec<u32> = {
+        let mut stmt = tx.prepare_cached("SELECT uid FROM messages WHERE mailbox = ?1 ORDER BY uid")?;
+        let rows = stmt.query_map([m.id.0], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    Ok((1..m.uidnext).filter(|uid| present.binary_search(uid).is_err()).collect())
 }
 
 /// Where [`fetch_meta`] reads rows: the messages, or the retained copies of expunged ones.

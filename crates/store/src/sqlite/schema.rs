@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 7;
+pub(crate) const SCHEMA_VERSION: i64 = 8;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
@@ -27,6 +27,9 @@ pub(crate) const V_RETAINED: i64 = 6;
 
 /// The version whose search texts include the header lines of embedded messages.
 pub(crate) const V_EMBEDDED_TEXT: i64 = 7;
+
+/// The version that records where a mailbox's expunge log begins.
+pub(crate) const V_EXPUNGE_LOG_FROM: i64 = 8;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -186,6 +189,14 @@ DELETE FROM search_text WHERE blob IN
     (SELECT blob FROM messages WHERE bodystructure LIKE '%"message" "rfc822"%');
 "#;
 
+/// Version 8 ([`V_EXPUNGE_LOG_FROM`]): `mailboxes.expunge_log_from`, the MODSEQ from which the
+/// expunge log is complete. 0 for a mailbox created here; a mailbox copied from another store
+/// (`import_mailbox`, whose log is not copied) starts its log at the source's HIGHESTMODSEQ, and
+/// `expunged_since` an older MODSEQ answers every UID below UIDNEXT that has no message.
+const EXPUNGE_LOG_FROM: &str = "
+ALTER TABLE mailboxes ADD COLUMN expunge_log_from INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
 /// file had before (0 for a new index).
@@ -243,6 +254,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
             v if v == V_STATE_INDEX - 1 => tx.execute_batch(STATE_INDEX)?,
             v if v == V_RETAINED - 1 => tx.execute_batch(RETAINED)?,
             v if v == V_EMBEDDED_TEXT - 1 => tx.execute_batch(EMBEDDED_TEXT)?,
+            v if v == V_EXPUNGE_LOG_FROM - 1 => tx.execute_batch(EXPUNGE_LOG_FROM)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(

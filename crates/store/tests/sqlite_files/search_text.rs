@@ -95,7 +95,11 @@ fn missing_rows_are_computed_from_the_file_and_kept() {
     };
     drop(store);
     // As a store written before the index (schema version 3) looks: no text rows.
-    edit_index(&dir, "DROP TABLE retained; DROP TABLE search_text; PRAGMA user_version = 3;");
+    edit_index(
+        &dir,
+        "ALTER TABLE mailboxes DROP COLUMN expunge_log_from; DROP TABLE retained; DROP TABLE search_text;
+         PRAGMA user_version = 3;",
+    );
     let store = SqliteStore::open(dir.path()).unwrap();
     let id = store.select("alice", "INBOX").unwrap().id;
     assert!(rows(&store, "alice").is_empty());

@@ -52,6 +52,7 @@ fn an_old_index_is_backfilled() {
          DROP TRIGGER messages_usage_update;
          ALTER TABLE mailboxes DROP COLUMN used_bytes; ALTER TABLE mailboxes DROP COLUMN used_messages;
          DROP TABLE search_text; DROP TABLE retained;
+         ALTER TABLE mailboxes DROP COLUMN expunge_log_from;
          PRAGMA user_version = 2;",
     )
     .unwrap();
