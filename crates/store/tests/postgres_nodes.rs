@@ -227,3 +227,26 @@ fn round_trips_do_not_grow_with_the_number_of_messages() {
     let expunge_two = cost(&|| drop(node.expunge("alice", trash, Some(&[1, 2])).unwrap()));
     assert_eq!(cost(&|| drop(node.expunge("alice", trash, None).unwrap())), expunge_two, "EXPUNGE");
 }
+
+#[test]
+fn an_expunged_message_stays_readable_on_every_node_until_swept() {
+    let Some(site) = Site::fresh() else { return };
+    let (a, b) = (site.node(), site.node());
+    let data = message(1);
+    a.append("alice", "INBOX", &[new(&data), new(&message(2))]).unwrap();
+    let id = a.open_mailbox("alice", "INBOX").unwrap().id;
+    a.store_flags("alice", id, &[1], FlagChange::Add, &["\\Deleted".to_string()], None).unwrap();
+    a.expunge("alice", id, None).unwrap();
+    // Node B's session, not told yet, can still FETCH it; it is not a message any more.
+    assert!(b.fetch_meta("alice", id, &[1], MetaParts::FACTS).unwrap().is_empty());
+    let kept = b.retained_meta("alice", id, &[1, 2], MetaParts::WITH_STRUCTURE).unwrap();
+    assert_eq!(kept.iter().map(|m| (m.uid, m.size)).collect::<Vec<_>>(), vec![(1, data.len() as u64)]);
+    assert_eq!(b.read_message("alice", id, 1).unwrap(), data);
+    assert_eq!(b.status("alice", "INBOX").unwrap().messages, 1);
+    // Within the grace the sweeper keeps it; after, it goes, object and all.
+    assert_eq!(b.sweep(Duration::from_secs(3600)).unwrap(), 0);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(b.sweep(Duration::from_secs(1)).unwrap(), 1);
+    assert!(b.retained_meta("alice", id, &[1], MetaParts::FACTS).unwrap().is_empty());
+    assert!(matches!(b.read_message("alice", id, 1), Err(StoreError::NotPossible(_))));
+}

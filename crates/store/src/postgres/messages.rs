@@ -159,6 +159,29 @@ pub(crate) fn fetch_meta(
     uids: &[u32],
     parts: MetaParts,
 ) -> TxResult<Vec<MessageMeta>> {
+    meta_from(tx, "mail_messages", owner, mailbox, uids, parts)
+}
+
+/// FETCH metadata of those of `uids` that were expunged but are still retained, ascending.
+pub(crate) fn retained_meta(
+    tx: &mut Tx<'_>,
+    owner: &str,
+    mailbox: MailboxId,
+    uids: &[u32],
+    parts: MetaParts,
+) -> TxResult<Vec<MessageMeta>> {
+    meta_from(tx, "mail_retained", owner, mailbox, uids, parts)
+}
+
+/// Metadata of `uids` from `table` (messages, or retained expunged messages).
+fn meta_from(
+    tx: &mut Tx<'_>,
+    table: &str,
+    owner: &str,
+    mailbox: MailboxId,
+    uids: &[u32],
+    parts: MetaParts,
+) -> TxResult<Vec<MessageMeta>> {
     let m = selectable_by_id(tx, owner, mailbox)?;
     let structure =
         if parts.structure { "envelope, bodystructure, body, blob" } else { "'', '', '', NULL::TEXT" };
@@ -166,7 +189,7 @@ pub(crate) fn fetch_meta(
     let sql = format!(
         "SELECT uid, modseq, flags, keywords, internal_date, internal_date_offset, save_date, size,
                 {structure}, {header}
-         FROM mail_messages WHERE mailbox = $1 AND uid = ANY($2) ORDER BY uid"
+         FROM {table} WHERE mailbox = $1 AND uid = ANY($2) ORDER BY uid"
     );
     let rows = tx.fetch(&sql, &[&m.id.0, &uid_array(uids)])?;
     Ok(rows
@@ -192,12 +215,14 @@ pub(crate) fn fetch_meta(
         .collect())
 }
 
-/// Object name of one message and the size the index recorded.
+/// Object name of one message (or of one expunged but retained) and the size the index
+/// recorded.
 pub(crate) fn blob_of(tx: &mut Tx<'_>, owner: &str, mailbox: MailboxId, uid: u32) -> TxResult<(String, u64)> {
     let m = selectable_by_id(tx, owner, mailbox)?;
     let row = tx
         .fetch_opt(
-            "SELECT blob, size FROM mail_messages WHERE mailbox = $1 AND uid = $2",
+            "SELECT blob, size FROM mail_messages WHERE mailbox = $1 AND uid = $2
+             UNION ALL SELECT blob, size FROM mail_retained WHERE mailbox = $1 AND uid = $2 LIMIT 1",
             &[&m.id.0, &i64::from(uid)],
         )?
         .ok_or_else(|| StoreError::NotPossible(format!("no message with UID {uid}")))?;
@@ -444,11 +469,22 @@ fn remove_rows(
     only_deleted: bool,
 ) -> TxResult<Option<(Vec<u32>, u64)>> {
     let flag_mask = if only_deleted { DELETED } else { 0 };
+    // The rows go to `mail_retained` in the same statement (see `schema::V2`).
     let gone = tx.fetch(
-        "DELETE FROM mail_messages WHERE mailbox = $1 AND ($2::BIGINT[] IS NULL OR uid = ANY($2))
-                AND flags & $3 = $3
-         RETURNING uid, size",
-        &[&mailbox.0, &uids, &flag_mask],
+        "WITH gone AS (
+             DELETE FROM mail_messages WHERE mailbox = $1 AND ($2::BIGINT[] IS NULL OR uid = ANY($2))
+                    AND flags & $3 = $3
+             RETURNING *
+         ), kept AS (
+             INSERT INTO mail_retained (mailbox, uid, expunged_at, blob, size, internal_date,
+                    internal_date_offset, save_date, modseq, flags, keywords, envelope, bodystructure,
+                    body, header)
+             SELECT mailbox, uid, $4, blob, size, internal_date, internal_date_offset, save_date, modseq,
+                    flags, keywords, envelope, bodystructure, body, header FROM gone
+             ON CONFLICT (mailbox, uid) DO NOTHING
+         )
+         SELECT uid, size FROM gone",
+        &[&mailbox.0, &uids, &flag_mask, &now()],
     )?;
     if gone.is_empty() {
         return Ok(None);

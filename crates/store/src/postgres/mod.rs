@@ -243,6 +243,18 @@ impl Store for PostgresStore {
         Ok(data)
     }
 
+    /// Expunged messages are retained for every session on every node until the sweeper's
+    /// grace period has passed, so no hold needs registering (the default hold does nothing).
+    fn retained_meta(
+        &self,
+        user: &str,
+        mailbox: MailboxId,
+        uids: &[u32],
+        parts: MetaParts,
+    ) -> Result<Vec<MessageMeta>> {
+        self.db.read(|tx| messages::retained_meta(tx, user, mailbox, uids, parts))
+    }
+
     fn search_texts(&self, user: &str, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<(u32, String)>> {
         let rows = self.db.read(|tx| messages::search_texts(tx, user, mailbox, uids))?;
         let (out, computed) = search_text::resolve(user, rows, |sha| Ok(Some(self.blobs.get(sha)?)))?;

@@ -54,9 +54,12 @@ pub(crate) fn keep_alive(tx: &mut Tx<'_>, shas: &[String]) -> TxResult<()> {
     Ok(())
 }
 
-/// Those of `shas` that some message row names.
+/// Those of `shas` that some message row names (or a retained row of an expunged message).
 fn named_by_rows<T: Element>(tx: &mut Tx<'_>, shas: &[T]) -> TxResult<Vec<String>> {
-    let rows = tx.fetch("SELECT DISTINCT blob FROM mail_messages WHERE blob = ANY($1)", &[&shas])?;
+    let rows = tx.fetch(
+        "SELECT blob FROM mail_messages WHERE blob = ANY($1) UNION SELECT blob FROM mail_retained WHERE blob = ANY($1)",
+        &[&shas],
+    )?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
@@ -66,11 +69,14 @@ fn named_by_rows<T: Element>(tx: &mut Tx<'_>, shas: &[T]) -> TxResult<Vec<String
 /// how many objects were removed.
 pub(crate) fn sweep(db: &Database, blobs: &dyn BlobStore, grace: Duration) -> Result<u64> {
     let cutoff = now() - grace.as_secs() as i64;
+    // Retained rows of expunged messages older than the grace: no session still needs them.
+    db.write(|tx, _| Ok(tx.exec("DELETE FROM mail_retained WHERE expunged_at <= $1", &[&cutoff])?))?;
     let mut candidates = blobs.stored_before(grace)?;
     candidates.extend(db.read(|tx| {
         let rows = tx.fetch(
             "SELECT sha FROM mail_objects o WHERE stored_at <= $1
-             AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.blob = o.sha)",
+             AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.blob = o.sha)
+             AND NOT EXISTS (SELECT 1 FROM mail_retained r WHERE r.blob = o.sha)",
             &[&cutoff],
         )?;
         Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>())

@@ -7,7 +7,7 @@ use crate::api::SHARED_OWNER;
 use crate::error::{Result, StoreError};
 
 /// The schema version this program writes and reads.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1. Every user (and [`SHARED_OWNER`]) has a row in `mail_users`; mailbox ids are
 /// unique across the site. Message octets are not here: `blob` names the object (SHA-256)
@@ -97,12 +97,40 @@ CREATE TABLE IF NOT EXISTS mail_search_text (
 INSERT INTO mail_schema (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM mail_schema);
 "#;
 
+/// Version 2: expunged messages' rows, kept for sessions on any node that have not been told
+/// of the expunge yet (FETCH still serves them, RFC 2180 4.1.1) until the sweeper purges them
+/// after its grace period; the objects they name are not swept while they are here.
+const V2: &str = r#"
+CREATE TABLE IF NOT EXISTS mail_retained (
+    mailbox              BIGINT NOT NULL REFERENCES mail_mailboxes (id) ON DELETE CASCADE,
+    uid                  BIGINT NOT NULL,
+    expunged_at          BIGINT NOT NULL,
+    blob                 TEXT NOT NULL,
+    size                 BIGINT NOT NULL,
+    internal_date        BIGINT NOT NULL,
+    internal_date_offset INTEGER NOT NULL,
+    save_date            BIGINT NOT NULL,
+    modseq               BIGINT NOT NULL,
+    flags                BIGINT NOT NULL,
+    keywords             TEXT NOT NULL,
+    envelope             TEXT NOT NULL,
+    bodystructure        TEXT NOT NULL,
+    body                 TEXT NOT NULL,
+    header               BYTEA NOT NULL,
+    PRIMARY KEY (mailbox, uid)
+);
+CREATE INDEX IF NOT EXISTS mail_retained_blob ON mail_retained (blob);
+CREATE INDEX IF NOT EXISTS mail_retained_expunged_at ON mail_retained (expunged_at);
+UPDATE mail_schema SET version = 2 WHERE version < 2;
+"#;
+
 /// Creates the tables that are missing (under an advisory lock, so nodes starting together do
 /// not race) and the shared store's owner row; refuses a database written by a newer program.
 pub(crate) fn create(db: &Database) -> Result<()> {
     let (version, _) = db.write(|tx, _| {
         tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext('bushbuck schema mailstore'))")?;
         tx.batch_execute(V1)?;
+        tx.batch_execute(V2)?;
         tx.exec("INSERT INTO mail_users (name) VALUES ($1) ON CONFLICT DO NOTHING", &[&SHARED_OWNER])?;
         Ok(tx.fetch_one("SELECT max(version) FROM mail_schema", &[])?.get::<_, i64>(0))
     })?;
