@@ -1,7 +1,9 @@
 """A message another session expunged stays readable to a session that has not been told yet
 (issue #17): RFC 2180 4.1.1 lets the server serve it, and Dovecot does, so FETCH answers with
 the full data instead of NO [EXPUNGEISSUED]. Its file goes once every session that could
-still refer to it has announced the EXPUNGE (or left the mailbox)."""
+still refer to it has announced the EXPUNGE (or left the mailbox); on the distributed store
+(PostgreSQL) every node keeps it until the sweeper's grace has passed, so the files are checked
+on the embedded store only."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_helpers import fetch_one
+from e2e_helpers import DISTRIBUTED, fetch_one
 
 MESSAGES = [
     b"From: a@example.org\r\nSubject: message %d\r\nMessage-ID: <m%d@example.org>\r\n\r\nbody of %d\r\n" % (i, i, i)
@@ -49,7 +51,7 @@ def _expunge_second(b) -> None:
 def test_fetch_of_a_message_expunged_elsewhere_serves_its_data(server):
     a, b = _two_sessions(server)
     doomed = _file_of(server, MESSAGES[1])
-    assert doomed.exists()
+    assert DISTRIBUTED or doomed.exists()
     _expunge_second(b)
     # A has not been told: message 2 is still its message 2, and FETCH serves it.
     tagged, untagged = a.command("FETCH 2 (UID ENVELOPE RFC822.SIZE BODY.PEEK[])")
@@ -63,16 +65,16 @@ def test_fetch_of_a_message_expunged_elsewhere_serves_its_data(server):
     # and so does UID FETCH, which then announces it.
     tagged, untagged = a.command("FETCH 2 (BODY.PEEK[TEXT])")
     assert tagged.split()[1] == b"OK" and b"body of 2" in b"".join(untagged), (tagged, untagged)
-    assert doomed.exists(), "the file went while a session could still fetch the message"
+    assert DISTRIBUTED or doomed.exists(), "the file went while a session could still fetch the message"
     tagged, untagged = a.command("UID FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
     assert tagged.split()[1] == b"OK" and b"Subject: message 2" in b"".join(untagged), (tagged, untagged)
     assert b"* 2 EXPUNGE" in untagged, untagged
     # Both sessions have announced it: the file is removed while they stay selected.
-    assert _gone_soon(doomed), "the expunged message's file was kept after every session was told"
+    assert DISTRIBUTED or _gone_soon(doomed), "the expunged message's file was kept after every session was told"
     for c in (a, b):
         c.ok("LOGOUT")
     for message in (MESSAGES[0], MESSAGES[2]):
-        assert _file_of(server, message).exists()
+        assert DISTRIBUTED or _file_of(server, message).exists()
 
 
 @pytest.mark.embedded_only  # counts the embedded store's message files
