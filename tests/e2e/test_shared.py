@@ -3,6 +3,8 @@ per-user \\Seen on a bulletin board, and LMTP posting that needs the p right."""
 
 from __future__ import annotations
 
+import pytest
+
 from acl_helpers import acl_server, append, bulletin_board, lmtp_rcpt, names, no, session
 from e2e_helpers import make_message, resp_code, run_cli
 
@@ -117,6 +119,7 @@ def test_plus_address_needs_p_on_the_folder(make_server):
     assert alice.ok("STATUS INBOX (MESSAGES)") == [b"* STATUS INBOX (MESSAGES 1)"]
 
 
+@pytest.mark.embedded_only  # the file-level backup's layout
 def test_backup_includes_the_shared_store(make_server, tmp_path):
     srv = acl_server(make_server)
     admin = session(srv, "admin")
@@ -130,6 +133,7 @@ def test_backup_includes_the_shared_store(make_server, tmp_path):
     assert (restored / "shared" / "index.sqlite3").is_file()
 
 
+@pytest.mark.embedded_only  # reconstruct of the embedded files
 def test_reconstruct_all_repairs_the_shared_store(make_server):
     srv = acl_server(make_server)
     admin = bulletin_board(srv, "news", "anonymous p", posts=("kept", "lost"))
