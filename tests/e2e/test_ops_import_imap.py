@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from e2e_helpers import HOST, USERS, close_quietly
 from ops_helpers import append, message, read_store
+
+# A remote and a local site, each with a store of its own: the distributed pass gives a test one.
+pytestmark = pytest.mark.embedded_only
 
 REMOTE_USER, REMOTE_PW = "carol", "carol-remote-pw"
 
