@@ -38,7 +38,8 @@ pub(crate) fn mailbox(tx: &mut Tx<'_>, owner: &str, name: &str, image: &MailboxI
     };
     tx.exec(
         "UPDATE mail_mailboxes SET selectable = TRUE, uidvalidity = $2, special_use = COALESCE(special_use, $3),
-                uidnext = GREATEST(uidnext, $4), highestmodseq = GREATEST(highestmodseq, $5) WHERE id = $1",
+                uidnext = GREATEST(uidnext, $4), highestmodseq = GREATEST(highestmodseq, $5),
+                expunge_log_from = GREATEST(expunge_log_from, $5) WHERE id = $1",
         &[
             &id.0,
             &i64::from(image.uid_validity),

@@ -140,7 +140,9 @@ pub(crate) fn changes(
     })
 }
 
-/// UIDs expunged with a MODSEQ above `since`.
+/// UIDs expunged with a MODSEQ above `since`. When the expunge log does not reach back to
+/// `since` (the mailbox was copied from another store, see `schema::V3`), every UID below
+/// UIDNEXT that has no message, since any of them may have been expunged.
 pub(crate) fn expunged_since(
     tx: &mut Tx<'_>,
     owner: &str,
@@ -148,7 +150,17 @@ pub(crate) fn expunged_since(
     since: u64,
 ) -> TxResult<Vec<u32>> {
     let m = selectable_by_id(tx, owner, mailbox)?;
-    expunged_uids(tx, m.id, since, u32::MAX)
+    let log_from: i64 =
+        tx.fetch_one("SELECT expunge_log_from FROM mail_mailboxes WHERE id = $1", &[&m.id.0])?.get(0);
+    if since as i64 >= log_from {
+        return expunged_uids(tx, m.id, since, u32::MAX);
+    }
+    let rows = tx.fetch(
+        "SELECT u FROM generate_series(1, $2 - 1) AS u
+         WHERE NOT EXISTS (SELECT 1 FROM mail_messages WHERE mailbox = $1 AND uid = u) ORDER BY u",
+        &[&m.id.0, &i64::from(m.uidnext)],
+    )?;
+    Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect())
 }
 
 /// FETCH metadata of the existing UIDs among `uids`, ascending.

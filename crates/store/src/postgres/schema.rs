@@ -7,7 +7,7 @@ use crate::api::SHARED_OWNER;
 use crate::error::{Result, StoreError};
 
 /// The schema version this program writes and reads.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1. Every user (and [`SHARED_OWNER`]) has a row in `mail_users`; mailbox ids are
 /// unique across the site. Message octets are not here: `blob` names the object (SHA-256)
@@ -124,6 +124,15 @@ CREATE INDEX IF NOT EXISTS mail_retained_expunged_at ON mail_retained (expunged_
 UPDATE mail_schema SET version = 2 WHERE version < 2;
 "#;
 
+/// Version 3: `mail_mailboxes.expunge_log_from`, the MODSEQ from which the expunge log is
+/// complete: 0 for a mailbox created here, the source's HIGHESTMODSEQ for one copied in by
+/// `import_mailbox` (whose log is not copied); `expunged_since` an older MODSEQ then answers
+/// every UID below UIDNEXT without a message.
+const V3: &str = "
+ALTER TABLE mail_mailboxes ADD COLUMN IF NOT EXISTS expunge_log_from BIGINT NOT NULL DEFAULT 0;
+UPDATE mail_schema SET version = 3 WHERE version < 3;
+";
+
 /// Creates the tables that are missing (under an advisory lock, so nodes starting together do
 /// not race) and the shared store's owner row; refuses a database written by a newer program.
 pub(crate) fn create(db: &Database) -> Result<()> {
@@ -131,6 +140,7 @@ pub(crate) fn create(db: &Database) -> Result<()> {
         tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext('bushbuck schema mailstore'))")?;
         tx.batch_execute(V1)?;
         tx.batch_execute(V2)?;
+        tx.batch_execute(V3)?;
         tx.exec("INSERT INTO mail_users (name) VALUES ($1) ON CONFLICT DO NOTHING", &[&SHARED_OWNER])?;
         Ok(tx.fetch_one("SELECT max(version) FROM mail_schema", &[])?.get::<_, i64>(0))
     })?;

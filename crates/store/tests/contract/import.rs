@@ -133,9 +133,46 @@ fn mailboxes_created_after_an_import_get_a_larger_uidvalidity(b: &dyn Backend) {
     assert!(target.status("alice", "New").unwrap().uid_validity > far);
 }
 
+/// A mailbox copied in from another store has no expunge log from before the copy: a resync
+/// from an older MODSEQ is told every UID without a message, one from the copy on only the
+/// expunges since.
+fn an_imported_mailbox_answers_old_resyncs_with_every_missing_uid(b: &dyn Backend) {
+    let store = b.store();
+    let image = MailboxImage {
+        name: "Copied".into(),
+        special_use: None,
+        uid_validity: 777,
+        uid_next: 7,
+        highest_modseq: 50,
+    };
+    let id = store.import_mailbox("alice", &image).unwrap();
+    let datas: Vec<Vec<u8>> = (1..=4).map(message).collect();
+    let batch: Vec<ImportedMessage<'_>> = [1u32, 2, 4, 5]
+        .iter()
+        .zip(&datas)
+        .map(|(&uid, data)| ImportedMessage {
+            uid,
+            modseq: 40,
+            flags: Vec::new(),
+            internal_date: (0, 0),
+            save_date: 0,
+            seen_by: Vec::new(),
+            data,
+        })
+        .collect();
+    store.import_messages("alice", id, &batch).unwrap();
+    assert_eq!(store.expunged_since("alice", id, 10).unwrap(), vec![3, 6]);
+    assert!(store.expunged_since("alice", id, 50).unwrap().is_empty());
+    store.store_flags("alice", id, &[4], FlagChange::Add, &["\\Deleted".to_string()], None).unwrap();
+    store.expunge("alice", id, None).unwrap();
+    assert_eq!(store.expunged_since("alice", id, 50).unwrap(), vec![4]);
+    assert_eq!(store.expunged_since("alice", id, 49).unwrap(), vec![3, 4, 6]);
+}
+
 contract_tests!(
     a_copied_mailbox_keeps_identity_and_messages,
     a_resumed_copy_stores_only_what_is_missing,
     a_mailbox_holding_other_messages_is_not_renumbered,
     mailboxes_created_after_an_import_get_a_larger_uidvalidity,
+    an_imported_mailbox_answers_old_resyncs_with_every_missing_uid,
 );
