@@ -142,4 +142,8 @@ def test_vanished_replaces_expunge(server):
     untagged = c.ok("UID MOVE 5 Elsewhere")
     assert _vanished(untagged, earlier=False) == [b"5"], untagged
     other.close()
+    # Every FETCH answer names its UID once QRESYNC is on, also those of FETCH and STORE.
+    untagged = c.ok("FETCH 1 (FLAGS)") + c.ok("STORE 1 +FLAGS (\\Flagged)")
+    fetches = [u for u in untagged if b" FETCH (" in u]
+    assert len(fetches) == 2 and all(b"UID 3 " in u for u in fetches), untagged
     c.close()

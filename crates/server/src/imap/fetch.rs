@@ -241,7 +241,9 @@ impl Session {
             || meta.ok_or_else(|| Outcome::No("[SERVERBUG] Message data missing; please report".into()));
         let mut parts: Vec<Vec<u8>> = Vec::new();
         let has = |f: fn(&FetchAttribute) -> bool| items.iter().any(f);
-        if uid_cmd && !has(|i| matches!(i, FetchAttribute::Uid)) {
+        // Once QRESYNC is on every FETCH answer names its UID, as Dovecot does (the client keys
+        // its cache by UID, RFC 7162 3.2), as for UID FETCH.
+        if (uid_cmd || self.qresync) && !has(|i| matches!(i, FetchAttribute::Uid)) {
             parts.push(format!("UID {}", uid).into_bytes());
         }
         for item in items {

@@ -171,7 +171,7 @@ impl Session {
         };
         // A keyword new to this session is announced before the FETCH answers show it.
         self.announce_new_keywords(update.updated.iter().flat_map(|s| &s.flags));
-        let (condstore, rev2) = (self.condstore, self.rev2);
+        let (condstore, rev2, qresync) = (self.condstore, self.rev2, self.qresync);
         let view = self.selected.as_mut().expect("selected");
         let mut lines = Vec::new();
         for state in &update.updated {
@@ -186,7 +186,7 @@ impl Session {
                 continue;
             };
             let mut items = Vec::new();
-            if uid_cmd {
+            if uid_cmd || qresync {
                 items.push(format!("UID {}", state.uid));
             }
             if !silent {
