@@ -34,12 +34,16 @@ def _mailbox_with(server, count: int):
 def test_enabling_commands_report_highestmodseq_once(server):
     # RFC 7162 3.1: "the server MUST return ... an untagged OK response with the
     # HIGHESTMODSEQ response code" for the first CONDSTORE-enabling command issued while a
-    # mailbox is selected; later ones do not repeat it.
+    # mailbox is selected; later ones do not repeat it. STATUS with HIGHESTMODSEQ is one of
+    # them (the list on page 7).
     enabling = ["FETCH 1 (FLAGS MODSEQ)", "SEARCH MODSEQ 1", "FETCH 1:* (FLAGS) (CHANGEDSINCE 1)",
-                "STORE 1 (UNCHANGEDSINCE 1000) +FLAGS (\\Answered)"]
+                "STORE 1 (UNCHANGEDSINCE 1000) +FLAGS (\\Answered)", "STATUS INBOX (HIGHESTMODSEQ)"]
     for command in enabling:
         c = _mailbox_with(server, 2)
-        highest = int(re.search(rb"HIGHESTMODSEQ (\d+)", b"".join(c.ok("STATUS INBOX (HIGHESTMODSEQ)"))).group(1))
+        # Read by another session: STATUS HIGHESTMODSEQ is itself an enabling command.
+        other = server.raw("alice")
+        highest = int(re.search(rb"HIGHESTMODSEQ (\d+)", b"".join(other.ok("STATUS INBOX (HIGHESTMODSEQ)"))).group(1))
+        other.close()
         untagged = c.ok(command)
         lines = _highest_modseq_lines(untagged)
         assert lines == [b"* OK [HIGHESTMODSEQ %d] Highest" % highest], (command, untagged)

@@ -252,6 +252,9 @@ impl Session {
             Ok(status) => {
                 let line = status_line(&target.imap_name, &status, items, self.rev2);
                 self.untagged(&line);
+                if items.iter().any(|i| matches!(i, StatusItem::HighestModSeq)) {
+                    self.enable_condstore();
+                }
                 Outcome::done("STATUS")
             }
             Err(e) => e.into(),

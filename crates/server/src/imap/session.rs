@@ -426,7 +426,7 @@ impl Session {
     }
 
     /// Runs for every CONDSTORE-enabling command (RFC 7162 3.1: FETCH or SEARCH with MODSEQ,
-    /// CHANGEDSINCE, UNCHANGEDSINCE): the first one while a mailbox is selected reports its
+    /// CHANGEDSINCE, UNCHANGEDSINCE, STATUS with HIGHESTMODSEQ): the first one while a mailbox is selected reports its
     /// HIGHESTMODSEQ, once; from then on FETCH answers caused by flag changes carry MODSEQ.
     pub(super) fn enable_condstore(&mut self) {
         if self.condstore {
