@@ -35,7 +35,8 @@ pub use structure::{MAX_DEPTH, MAX_PARTS};
 pub use subject::{base_subject, base_subject_of_reply};
 pub use text::{
     body_text, contains_folded, first_address, first_address_mailbox, first_header_values, fold,
-    folded_body_text, header_may_contain, header_text, header_values,
+    folded_body_text, header_may_contain, header_text, header_values, without_embedded_headers,
+    EMBEDDED_HEADER_END, EMBEDDED_HEADER_START,
 };
 
 /// What the index caches about a message at delivery time.

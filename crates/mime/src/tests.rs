@@ -511,6 +511,9 @@ fn search_text_includes_the_header_lines_of_embedded_messages() {
     assert!(folded.contains("from: someone <someone@python.org>"), "{folded}");
     assert!(folded.contains("subject: grüße"), "{folded}");
     assert!(folded.contains("original words"), "{folded}");
+    // SEARCH BODY leaves the embedded header lines out, as Dovecot does.
+    let body = crate::without_embedded_headers(&folded);
+    assert!(!body.contains("python.org") && body.contains("original words"), "{body}");
     // Sieve's body :text takes text parts only.
     assert!(!body_text(BOUNCE).contains("python.org"));
 }

@@ -61,7 +61,9 @@ fn collect(msg: &[u8], part: &Part, how: Extract, out: &mut String) {
                 if !out.is_empty() {
                     out.push('\n');
                 }
+                out.push(EMBEDDED_HEADER_START);
                 out.push_str(&header_text(inner.header(msg)));
+                out.push(EMBEDDED_HEADER_END);
             }
             collect(msg, inner, how, out)
         }
@@ -109,11 +111,38 @@ pub fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// Opens the decoded header lines of an embedded message in [`folded_body_text`]: SEARCH TEXT
+/// matches them, SEARCH BODY does not ([`without_embedded_headers`]), as in Dovecot. A control
+/// character, so no decoded text or folded needle holds it.
+pub const EMBEDDED_HEADER_START: char = '\u{1}';
+/// Closes what [`EMBEDDED_HEADER_START`] opened.
+pub const EMBEDDED_HEADER_END: char = '\u{2}';
+
+/// A [`folded_body_text`] without the header lines of embedded messages: what SEARCH BODY
+/// matches (borrowed when there are none).
+pub fn without_embedded_headers(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(EMBEDDED_HEADER_START) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(EMBEDDED_HEADER_START) {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find(EMBEDDED_HEADER_END) {
+            Some(end) => &rest[start + end + EMBEDDED_HEADER_END.len_utf8()..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// What SEARCH BODY/TEXT match against: the decoded text parts as in [`body_text`], except
 /// that text/html parts are reduced to their visible text ([`html_to_text`]: no tags,
 /// scripts or styles, character references decoded) and that each embedded message
-/// (message/rfc822, as in a bounce) adds its decoded header lines ([`header_text`]), as
-/// Dovecot matches them; [`fold`]ed. The search text index keeps exactly this, and a reader
+/// (message/rfc822, as in a bounce) adds its decoded header lines ([`header_text`]) between
+/// [`EMBEDDED_HEADER_START`] and [`EMBEDDED_HEADER_END`], for TEXT only, as Dovecot matches
+/// them; [`fold`]ed. The search text index keeps exactly this, and a reader
 /// without an index row computes it from the file, so both must call this one function.
 pub fn folded_body_text(message: &[u8]) -> String {
     let root = structure::parse(message);

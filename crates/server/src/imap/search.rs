@@ -82,9 +82,17 @@ fn fold_body_needles(key: &mut SearchKey) {
     });
 }
 
-/// Whether the folded body text holds the (folded) needle.
-fn body_contains(c: &Candidate, needle: &[u8]) -> bool {
-    c.body_text.as_deref().is_some_and(|b| memchr::memmem::find(b.as_bytes(), needle).is_some())
+/// Whether the folded body text holds the (folded) needle: for TEXT the whole text, for BODY
+/// without the header lines of embedded messages (`bushbuck_mime::without_embedded_headers`).
+fn body_contains(c: &Candidate, needle: &[u8], embedded_headers: bool) -> bool {
+    c.body_text.as_deref().is_some_and(|b| {
+        let text = if embedded_headers {
+            std::borrow::Cow::Borrowed(b)
+        } else {
+            bushbuck_mime::without_embedded_headers(b)
+        };
+        memchr::memmem::find(text.as_bytes(), needle).is_some()
+    })
 }
 
 /// One message as the evaluator sees it.
@@ -192,10 +200,10 @@ fn matches(key: &SearchKey, c: &Candidate, cx: &Context) -> bool {
         Subject(s) => header_matches(c, "Subject", s),
         Header(field, s) => header_matches(c, field, s),
         // BODY and TEXT needles are already folded (`fold_body_needles`).
-        Body(s) => body_contains(c, s),
+        Body(s) => body_contains(c, s, false),
         Text(s) => {
             bushbuck_mime::contains_folded(&bushbuck_mime::header_text(c.header), &text(s))
-                || body_contains(c, s)
+                || body_contains(c, s, true)
         }
         Larger(n) => c.meta.size > *n,
         Smaller(n) => c.meta.size < *n,

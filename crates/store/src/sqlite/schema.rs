@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Result;
 
 /// Schema version written by [`migrate`] into `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 8;
+pub(crate) const SCHEMA_VERSION: i64 = 9;
 
 /// The version that added access control lists and per-user \Seen.
 pub(crate) const V_ACL: i64 = 2;
@@ -30,6 +30,9 @@ pub(crate) const V_EMBEDDED_TEXT: i64 = 7;
 
 /// The version that records where a mailbox's expunge log begins.
 pub(crate) const V_EXPUNGE_LOG_FROM: i64 = 8;
+
+/// The version whose search texts mark the header lines of embedded messages apart.
+pub(crate) const V_EMBEDDED_MARKS: i64 = 9;
 
 /// Version 1: mailboxes, messages, expunged UIDs, keywords, subscriptions, settings.
 const V1: &str = "
@@ -197,6 +200,12 @@ const EXPUNGE_LOG_FROM: &str = "
 ALTER TABLE mailboxes ADD COLUMN expunge_log_from INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 9 ([`V_EMBEDDED_MARKS`]): the header lines of embedded messages in a search text
+/// are marked (`bushbuck_mime::EMBEDDED_HEADER_START`), so SEARCH BODY leaves them out and
+/// TEXT matches them, as Dovecot does. The texts written by version 7 have them unmarked: the
+/// same rows are dropped again, to be recomputed on their first search.
+const EMBEDDED_MARKS: &str = EMBEDDED_TEXT;
+
 /// Opens (or with `create`, creates) an index with WAL, `synchronous=FULL`, foreign keys and
 /// a 10 s busy timeout, and migrates it to [`SCHEMA_VERSION`]. Also returns the version the
 /// file had before (0 for a new index).
@@ -255,6 +264,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
             v if v == V_RETAINED - 1 => tx.execute_batch(RETAINED)?,
             v if v == V_EMBEDDED_TEXT - 1 => tx.execute_batch(EMBEDDED_TEXT)?,
             v if v == V_EXPUNGE_LOG_FROM - 1 => tx.execute_batch(EXPUNGE_LOG_FROM)?,
+            v if v == V_EMBEDDED_MARKS - 1 => tx.execute_batch(EMBEDDED_MARKS)?,
             SCHEMA_VERSION => return Ok(found),
             v => {
                 return Err(crate::StoreError::Io(format!(
