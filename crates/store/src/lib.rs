@@ -6,6 +6,7 @@
 mod api;
 mod blobs;
 mod clock;
+mod content_size;
 mod error;
 mod flagset;
 mod hex;

@@ -34,6 +34,7 @@ use std::time::Duration;
 use database::{Database, Effects, Tx, TxResult};
 
 use crate::api::*;
+use crate::content_size;
 use crate::error::{Result, StoreError};
 use crate::flagset::Flags;
 use crate::names::canonical_mailbox_name;
@@ -225,22 +226,7 @@ impl Store for PostgresStore {
     fn read_message(&self, user: &str, mailbox: MailboxId, uid: u32) -> Result<Vec<u8>> {
         let (sha, size) = self.db.read(|tx| messages::blob_of(tx, user, mailbox, uid))?;
         let data = self.blobs.get(&sha)?;
-        if data.len() as u64 != size {
-            tracing::error!(
-                user,
-                mailbox = mailbox.0,
-                uid,
-                object = sha,
-                octets = data.len(),
-                recorded = size,
-                "message object altered: its size differs from the index"
-            );
-            return Err(StoreError::Damaged(format!(
-                "message UID {uid} is damaged: its object {sha} has {} octets, {size} were stored",
-                data.len()
-            )));
-        }
-        Ok(data)
+        content_size::checked(data, size, (user, mailbox, uid), "object", &sha)
     }
 
     /// Expunged messages are retained for every session on every node until the sweeper's

@@ -627,22 +627,7 @@ impl Store for SqliteStore {
             std::io::ErrorKind::NotFound => StoreError::NotPossible("the message has been expunged".into()),
             _ => e.into(),
         })?;
-        if data.len() as u64 != size {
-            tracing::error!(
-                user,
-                mailbox = mailbox.0,
-                uid,
-                file = sha,
-                octets = data.len(),
-                recorded = size,
-                "message file truncated or altered: its size differs from the index"
-            );
-            return Err(StoreError::Damaged(format!(
-                "message UID {uid} is damaged: its file has {} octets, {size} were stored",
-                data.len()
-            )));
-        }
-        Ok(data)
+        crate::content_size::checked(data, size, (user, mailbox, uid), "file", &sha)
     }
 
     fn search_texts(&self, user: &str, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<(u32, String)>> {
