@@ -336,6 +336,20 @@ class Load:
         for t in self.threads:
             t.join()
 
+    def wait_for(self, count: int, what: str = "acknowledgements"):
+        """Waits (at most 30 s) until COUNT messages have been acknowledged in all."""
+        deadline = time.monotonic() + 30
+        while len(self.acknowledged) < count:
+            assert time.monotonic() < deadline, f"no {count} {what}: {self.answers[-5:]}"
+            time.sleep(0.05)
+
+    def attempt(self, kind: str, n: int) -> str:
+        """The subject of attempt N of KIND, remembered as attempted."""
+        subject = f"{kind} {n}"
+        with self.lock:
+            self.attempted.add(subject)
+        return subject
+
     def note(self, subject: str, answer: str, ok: bool):
         with self.lock:
             self.answers.append(answer)
@@ -346,9 +360,7 @@ class Load:
         n = 0
         while not self.stop.is_set():
             n += 1
-            subject = f"lmtp {n}"
-            with self.lock:
-                self.attempted.add(subject)
+            subject = self.attempt("lmtp", n)
             try:
                 rcpt, data = lmtp_exchange(self.node.lmtp_port, b"load@example.org", [b"alice"],
                                            make_message(subject=subject))
@@ -364,9 +376,7 @@ class Load:
         m = None
         while not self.stop.is_set():
             n += 1
-            subject = f"append {n}"
-            with self.lock:
-                self.attempted.add(subject)
+            subject = self.attempt("append", n)
             try:
                 m = m or self.node.imap("alice", timeout=5)
                 typ, data = m.append("INBOX", None, None, make_message(subject=subject))
@@ -391,10 +401,7 @@ def test_kill9_of_a_node_under_load_loses_nothing_acknowledged(cluster):
     cluster.cli(nodes[0], "user", "add", "alice", "--password", USERS["alice"])
     victim = nodes[0]
     with Load(victim) as load:
-        deadline = time.monotonic() + 30
-        while len(load.acknowledged) < 20:
-            assert time.monotonic() < deadline, load.answers[-5:]
-            time.sleep(0.05)
+        load.wait_for(20)
         victim.kill9()
         time.sleep(0.5)
     stored = subjects_in_inbox(nodes[1])
@@ -409,18 +416,11 @@ def test_postgresql_restarted_under_load_gives_temporary_failures_only(own_engin
     node = cluster.node()
     cluster.cli(node, "user", "add", "alice", "--password", USERS["alice"])
     with Load(node) as load:
-        deadline = time.monotonic() + 30
-        while len(load.acknowledged) < 10:
-            assert time.monotonic() < deadline, load.answers[-5:]
-            time.sleep(0.05)
+        load.wait_for(10)
         postgres.stop()
         time.sleep(1)
         postgres.start()
-        recovered = len(load.acknowledged)
-        deadline = time.monotonic() + 30
-        while len(load.acknowledged) < recovered + 10:
-            assert time.monotonic() < deadline, f"no recovery: {load.answers[-5:]}"
-            time.sleep(0.05)
+        load.wait_for(len(load.acknowledged) + 10, "acknowledgements after the restart")
     permanent = [a for a in load.answers if a.startswith(("5", "BAD", "NO")) and "UNAVAILABLE" not in a]
     assert not permanent, f"an outage must only fail temporarily: {permanent[:5]}"
     stored = subjects_in_inbox(node)
